@@ -1,0 +1,101 @@
+"""``create_app(settings)``: the ASGI application, its lifespan and its two error handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from inference_service.api.http import json_response
+from inference_service.api.routes import ROUTES
+from inference_service.api.state import Services
+from inference_service.errors import (
+    INTERNAL_ERROR_REASON,
+    InferenceServiceError,
+    es_error_body,
+)
+from inference_service.management import EndpointManager
+from inference_service.providers.registry import builtin_registry
+from inference_service.settings import Settings, load_settings
+from inference_service.store.engine import create_engine, create_sessionmaker
+from inference_service.store.migrate import ensure_schema_current
+from inference_service.store.secret_box import load_secret_box
+
+log = logging.getLogger("inference_service")
+
+PRODUCT_HEADER = (b"x-elastic-product", b"Elasticsearch")
+
+
+class ProductHeader:
+    """Adds ``X-Elastic-Product: Elasticsearch`` to every response (the official client needs it).
+
+    Raw ASGI, not ``BaseHTTPMiddleware``: that one buffers, costs milliseconds and hides disconnects.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), PRODUCT_HEADER]
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
+
+
+async def on_service_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, InferenceServiceError)
+    return json_response(request, es_error_body(exc), status=exc.status)
+
+
+async def on_unexpected_error(request: Request, exc: Exception) -> Response:
+    """Last resort: log the traceback, tell the client nothing internal."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    body = es_error_body(InferenceServiceError(INTERNAL_ERROR_REASON))
+    response = json_response(request, body, status=500)
+    response.headers["x-elastic-product"] = "Elasticsearch"  # outside ProductHeader's reach
+    return response
+
+
+def create_app(settings: Settings) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = create_engine(settings.resolved_database_url, pool_size=settings.pool_size)
+        try:
+            await ensure_schema_current(engine, settings)
+            box = load_secret_box(settings.secrets_key, settings.resolved_secrets_key_file, create=True)
+            sessions = create_sessionmaker(engine)
+            registry = builtin_registry()
+            app.state.services = Services(
+                settings=settings,
+                engine=engine,
+                sessions=sessions,
+                registry=registry,
+                manager=EndpointManager(sessions, box, registry),
+            )
+            yield
+        finally:
+            await engine.dispose()
+
+    app = Starlette(
+        routes=ROUTES,
+        lifespan=lifespan,
+        exception_handlers={InferenceServiceError: on_service_error, Exception: on_unexpected_error},
+    )
+    app.add_middleware(ProductHeader)
+    return app
+
+
+def create_app_from_environment() -> Starlette:
+    """Entry point for hypercorn workers: settings from ``INFERENCE_SERVICE_*`` and the config file."""
+    return create_app(load_settings())

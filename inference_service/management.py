@@ -1,0 +1,221 @@
+"""Endpoint management: the create / read / update / delete rules, shared by the REST API and the CLI.
+
+Bodies arrive here as already-decoded JSON maps; this module applies Elasticsearch's rules
+(reference §1.1–§1.6, §2), validates settings through the provider's schemas and runs each
+change in its own transaction, so a failed request writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from inference_service.errors import (
+    EndpointNotFoundError,
+    InvalidRequestError,
+    TaskTypeMismatchError,
+    UnsupportedError,
+    VersionConflictError,
+)
+from inference_service.model.endpoint import PRECONFIGURED_PREFIX, Endpoint, validate_inference_id
+from inference_service.model.task_type import TaskType, parse_task_type
+from inference_service.providers.config import EndpointSettings, java_map, parse_endpoint_settings
+from inference_service.providers.registry import ProviderRegistry
+from inference_service.store.endpoints import EndpointRepository
+from inference_service.store.secret_box import SecretBox
+
+_PUT_FIELDS = frozenset({"service", "service_settings", "task_settings", "chunking_settings", "task_type"})
+_UPDATE_FIELDS = frozenset({"service_settings", "task_settings", "task_type"})
+UPDATE_ATTEMPTS = 8
+
+ChangeHook = Callable[[AsyncSession], Any]
+
+
+def _bad(reason: str, es_type: str = "status_exception") -> InvalidRequestError:
+    return InvalidRequestError(reason, es_type=es_type)
+
+
+def _object(body: Mapping[str, Any], key: str) -> dict[str, Any] | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _bad(f"Unable to parse [{key}] in the request: expected an object, got [{java_map(value)}]")
+    return value
+
+
+def resolve_task_type(url_task_type: TaskType | None, body_task_type: Any) -> TaskType:
+    """The task type from the URL and/or the body (reference §2.3)."""
+    if body_task_type is not None and not isinstance(body_task_type, str):
+        raise _bad(f"Unknown task_type [{java_map(body_task_type)}]")
+    from_body = parse_task_type(body_task_type) if body_task_type is not None else None
+    if url_task_type is not None and from_body is not None and url_task_type != from_body:
+        raise _bad(
+            "Cannot resolve conflicting task_type parameter in the request URL "
+            f"[{url_task_type}] and the request body [{from_body}]"
+        )
+    task_type = url_task_type or from_body
+    if task_type is None:
+        raise _bad("model is missing required setting [task_type]", "validation_exception")
+    return task_type
+
+
+def check_writable(inference_id: str) -> None:
+    """Ids starting with ``.`` belong to preconfigured endpoints, which are read-only."""
+    if inference_id.startswith(PRECONFIGURED_PREFIX):
+        raise _bad(
+            f"[{inference_id}] is a preconfigured inference endpoint and cannot be created, "
+            f"updated or deleted; ids starting with [{PRECONFIGURED_PREFIX}] are reserved"
+        )
+    validate_inference_id(inference_id)
+
+
+def check_task_type(endpoint: Endpoint, requested: TaskType | None) -> None:
+    if requested is not None and requested != endpoint.task_type:
+        raise TaskTypeMismatchError(
+            f"Requested task type [{requested}] does not match the inference endpoint's "
+            f"task type [{endpoint.task_type}]"
+        )
+
+
+class EndpointManager:
+    """The operations on stored endpoints. ``on_change`` runs inside every writing transaction."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        box: SecretBox,
+        registry: ProviderRegistry,
+        on_change: ChangeHook | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._box = box
+        self._registry = registry
+        self._on_change = on_change
+
+    def build(self, inference_id: str, url_task_type: TaskType | None, body: Mapping[str, Any]) -> Endpoint:
+        """Validate a PUT body into an :class:`Endpoint` without touching the store."""
+        check_writable(inference_id)
+        task_type = resolve_task_type(url_task_type, body.get("task_type"))
+        service = body.get("service")
+        if service is None:
+            raise _bad("Model configuration is missing a service", "validation_exception")
+        if not isinstance(service, str):
+            raise _bad(f"Unknown service [{java_map(service)}]")
+        spec = self._registry.get(service)
+        service_settings = _object(body, "service_settings")
+        if service_settings is None:
+            raise _bad(
+                "Validation Failed: 1: Model configuration is missing [service_settings];",
+                "validation_exception",
+            )
+        leftover = {k: v for k, v in body.items() if k not in _PUT_FIELDS}
+        if leftover:
+            raise UnsupportedError(
+                f"Configuration contains settings [{java_map(leftover)}] unknown to the [{service}] service"
+            )
+        parsed = parse_endpoint_settings(
+            spec,
+            task_type,
+            service_settings,
+            _object(body, "task_settings"),
+            _object(body, "chunking_settings"),
+        )
+        return _endpoint(inference_id, task_type, service, parsed)
+
+    async def create(self, inference_id: str, url_task_type: TaskType | None, body: Mapping[str, Any]) -> Endpoint:
+        endpoint = self.build(inference_id, url_task_type, body)
+        async with self._sessions.begin() as session:
+            await EndpointRepository(session, self._box).insert(endpoint)
+            await self._changed(session)
+        return endpoint
+
+    async def list(self, task_type: TaskType | None = None) -> list[Endpoint]:
+        async with self._sessions() as session:
+            endpoints = await EndpointRepository(session, self._box).list()
+        return [e for e in endpoints if task_type is None or e.task_type == task_type]
+
+    async def get(self, inference_id: str, task_type: TaskType | None = None, *, with_secrets: bool = False) -> Endpoint:
+        async with self._sessions() as session:
+            endpoint = await EndpointRepository(session, self._box).get(inference_id, with_secrets=with_secrets)
+        if endpoint is None:
+            raise EndpointNotFoundError(inference_id)
+        check_task_type(endpoint, task_type)
+        return endpoint
+
+    async def delete(self, inference_id: str, task_type: TaskType | None, *, dry_run: bool) -> bool:
+        """Delete (or with ``dry_run`` only check) an endpoint; returns whether it was deleted."""
+        if inference_id.startswith(PRECONFIGURED_PREFIX):
+            check_writable(inference_id)
+        async with self._sessions.begin() as session:
+            repo = EndpointRepository(session, self._box)
+            endpoint = await repo.get(inference_id)
+            if endpoint is None:
+                raise EndpointNotFoundError(inference_id)
+            check_task_type(endpoint, task_type)
+            if dry_run:
+                return False
+            await repo.delete(inference_id)
+            await self._changed(session)
+        return True
+
+    async def update(self, inference_id: str, url_task_type: TaskType | None, body: Mapping[str, Any]) -> Endpoint:
+        """Merge new settings/secrets into an endpoint (reference §1.6).
+
+        Concurrent updates never lose a write: each attempt re-reads the row and writes only if
+        its version is unchanged; on a lost race the merge is redone on the newer row. After
+        :data:`UPDATE_ATTEMPTS` lost races the client gets 409 ``version_conflict_engine_exception``.
+        """
+        check_writable(inference_id)
+        if not body:
+            raise _bad("Request body is empty", "parse_exception")
+        extra = {k: v for k, v in body.items() if k not in _UPDATE_FIELDS}
+        if extra:
+            raise _bad(
+                "Request contained fields which cannot be updated, remove these fields and try "
+                f"again [{java_map(extra)}]"
+            )
+        new_service = _object(body, "service_settings") or {}
+        new_task = _object(body, "task_settings") or {}
+        for _ in range(UPDATE_ATTEMPTS):
+            async with self._sessions.begin() as session:
+                repo = EndpointRepository(session, self._box)
+                current = await repo.get(inference_id, with_secrets=True)
+                if current is None:
+                    raise EndpointNotFoundError(inference_id)
+                requested = resolve_task_type(url_task_type or current.task_type, body.get("task_type"))
+                check_task_type(current, requested)
+                spec = self._registry.get(current.service)
+                parsed = parse_endpoint_settings(
+                    spec,
+                    current.task_type,
+                    {**current.service_settings, **current.secrets, **new_service},
+                    {**current.task_settings, **new_task},
+                    current.chunking_settings,
+                )
+                updated = _endpoint(inference_id, current.task_type, current.service, parsed)
+                if await repo.replace(updated, expected_version=current.version):
+                    await self._changed(session)
+                    return updated
+        raise VersionConflictError(
+            f"[{inference_id}]: version conflict, the endpoint changed {UPDATE_ATTEMPTS} times "
+            "while this update was being applied; retry the request"
+        )
+
+    async def _changed(self, session: AsyncSession) -> None:
+        if self._on_change is not None:
+            await self._on_change(session)
+
+
+def _endpoint(inference_id: str, task_type: TaskType, service: str, parsed: EndpointSettings) -> Endpoint:
+    return Endpoint(
+        inference_id=inference_id,
+        task_type=task_type,
+        service=service,
+        service_settings=parsed.service_settings,
+        task_settings=parsed.task_settings,
+        chunking_settings=parsed.chunking_settings,
+        secrets=parsed.secrets,
+    )

@@ -1,0 +1,1 @@
+"""Wire-level data structures shared by the API, the store and the providers."""

@@ -1,0 +1,227 @@
+"""Turn a PUT body's settings maps into validated, storable endpoint settings.
+
+Elasticsearch reports every field problem of a request in one ``validation_exception``
+("Validation Failed: 1: …;2: …;") and leftover keys as "Configuration contains settings
+[{k=v}] unknown to the [x] service". msgspec stops at the first error, so this module walks the
+provider's Structs field by field, converting each value with msgspec (strict types, the
+Struct's constraints) and collecting the messages, then builds the Struct once all pass.
+
+Secrets arrive inside ``service_settings`` (as in Elasticsearch) and are split out here, so
+nothing downstream ever sees them mixed with public settings. Messages never echo a secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import msgspec
+
+from inference_service.errors import InvalidRequestError, UnsupportedError
+from inference_service.model.task_type import TaskType
+from inference_service.providers.schema import (
+    DEFAULT_CHUNKING,
+    URL_MARKER,
+    ChunkingSettings,
+    SettingsStruct,
+)
+from inference_service.providers.spec import ProviderSpec
+
+
+class EndpointSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """Validated settings of one endpoint, as plain JSON-ready maps."""
+
+    service_settings: dict[str, Any]
+    task_settings: dict[str, Any]
+    secrets: dict[str, Any]
+    chunking_settings: dict[str, Any] | None
+
+
+def java_map(value: Any) -> str:
+    """Render a value the way Elasticsearch prints a Java map: ``{foo=bar, n=1}``."""
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}={java_map(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(java_map(v) for v in value) + "]"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def validation_failed(messages: list[str]) -> InvalidRequestError:
+    """Elasticsearch's numbered ``Validation Failed: 1: a;2: b;`` form."""
+    numbered = "".join(f"{i}: {m};" for i, m in enumerate(messages, start=1))
+    return InvalidRequestError(f"Validation Failed: {numbered}")
+
+
+class _Collector:
+    """Accumulates field errors and unknown keys across all settings scopes."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.errors: list[str] = []
+        self.unknown: dict[str, Any] = {}
+
+    def struct(
+        self,
+        scope: str,
+        struct: type[SettingsStruct],
+        data: Mapping[str, Any],
+        *,
+        secret: bool = False,
+    ) -> SettingsStruct | None:
+        """Validate the keys of ``data`` that ``struct`` declares; return it if all pass."""
+        values: dict[str, Any] = {}
+        ok = True
+        for field in msgspec.structs.fields(struct):
+            if field.name not in data or data[field.name] is None:
+                if field.required:
+                    self.errors.append(f"[{scope}] does not contain the required setting [{field.name}]")
+                    ok = False
+                continue
+            value = data[field.name]
+            if value == "":
+                self.errors.append(
+                    f"[{scope}] Invalid value empty string. [{field.name}] must be a non-empty string"
+                )
+                ok = False
+                continue
+            try:
+                converted = msgspec.convert(value, field.type)
+            except msgspec.ValidationError as exc:
+                shown = "" if secret else f" [{java_map(value)}]"
+                detail = str(exc).replace(" - at `$`", "").replace("`$", f"`$.{field.name}")
+                self.errors.append(f"[{scope}] Invalid value{shown} for setting [{field.name}]: {detail}")
+                ok = False
+                continue
+            if _is_url(field.type) and not _valid_url(converted):
+                self.errors.append(f"[{scope}] Invalid url [{value}] received for field [{field.name}]")
+                ok = False
+                continue
+            values[field.name] = value
+        if not ok:
+            return None
+        return msgspec.convert(values, struct)
+
+    def leftover(self, data: Mapping[str, Any], known: frozenset[str]) -> None:
+        self.unknown.update({k: v for k, v in data.items() if k not in known})
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            if self.unknown:
+                self.errors.append(self._unknown_message())
+            raise validation_failed(self.errors)
+        if self.unknown:
+            raise UnsupportedError(self._unknown_message())
+
+    def _unknown_message(self) -> str:
+        return f"Configuration contains settings [{java_map(self.unknown)}] unknown to the [{self.service}] service"
+
+
+def _is_url(annotation: Any) -> bool:
+    info = msgspec.inspect.type_info(annotation)
+    members = info.types if isinstance(info, msgspec.inspect.UnionType) else (info,)
+    return any(
+        isinstance(t, msgspec.inspect.Metadata) and bool((t.extra or {}).get(URL_MARKER))
+        for t in members
+    )
+
+
+def _valid_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _names(struct: type[SettingsStruct]) -> frozenset[str]:
+    return frozenset(f.name for f in msgspec.structs.fields(struct))
+
+
+def parse_endpoint_settings(
+    spec: ProviderSpec,
+    task_type: TaskType,
+    service_settings: Mapping[str, Any],
+    task_settings: Mapping[str, Any] | None,
+    chunking_settings: Mapping[str, Any] | None,
+) -> EndpointSettings:
+    """Validate a PUT's settings for ``spec``/``task_type``; raise one error listing all problems."""
+    if task_type not in spec.task_types:
+        raise UnsupportedError(f"The [{spec.name}] service does not support task type [{task_type}]")
+    collect = _Collector(spec.name)
+    service_struct = spec.service_settings[task_type]
+    service = collect.struct("service_settings", service_struct, service_settings)
+    secrets = collect.struct("secret_settings", spec.secrets, service_settings, secret=True)
+    collect.leftover(service_settings, _names(service_struct) | _names(spec.secrets))
+
+    task_struct = spec.task_settings.get(task_type)
+    task: SettingsStruct | None = None
+    if task_struct is not None:
+        task = collect.struct("task_settings", task_struct, task_settings or {})
+        collect.leftover(task_settings or {}, _names(task_struct))
+    else:
+        collect.leftover(task_settings or {}, frozenset())
+
+    chunking = _parse_chunking(collect, task_type, chunking_settings)
+    collect.raise_if_any()
+    assert service is not None and secrets is not None  # raise_if_any saw no errors
+
+    public = msgspec.to_builtins(service)
+    if "rate_limit" in _names(service_struct) and "rate_limit" not in public:
+        public["rate_limit"] = {"requests_per_minute": spec.default_rate_limit[task_type]}
+    return EndpointSettings(
+        service_settings=public,
+        task_settings=msgspec.to_builtins(task) if task is not None else {},
+        secrets=msgspec.to_builtins(secrets),
+        chunking_settings=chunking,
+    )
+
+
+def _parse_chunking(
+    collect: _Collector, task_type: TaskType, data: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
+    """Chunking applies to embedding task types only; defaults are materialised there."""
+    if not task_type.is_embedding:
+        if data:
+            collect.errors.append(f"[chunking_settings] are not supported for task type [{task_type}]")
+        return None
+    if not data:
+        return dict(DEFAULT_CHUNKING)
+    parsed = collect.struct("chunking_settings", ChunkingSettings, data)
+    collect.leftover(data, _names(ChunkingSettings))
+    if parsed is None:
+        return None
+    assert isinstance(parsed, ChunkingSettings)
+    problems = _chunking_problems(parsed)
+    collect.errors.extend(f"[chunking_settings] {p}" for p in problems)
+    return msgspec.to_builtins(parsed) if not problems else None
+
+
+def _chunking_problems(c: ChunkingSettings) -> list[str]:
+    """The per-strategy rules of Elasticsearch's chunking settings."""
+    size = c.max_chunk_size
+    if c.strategy == "sentence":
+        out = [] if size is None or size >= 20 else ["[max_chunk_size] must be at least 20"]
+        if c.sentence_overlap not in (None, 0, 1):
+            out.append("[sentence_overlap] must be 0 or 1")
+        return out
+    if c.strategy == "word":
+        out = [] if size is None or size >= 10 else ["[max_chunk_size] must be at least 10"]
+        overlap = c.overlap if c.overlap is not None else 100
+        if size is not None and overlap > size // 2:
+            out.append("[overlap] must be at most half of [max_chunk_size]")
+        return out
+    if c.strategy == "none":
+        return []
+    if c.strategy == "recursive":
+        out = [] if size is not None else ["does not contain the required setting [max_chunk_size]"]
+        if (c.separators is None) == (c.separator_group is None):
+            out.append("exactly one of [separators] or [separator_group] is required")
+        if c.separator_group not in (None, "markdown", "plaintext"):
+            out.append("[separator_group] must be one of [markdown, plaintext]")
+        return out
+    return [f"Invalid value [{c.strategy}] for [strategy]; must be one of [sentence, word, none, recursive]"]

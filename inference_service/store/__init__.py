@@ -1,0 +1,1 @@
+"""Persistence: the endpoint table, its engine, the secret cipher and the repository."""

@@ -1,0 +1,41 @@
+"""The SQL schema. Alembic migrations are the only thing that creates or changes it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Integer, LargeBinary, MetaData, String, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JsonMap = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class EndpointRow(Base):
+    """One inference endpoint. Secrets live only in ``secrets``, AES-GCM encrypted."""
+
+    __tablename__ = "inference_endpoints"
+
+    inference_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    task_type: Mapped[str] = mapped_column(String(32))
+    service: Mapped[str] = mapped_column(String(64))
+    service_settings: Mapped[dict[str, Any]] = mapped_column(JsonMap)
+    task_settings: Mapped[dict[str, Any]] = mapped_column(JsonMap)
+    chunking_settings: Mapped[dict[str, Any] | None] = mapped_column(JsonMap, nullable=True)
+    secrets: Mapped[bytes] = mapped_column(LargeBinary)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
