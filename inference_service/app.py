@@ -90,7 +90,10 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(
         routes=ROUTES,
         lifespan=lifespan,
-        exception_handlers={InferenceServiceError: on_service_error, Exception: on_unexpected_error},
+        exception_handlers={
+            InferenceServiceError: on_service_error,
+            Exception: on_unexpected_error,
+        },
     )
     app.add_middleware(ProductHeader)
     return app

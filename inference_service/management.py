@@ -1,19 +1,21 @@
 """Endpoint management: the create / read / update / delete rules, shared by the REST API and the CLI.
 
 Bodies arrive here as already-decoded JSON maps; this module applies Elasticsearch's rules
-(reference §1.1–§1.6, §2), validates settings through the provider's schemas and runs each
+(reference §1.1-§1.6, §2), validates settings through the provider's schemas and runs each
 change in its own transaction, so a failed request writes nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from inference_service.declarative import DeclarationError, Plan, make_plan
 from inference_service.errors import (
     EndpointNotFoundError,
+    InferenceServiceError,
     InvalidRequestError,
     TaskTypeMismatchError,
     UnsupportedError,
@@ -125,21 +127,27 @@ class EndpointManager:
         )
         return _endpoint(inference_id, task_type, service, parsed)
 
-    async def create(self, inference_id: str, url_task_type: TaskType | None, body: Mapping[str, Any]) -> Endpoint:
+    async def create(
+        self, inference_id: str, url_task_type: TaskType | None, body: Mapping[str, Any]
+    ) -> Endpoint:
         endpoint = self.build(inference_id, url_task_type, body)
         async with self._sessions.begin() as session:
             await EndpointRepository(session, self._box).insert(endpoint)
             await self._changed(session)
         return endpoint
 
-    async def list(self, task_type: TaskType | None = None) -> list[Endpoint]:
+    async def list_endpoints(self, task_type: TaskType | None = None) -> list[Endpoint]:
         async with self._sessions() as session:
-            endpoints = await EndpointRepository(session, self._box).list()
+            endpoints = await EndpointRepository(session, self._box).list_all()
         return [e for e in endpoints if task_type is None or e.task_type == task_type]
 
-    async def get(self, inference_id: str, task_type: TaskType | None = None, *, with_secrets: bool = False) -> Endpoint:
+    async def get(
+        self, inference_id: str, task_type: TaskType | None = None, *, with_secrets: bool = False
+    ) -> Endpoint:
         async with self._sessions() as session:
-            endpoint = await EndpointRepository(session, self._box).get(inference_id, with_secrets=with_secrets)
+            endpoint = await EndpointRepository(session, self._box).get(
+                inference_id, with_secrets=with_secrets
+            )
         if endpoint is None:
             raise EndpointNotFoundError(inference_id)
         check_task_type(endpoint, task_type)
@@ -161,7 +169,9 @@ class EndpointManager:
             await self._changed(session)
         return True
 
-    async def update(self, inference_id: str, url_task_type: TaskType | None, body: Mapping[str, Any]) -> Endpoint:
+    async def update(
+        self, inference_id: str, url_task_type: TaskType | None, body: Mapping[str, Any]
+    ) -> Endpoint:
         """Merge new settings/secrets into an endpoint (reference §1.6).
 
         Concurrent updates never lose a write: each attempt re-reads the row and writes only if
@@ -203,6 +213,42 @@ class EndpointManager:
             f"[{inference_id}]: version conflict, the endpoint changed {UPDATE_ATTEMPTS} times "
             "while this update was being applied; retry the request"
         )
+
+    async def plan(self, entries: Sequence[Mapping[str, Any]], *, prune: bool) -> Plan:
+        """Validate declared endpoints (already secret-resolved) and compare them with the store."""
+        desired: list[Endpoint] = []
+        for entry in entries:
+            inference_id = entry.get("inference_id")
+            if not isinstance(inference_id, str):
+                raise DeclarationError(f"an endpoint has no string inference_id: {java_map(entry)}")
+            if any(e.inference_id == inference_id for e in desired):
+                raise DeclarationError(f"endpoint [{inference_id}] is declared twice")
+            body = {k: v for k, v in entry.items() if k != "inference_id"}
+            try:
+                desired.append(self.build(inference_id, None, body))
+            except InferenceServiceError as exc:
+                raise DeclarationError(f"endpoint [{inference_id}]: {exc.reason}") from None
+        async with self._sessions() as session:
+            current = await EndpointRepository(session, self._box).list_all(with_secrets=True)
+        return make_plan(desired, current, prune=prune)
+
+    async def converge(self, plan: Plan) -> None:
+        """Apply ``plan`` in one transaction; a concurrent change to a planned row aborts it all."""
+        async with self._sessions.begin() as session:
+            repo = EndpointRepository(session, self._box)
+            for endpoint in plan.create:
+                await repo.insert(endpoint)
+            for old, new, _ in plan.update:
+                if not await repo.replace(new, expected_version=old.version):
+                    raise VersionConflictError(
+                        f"[{new.inference_id}] changed while the plan was applied; run apply again"
+                    )
+            for endpoint in plan.replace:
+                await repo.delete(endpoint.inference_id)
+                await repo.insert(endpoint)
+            for endpoint in plan.delete:
+                await repo.delete(endpoint.inference_id)
+            await self._changed(session)
 
     async def _changed(self, session: AsyncSession) -> None:
         if self._on_change is not None:

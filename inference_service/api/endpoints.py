@@ -1,4 +1,4 @@
-"""The management API: PUT / GET / DELETE / ``_update`` on ``/_inference`` (reference §1.1–§1.6)."""
+"""The management API: PUT / GET / DELETE / ``_update`` on ``/_inference`` (reference §1.1-§1.6)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ async def get_endpoints(request: Request, inference_id: str | None, task_type: T
     check_query(request)
     manager = services(request).manager
     if inference_id is None or inference_id in ALL_IDS:
-        endpoints = await manager.list(task_type)
+        endpoints = await manager.list_endpoints(task_type)
     else:
         endpoints = [await manager.get(inference_id, task_type)]
     return json_response(request, {"endpoints": [e.public() for e in endpoints]})

@@ -118,15 +118,15 @@ class _Collector:
             raise UnsupportedError(self._unknown_message())
 
     def _unknown_message(self) -> str:
-        return f"Configuration contains settings [{java_map(self.unknown)}] unknown to the [{self.service}] service"
+        settings = java_map(self.unknown)
+        return f"Configuration contains settings [{settings}] unknown to the [{self.service}] service"
 
 
 def _is_url(annotation: Any) -> bool:
     info = msgspec.inspect.type_info(annotation)
     members = info.types if isinstance(info, msgspec.inspect.UnionType) else (info,)
     return any(
-        isinstance(t, msgspec.inspect.Metadata) and bool((t.extra or {}).get(URL_MARKER))
-        for t in members
+        isinstance(t, msgspec.inspect.Metadata) and bool((t.extra or {}).get(URL_MARKER)) for t in members
     )
 
 

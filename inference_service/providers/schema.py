@@ -21,12 +21,11 @@ Url = Annotated[str, msgspec.Meta(extra={URL_MARKER: True})]
 PositiveInt = Annotated[int, msgspec.Meta(gt=0)]
 
 
-class SettingsStruct(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True, omit_defaults=True):
+class SettingsStruct(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
     """Base of all provider settings.
 
     ``forbid_unknown_fields``: an unknown key is a user mistake, never ignored.
     ``omit_defaults``: the stored/returned JSON carries only what was set or materialised.
-    ``frozen``: parsed settings are shared by concurrent requests.
     """
 
 

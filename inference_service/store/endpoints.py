@@ -67,16 +67,14 @@ class EndpointRepository:
 
     async def get(self, inference_id: str, *, with_secrets: bool = False) -> Endpoint | None:
         columns = (*_COLUMNS, EndpointRow.secrets) if with_secrets else _COLUMNS
-        result = await self._session.execute(
-            select(*columns).where(EndpointRow.inference_id == inference_id)
-        )
+        result = await self._session.execute(select(*columns).where(EndpointRow.inference_id == inference_id))
         row = result.one_or_none()
         if row is None:
             return None
         secrets = self._box.open(row.inference_id, row.secrets) if with_secrets else None
         return _endpoint(row, secrets)
 
-    async def list(self, *, with_secrets: bool = False) -> list[Endpoint]:
+    async def list_all(self, *, with_secrets: bool = False) -> list[Endpoint]:
         columns = (*_COLUMNS, EndpointRow.secrets) if with_secrets else _COLUMNS
         result = await self._session.execute(select(*columns).order_by(EndpointRow.inference_id))
         return [

@@ -46,9 +46,7 @@ def head_revisions(settings: Settings) -> set[str]:
 
 async def current_revisions(engine: AsyncEngine) -> set[str]:
     async with engine.connect() as connection:
-        heads = await connection.run_sync(
-            lambda sync: MigrationContext.configure(sync).get_current_heads()
-        )
+        heads = await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_heads())
     return set(heads)
 
 

@@ -126,9 +126,7 @@ def _create_key_file(path: Path) -> None:
 def read_key_file(path: Path) -> list[bytes]:
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
-        raise SecretKeyError(
-            f"{path} is readable by other users (mode {mode:o}); run: chmod 600 {path}"
-        )
+        raise SecretKeyError(f"{path} is readable by other users (mode {mode:o}); run: chmod 600 {path}")
     return parse_keys(path.read_text("ascii"), str(path))
 
 

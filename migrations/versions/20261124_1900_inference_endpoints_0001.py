@@ -32,12 +32,8 @@ def upgrade() -> None:
         sa.Column("chunking_settings", JSON_MAP, nullable=True),
         sa.Column("secrets", sa.LargeBinary(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
-        ),
-        sa.Column(
-            "updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
-        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.PrimaryKeyConstraint("inference_id", name=op.f("pk_inference_endpoints")),
     )
 
