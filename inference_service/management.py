@@ -82,6 +82,60 @@ def check_task_type(endpoint: Endpoint, requested: TaskType | None) -> None:
         )
 
 
+def build_endpoint(
+    registry: ProviderRegistry, inference_id: str, url_task_type: TaskType | None, body: Mapping[str, Any]
+) -> Endpoint:
+    """Validate a PUT body (reference §1.1, §2) into an :class:`Endpoint`; one 400 lists all problems."""
+    check_writable(inference_id)
+    task_type = resolve_task_type(url_task_type, body.get("task_type"))
+    service = body.get("service")
+    if service is None:
+        raise _bad("Model configuration is missing a service", "validation_exception")
+    if not isinstance(service, str):
+        raise _bad(f"Unknown service [{java_map(service)}]")
+    spec = registry.get(service)
+    service_settings = _object(body, "service_settings")
+    if service_settings is None:
+        raise _bad(
+            "Validation Failed: 1: Model configuration is missing [service_settings];",
+            "validation_exception",
+        )
+    leftover = {k: v for k, v in body.items() if k not in _PUT_FIELDS}
+    if leftover:
+        raise UnsupportedError(
+            f"Configuration contains settings [{java_map(leftover)}] unknown to the [{service}] service"
+        )
+    parsed = parse_endpoint_settings(
+        spec,
+        task_type,
+        service_settings,
+        _object(body, "task_settings"),
+        _object(body, "chunking_settings"),
+    )
+    return _endpoint(inference_id, task_type, service, parsed)
+
+
+def merge_update(registry: ProviderRegistry, current: Endpoint, body: Mapping[str, Any]) -> Endpoint:
+    """The endpoint after an ``_update`` body (reference §1.6) is merged into ``current``."""
+    if not body:
+        raise _bad("Request body is empty", "parse_exception")
+    extra = {k: v for k, v in body.items() if k not in _UPDATE_FIELDS}
+    if extra:
+        raise _bad(
+            "Request contained fields which cannot be updated, remove these fields and try "
+            f"again [{java_map(extra)}]"
+        )
+    check_task_type(current, resolve_task_type(current.task_type, body.get("task_type")))
+    parsed = parse_endpoint_settings(
+        registry.get(current.service),
+        current.task_type,
+        {**current.service_settings, **current.secrets, **(_object(body, "service_settings") or {})},
+        {**current.task_settings, **(_object(body, "task_settings") or {})},
+        current.chunking_settings,
+    )
+    return _endpoint(current.inference_id, current.task_type, current.service, parsed)
+
+
 class EndpointManager:
     """The operations on stored endpoints. ``on_change`` runs inside every writing transaction."""
 
@@ -99,33 +153,7 @@ class EndpointManager:
 
     def build(self, inference_id: str, url_task_type: TaskType | None, body: Mapping[str, Any]) -> Endpoint:
         """Validate a PUT body into an :class:`Endpoint` without touching the store."""
-        check_writable(inference_id)
-        task_type = resolve_task_type(url_task_type, body.get("task_type"))
-        service = body.get("service")
-        if service is None:
-            raise _bad("Model configuration is missing a service", "validation_exception")
-        if not isinstance(service, str):
-            raise _bad(f"Unknown service [{java_map(service)}]")
-        spec = self._registry.get(service)
-        service_settings = _object(body, "service_settings")
-        if service_settings is None:
-            raise _bad(
-                "Validation Failed: 1: Model configuration is missing [service_settings];",
-                "validation_exception",
-            )
-        leftover = {k: v for k, v in body.items() if k not in _PUT_FIELDS}
-        if leftover:
-            raise UnsupportedError(
-                f"Configuration contains settings [{java_map(leftover)}] unknown to the [{service}] service"
-            )
-        parsed = parse_endpoint_settings(
-            spec,
-            task_type,
-            service_settings,
-            _object(body, "task_settings"),
-            _object(body, "chunking_settings"),
-        )
-        return _endpoint(inference_id, task_type, service, parsed)
+        return build_endpoint(self._registry, inference_id, url_task_type, body)
 
     async def create(
         self, inference_id: str, url_task_type: TaskType | None, body: Mapping[str, Any]
@@ -179,33 +207,16 @@ class EndpointManager:
         :data:`UPDATE_ATTEMPTS` lost races the client gets 409 ``version_conflict_engine_exception``.
         """
         check_writable(inference_id)
-        if not body:
-            raise _bad("Request body is empty", "parse_exception")
-        extra = {k: v for k, v in body.items() if k not in _UPDATE_FIELDS}
-        if extra:
-            raise _bad(
-                "Request contained fields which cannot be updated, remove these fields and try "
-                f"again [{java_map(extra)}]"
-            )
-        new_service = _object(body, "service_settings") or {}
-        new_task = _object(body, "task_settings") or {}
+        if url_task_type is not None and body.get("task_type") is not None:
+            resolve_task_type(url_task_type, body.get("task_type"))
         for _ in range(UPDATE_ATTEMPTS):
             async with self._sessions.begin() as session:
                 repo = EndpointRepository(session, self._box)
                 current = await repo.get(inference_id, with_secrets=True)
                 if current is None:
                     raise EndpointNotFoundError(inference_id)
-                requested = resolve_task_type(url_task_type or current.task_type, body.get("task_type"))
-                check_task_type(current, requested)
-                spec = self._registry.get(current.service)
-                parsed = parse_endpoint_settings(
-                    spec,
-                    current.task_type,
-                    {**current.service_settings, **current.secrets, **new_service},
-                    {**current.task_settings, **new_task},
-                    current.chunking_settings,
-                )
-                updated = _endpoint(inference_id, current.task_type, current.service, parsed)
+                check_task_type(current, url_task_type)
+                updated = merge_update(self._registry, current, body)
                 if await repo.replace(updated, expected_version=current.version):
                     await self._changed(session)
                     return updated

@@ -24,6 +24,4 @@ def parse_task_type(value: str) -> TaskType:
     try:
         return TaskType(value.lower())
     except ValueError:
-        raise InvalidRequestError(
-            f"Unknown task_type [{value}]", es_type="status_exception"
-        ) from None
+        raise InvalidRequestError(f"Unknown task_type [{value}]", es_type="status_exception") from None

@@ -19,7 +19,7 @@ from inference_service.model.task_type import TaskType
 from inference_service.store.secret_box import SecretBox
 from inference_service.store.tables import EndpointRow
 
-_COLUMNS = (
+ROW_COLUMNS = (
     EndpointRow.inference_id,
     EndpointRow.task_type,
     EndpointRow.service,
@@ -45,7 +45,7 @@ def row_values(endpoint: Endpoint, box: SecretBox) -> dict[str, Any]:
     }
 
 
-def _endpoint(row: Any, secrets: dict[str, Any] | None = None) -> Endpoint:
+def endpoint_from_row(row: Any, secrets: dict[str, Any] | None = None) -> Endpoint:
     return Endpoint(
         inference_id=row.inference_id,
         task_type=TaskType(row.task_type),
@@ -66,19 +66,19 @@ class EndpointRepository:
         self._box = box
 
     async def get(self, inference_id: str, *, with_secrets: bool = False) -> Endpoint | None:
-        columns = (*_COLUMNS, EndpointRow.secrets) if with_secrets else _COLUMNS
+        columns = (*ROW_COLUMNS, EndpointRow.secrets) if with_secrets else ROW_COLUMNS
         result = await self._session.execute(select(*columns).where(EndpointRow.inference_id == inference_id))
         row = result.one_or_none()
         if row is None:
             return None
         secrets = self._box.open(row.inference_id, row.secrets) if with_secrets else None
-        return _endpoint(row, secrets)
+        return endpoint_from_row(row, secrets)
 
     async def list_all(self, *, with_secrets: bool = False) -> list[Endpoint]:
-        columns = (*_COLUMNS, EndpointRow.secrets) if with_secrets else _COLUMNS
+        columns = (*ROW_COLUMNS, EndpointRow.secrets) if with_secrets else ROW_COLUMNS
         result = await self._session.execute(select(*columns).order_by(EndpointRow.inference_id))
         return [
-            _endpoint(row, self._box.open(row.inference_id, row.secrets) if with_secrets else None)
+            endpoint_from_row(row, self._box.open(row.inference_id, row.secrets) if with_secrets else None)
             for row in result
         ]
 

@@ -1,0 +1,39 @@
+# Two entry points (see README): `make run` and `make test`. Both create .venv, install what
+# they need and are safe to re-run.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_TEST := $(VENV)/.installed-test
+
+.PHONY: run test check lint fast bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP_RUN): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[local]'
+	touch $@
+
+$(STAMP_TEST): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[local,test]'
+	touch $@ $(STAMP_RUN)
+
+## Set up, migrate the embedded SQLite database and serve on 127.0.0.1:9280.
+run: $(STAMP_RUN)
+	$(BIN)/inference-service serve --migrate
+
+## Set up and run every check: ruff, mypy (strict) and the whole test suite.
+test: $(STAMP_TEST)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest -n auto
+
+## The fast loop: no slow local-model tests.
+fast: $(STAMP_TEST)
+	$(BIN)/pytest -n auto -m "not model"
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""Shared test machinery: databases and a real service under hypercorn."""
