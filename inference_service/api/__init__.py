@@ -1,0 +1,1 @@
+"""HTTP API: routes, request handling and response framing."""
