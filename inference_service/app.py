@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,6 +21,7 @@ from inference_service.errors import (
     es_error_body,
 )
 from inference_service.management import EndpointManager
+from inference_service.providers.base import ProviderContext
 from inference_service.providers.registry import builtin_registry
 from inference_service.settings import Settings, load_settings
 from inference_service.store.engine import create_engine, create_sessionmaker
@@ -67,24 +69,42 @@ async def on_unexpected_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+def create_http_client(settings: Settings) -> httpx.AsyncClient:
+    """The one pooled upstream client. No read timeout here: the request deadline and the
+    stream idle limit are enforced around each read by the streaming layer."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(connect=settings.upstream_connect_timeout, read=None, write=30.0, pool=None),
+        limits=httpx.Limits(
+            max_connections=settings.upstream_max_connections,
+            max_keepalive_connections=settings.upstream_keepalive_connections,
+        ),
+        follow_redirects=False,
+    )
+
+
 def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = create_engine(settings.resolved_database_url, pool_size=settings.pool_size)
+        http = create_http_client(settings)
         try:
             await ensure_schema_current(engine, settings)
             box = load_secret_box(settings.secrets_key, settings.resolved_secrets_key_file, create=True)
             sessions = create_sessionmaker(engine)
             registry = builtin_registry()
+            context = ProviderContext(http=http)
             app.state.services = Services(
                 settings=settings,
                 engine=engine,
                 sessions=sessions,
                 registry=registry,
                 manager=EndpointManager(sessions, box, registry),
+                http=http,
+                providers={spec.name: spec.build(context) for spec in registry.specs},
             )
             yield
         finally:
+            await http.aclose()
             await engine.dispose()
 
     app = Starlette(

@@ -38,6 +38,16 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
     log_level: str = "info"
     pool_size: Annotated[int, msgspec.Meta(ge=1)] = 10
 
+    chat_completion_timeout: Seconds = 120.0
+    completion_timeout: Seconds = 120.0
+    default_timeout: Seconds = 30.0
+    stream_idle_timeout: Seconds = 60.0
+    sse_bom: bool = False
+    validate_on_put: bool = True
+    upstream_connect_timeout: Seconds = 10.0
+    upstream_max_connections: Annotated[int, msgspec.Meta(ge=1)] = 1000
+    upstream_keepalive_connections: Annotated[int, msgspec.Meta(ge=0)] = 200
+
     @property
     def resolved_database_url(self) -> str:
         """The configured URL, or the embedded SQLite file inside ``data_dir``."""

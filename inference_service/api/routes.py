@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from inference_service.api.endpoints import (
     delete_endpoint,
@@ -18,11 +18,12 @@ from inference_service.api.endpoints import (
     put_endpoint,
     update_endpoint,
 )
+from inference_service.api.inference import perform_inference, stream_inference
 from inference_service.api.info import root_info
 from inference_service.errors import InvalidRequestError, MethodNotAllowedError
 from inference_service.model.task_type import TaskType, parse_task_type
 
-Handler = Callable[[Request, str, TaskType | None], Awaitable[Response]]
+Handler = Callable[[Request, str, TaskType | None], Awaitable[ASGIApp]]
 
 _ALL_METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"]
 
@@ -42,39 +43,43 @@ _ENDPOINT_METHODS: dict[str, Handler] = {
     "GET": get_endpoints,
     "PUT": put_endpoint,
     "DELETE": delete_endpoint,
+    "POST": perform_inference,
 }
+_UPDATE: dict[str, Handler] = {"PUT": update_endpoint}
+_STREAM: dict[str, Handler] = {"POST": stream_inference}
 
 
-async def inference_root(request: Request) -> Response:
+async def inference_root(request: Request) -> ASGIApp:
     """``/_inference`` and ``/_inference/_all``."""
-    if request.method != "GET":
-        _dispatch(request, {"GET": get_endpoints})
-    return await get_endpoints(request, None, None)
+    return await _dispatch(request, {"GET": get_endpoints})(request, "_all", None)
 
 
-async def inference_one(request: Request) -> Response:
+async def inference_one(request: Request) -> ASGIApp:
     """``/_inference/{inference_id}``."""
     inference_id = request.path_params["first"]
     return await _dispatch(request, _ENDPOINT_METHODS)(request, inference_id, None)
 
 
-async def inference_two(request: Request) -> Response:
-    """``/_inference/{task_type}/{inference_id}`` or ``/_inference/{inference_id}/_update``."""
+async def inference_two(request: Request) -> ASGIApp:
+    """``/_inference/{task_type}/{inference_id}`` or ``/_inference/{inference_id}/_update|_stream``."""
     first, second = request.path_params["first"], request.path_params["second"]
     if second == "_update":
-        return await _dispatch(request, {"PUT": update_endpoint})(request, first, None)
+        return await _dispatch(request, _UPDATE)(request, first, None)
+    if second == "_stream":
+        return await _dispatch(request, _STREAM)(request, first, None)
     return await _dispatch(request, _ENDPOINT_METHODS)(request, second, parse_task_type(first))
 
 
-async def inference_three(request: Request) -> Response:
-    """``/_inference/{task_type}/{inference_id}/_update``."""
+async def inference_three(request: Request) -> ASGIApp:
+    """``/_inference/{task_type}/{inference_id}/_update`` and ``…/_stream``."""
     first, second, third = (request.path_params[k] for k in ("first", "second", "third"))
-    if third == "_update":
-        return await _dispatch(request, {"PUT": update_endpoint})(request, second, parse_task_type(first))
-    raise _no_handler(request)
+    table = {"_update": _UPDATE, "_stream": _STREAM}.get(third)
+    if table is None:
+        raise _no_handler(request)
+    return await _dispatch(request, table)(request, second, parse_task_type(first))
 
 
-async def not_found(request: Request) -> Response:
+async def not_found(request: Request) -> ASGIApp:
     raise _no_handler(request)
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
 from inference_service.management import EndpointManager
+from inference_service.providers.base import Provider
 from inference_service.providers.registry import ProviderRegistry
 from inference_service.settings import Settings
 
@@ -19,6 +22,9 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     registry: ProviderRegistry
     manager: EndpointManager
+    http: httpx.AsyncClient
+    providers: Mapping[str, Provider]
+    """One provider instance per service name, sharing :attr:`http`."""
 
 
 def services(request: Request) -> Services:

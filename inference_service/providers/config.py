@@ -104,7 +104,11 @@ class _Collector:
             values[field.name] = value
         if not ok:
             return None
-        return msgspec.convert(values, struct)
+        try:
+            return msgspec.convert(values, struct)
+        except msgspec.ValidationError as exc:  # cross-field rules in a Struct's __post_init__
+            self.errors.append(f"[{scope}] {exc}")
+            return None
 
     def leftover(self, data: Mapping[str, Any], known: frozenset[str]) -> None:
         self.unknown.update({k: v for k, v in data.items() if k not in known})

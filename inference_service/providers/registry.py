@@ -33,6 +33,10 @@ class ProviderRegistry:
     def names(self) -> list[str]:
         return sorted(self._specs)
 
+    @property
+    def specs(self) -> list[ProviderSpec]:
+        return [self._specs[name] for name in self.names]
+
 
 def builtin_registry() -> ProviderRegistry:
     from inference_service.providers import BUILTIN_PROVIDERS

@@ -1,17 +1,19 @@
 """What a provider declares about itself: its name, task types and settings schemas.
 
-A :class:`ProviderSpec` is data. It is all the management API needs to accept, validate and
-store an endpoint for the provider; ``providers/__init__.py`` lists one per built-in provider.
+A :class:`ProviderSpec` is data: all the management API needs to accept, validate and store an
+endpoint for the provider, plus ``build`` to make the provider that serves it.
+``providers/__init__.py`` lists one per built-in provider.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import msgspec
 
 from inference_service.model.task_type import TaskType
+from inference_service.providers.base import Provider, ProviderContext
 from inference_service.providers.schema import SettingsStruct
 
 
@@ -20,6 +22,8 @@ class ProviderSpec:
     """A provider's declaration. ``name`` is the wire ``service`` value."""
 
     name: str
+    build: Callable[[ProviderContext], Provider]
+    """Makes the provider once per process, with the shared HTTP client."""
     service_settings: Mapping[TaskType, type[SettingsStruct]]
     """Service settings Struct per supported task type; its keys are the supported task types."""
     secrets: type[SettingsStruct]

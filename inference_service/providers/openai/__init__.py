@@ -1,6 +1,7 @@
 """The ``openai`` service: the OpenAI API and any OpenAI-compatible server (via ``url``)."""
 
 from inference_service.model.task_type import TaskType
+from inference_service.providers.openai.provider import OpenAiDialect, build
 from inference_service.providers.openai.settings import (
     OpenAiEmbeddingServiceSettings,
     OpenAiSecrets,
@@ -11,6 +12,7 @@ from inference_service.providers.spec import ProviderSpec
 
 PROVIDER = ProviderSpec(
     name="openai",
+    build=build(OpenAiDialect()),
     service_settings={
         TaskType.CHAT_COMPLETION: OpenAiServiceSettings,
         TaskType.COMPLETION: OpenAiServiceSettings,

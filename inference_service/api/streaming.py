@@ -1,0 +1,152 @@
+"""The ``_stream`` response: a raw ASGI event stream with deadlines and disconnect handling.
+
+Flow (reference §4, style §6):
+
+1. A watcher task waits on ``receive()``; ``http.disconnect`` cancels the request task, so a
+   client that goes away — even before the first token — cancels the upstream read, whose
+   ``async with`` closes the provider connection.
+2. The first chunk is awaited *before* the response starts, under the request deadline
+   (``?timeout``: queueing, connecting, time to first token). Errors up to here get their own
+   HTTP status and a single ``event: error`` frame; expiry is 408 "Request timed out after [t]".
+3. Then one ``event: message`` frame per chunk, each awaited under the idle limit, and
+   ``data: [DONE]``. An error after the first byte becomes one ``event: error`` frame and the
+   stream ends without ``[DONE]`` — never a silent stop.
+
+Raw ASGI rather than Starlette's ``StreamingResponse``: one task per request instead of an
+anyio task group, and no per-chunk wrapper objects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+
+from starlette.types import Message, Receive, Scope, Send
+
+from inference_service.api.sse import SSE_RAW_HEADERS, done_frame, error_frame, message_frame
+from inference_service.errors import (
+    INTERNAL_ERROR_REASON,
+    InferenceServiceError,
+    RequestTimeoutError,
+    UpstreamTimeoutError,
+)
+
+log = logging.getLogger("inference_service.stream")
+
+ErrorRenderer = Callable[[InferenceServiceError, bool], bytes]
+"""Renders an error as the frame's JSON; the flag says whether the stream had started."""
+
+
+def _start(status: int) -> Message:
+    return {"type": "http.response.start", "status": status, "headers": list(SSE_RAW_HEADERS)}
+
+
+class EventStreamResponse:
+    """Streams ``chunks`` (each already-encoded, single-line JSON) as Server-Sent Events."""
+
+    def __init__(
+        self,
+        chunks: AsyncIterator[bytes],
+        *,
+        render_error: ErrorRenderer,
+        deadline_s: float,
+        deadline_label: str,
+        idle_s: float,
+        bom: bool = False,
+    ) -> None:
+        self._chunks = chunks
+        self._render_error = render_error
+        self._deadline_s = deadline_s
+        self._deadline_label = deadline_label
+        self._idle_s = idle_s
+        self._bom = bom
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        disconnected = False
+
+        async def watch() -> None:
+            nonlocal disconnected
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            disconnected = True
+            task.cancel()
+
+        watcher = asyncio.create_task(watch())
+        try:
+            await self._stream(send)
+        except asyncio.CancelledError:
+            if not disconnected:
+                raise
+            task.uncancel()
+        finally:
+            watcher.cancel()
+            await self._chunks.aclose()  # type: ignore[attr-defined]
+
+    async def _stream(self, send: Send) -> None:
+        try:
+            async with asyncio.timeout(self._deadline_s):
+                first = await anext(self._chunks)
+        except StopAsyncIteration:
+            first = None
+        except TimeoutError:
+            await self._fail_before_start(
+                send, RequestTimeoutError(f"Request timed out after [{self._deadline_label}]")
+            )
+            return
+        except Exception as exc:
+            await self._fail_before_start(send, _as_service_error(exc))
+            return
+
+        await send(_start(200))
+        if first is not None:
+            await send(self._body(message_frame(first, bom=self._bom)))
+            while True:
+                try:
+                    async with asyncio.timeout(self._idle_s):
+                        data = await anext(self._chunks)
+                except StopAsyncIteration:
+                    break
+                except TimeoutError:
+                    idle = UpstreamTimeoutError(
+                        f"The provider sent nothing for [{self._idle_s:g}s]; the stream was ended"
+                    )
+                    await send(self._body(self._error_frame(idle, started=True), more=False))
+                    return
+                except Exception as failure:
+                    await send(self._body(self._error_frame(failure, started=True), more=False))
+                    return
+                await send(self._body(message_frame(data, bom=self._bom)))
+        await send(self._body(done_frame(bom=self._bom), more=False))
+
+    async def _fail_before_start(self, send: Send, exc: InferenceServiceError) -> None:
+        await send(_start(exc.status))
+        await send(self._body(self._error_frame(exc, started=False), more=False))
+
+    def _error_frame(self, exc: Exception, *, started: bool) -> bytes:
+        return error_frame(self._render_error(_as_service_error(exc), started), bom=self._bom)
+
+    @staticmethod
+    def _body(data: bytes, *, more: bool = True) -> Message:
+        return {"type": "http.response.body", "body": data, "more_body": more}
+
+
+def _as_service_error(exc: Exception) -> InferenceServiceError:
+    if isinstance(exc, InferenceServiceError):
+        return exc
+    log.error("unexpected error while streaming", exc_info=exc)
+    return InferenceServiceError(INTERNAL_ERROR_REASON)
+
+
+class EventStreamError:
+    """An error before any stream exists (bad body, unknown endpoint): status + one error frame."""
+
+    def __init__(self, exc: InferenceServiceError, render_error: ErrorRenderer, *, bom: bool = False) -> None:
+        self._exc = exc
+        self._frame = error_frame(render_error(exc, False), bom=bom)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(_start(self._exc.status))
+        await send({"type": "http.response.body", "body": self._frame, "more_body": False})

@@ -1,0 +1,277 @@
+"""The unified chat completion request (reference §3.1) and the chunks we stream (§4.2).
+
+Request rules. Decoding is strict (msgspec): an unknown field, a wrong JSON type, a missing
+required field, or a value out of range is a 400 ``x_content_parse_exception`` whose reason is
+msgspec's message with the JSON path (``... - at `$.messages[0].role```):
+
+- ``temperature`` in [0, 2], ``top_p`` in [0, 1], ``max_completion_tokens`` >= 1;
+- tool-call ``arguments`` must be a string; a tool's ``parameters`` must be a JSON object;
+- ``role`` must be one of system, user, assistant, tool; content parts are ``text``,
+  ``image_url`` or ``file``.
+
+Then :func:`validate_chat_request` checks what Elasticsearch leaves to the provider, and
+reports every violation in one 400 ``action_request_validation_exception``
+("Validation Failed: 1: …;2: …;"), each naming its JSON path:
+
+- ``messages`` must not be empty (Elasticsearch's own rule and wording);
+- ``tool_choice`` strings must be ``auto``, ``none`` or ``required``;
+- ``required`` or an object ``tool_choice`` needs ``tools``;
+- an object ``tool_choice`` must name a function that is in ``tools``;
+- tool names must be unique and match ``^[a-zA-Z0-9_-]{1,64}$``;
+- a ``tool`` message's ``tool_call_id`` must answer an earlier assistant ``tool_calls`` id.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from inference_service.errors import InvalidRequestError
+
+
+class StrictStruct(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
+    """Base of request Structs.
+
+    ``forbid_unknown_fields``: Elasticsearch rejects unknown fields (a typo must not be
+    dropped silently). ``omit_defaults``: re-encoding a request (to build an OpenAI body)
+    writes only what the client sent. ``kw_only``: fields can be declared in wire order.
+    """
+
+
+# --- request -------------------------------------------------------------------------------
+
+
+class TextPart(StrictStruct, tag_field="type", tag="text"):
+    text: str
+
+
+class ImageUrl(StrictStruct):
+    url: str
+    detail: Literal["auto", "low", "high"] | None = None
+
+
+class ImagePart(StrictStruct, tag_field="type", tag="image_url"):
+    image_url: ImageUrl
+
+
+class FileData(StrictStruct):
+    file_data: str
+    filename: str | None = None
+
+
+class FilePart(StrictStruct, tag_field="type", tag="file"):
+    file: FileData
+
+
+ContentPart = TextPart | ImagePart | FilePart
+Content = str | list[ContentPart]
+
+
+class FunctionCall(StrictStruct):
+    name: str
+    arguments: str
+
+
+class ToolCall(StrictStruct):
+    id: str
+    type: Literal["function"]
+    function: FunctionCall
+
+
+class SystemMessage(StrictStruct, tag_field="role", tag="system"):
+    content: Content | None = None
+
+
+class UserMessage(StrictStruct, tag_field="role", tag="user"):
+    content: Content | None = None
+
+
+class AssistantMessage(StrictStruct, tag_field="role", tag="assistant"):
+    content: Content | None = None
+    tool_calls: list[ToolCall] | None = None
+
+
+class ToolMessage(StrictStruct, tag_field="role", tag="tool", kw_only=True):
+    content: Content | None = None
+    tool_call_id: str
+
+
+Message = SystemMessage | UserMessage | AssistantMessage | ToolMessage
+
+
+class FunctionDefinition(StrictStruct):
+    name: str
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+    strict: bool | None = None
+
+
+class Tool(StrictStruct):
+    type: Literal["function"]
+    function: FunctionDefinition
+
+
+class ToolChoiceFunction(StrictStruct):
+    name: str
+
+
+class ToolChoiceObject(StrictStruct):
+    type: Literal["function"]
+    function: ToolChoiceFunction
+
+
+class Reasoning(StrictStruct):
+    effort: Literal["xhigh", "high", "medium", "low", "minimal", "none"] | None = None
+    enabled: bool | None = None
+    summary: Literal["auto", "concise", "detailed"] | None = None
+    exclude: bool | None = None
+
+
+class ChatCompletionRequest(StrictStruct):
+    messages: list[Message]
+    model: str | None = None
+    max_completion_tokens: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    stop: list[str] | None = None
+    temperature: Annotated[float, msgspec.Meta(ge=0, le=2)] | None = None
+    top_p: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None
+    tools: list[Tool] | None = None
+    tool_choice: str | ToolChoiceObject | None = None
+    reasoning: Reasoning | None = None
+
+
+_REQUEST_DECODER = msgspec.json.Decoder(ChatCompletionRequest)
+TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+TOOL_CHOICES = ("auto", "none", "required")
+
+
+def decode_chat_request(body: bytes) -> ChatCompletionRequest:
+    """Strictly decode a chat body; every failure is a 400 naming the JSON path."""
+    if not body.strip():
+        raise InvalidRequestError("request body is required", es_type="parse_exception")
+    try:
+        return _REQUEST_DECODER.decode(body)
+    except msgspec.ValidationError as exc:
+        raise InvalidRequestError(
+            f"[UnifiedCompletionRequest] {exc}", es_type="x_content_parse_exception", param=_path(exc)
+        ) from None
+    except msgspec.DecodeError as exc:
+        raise InvalidRequestError(
+            f"[UnifiedCompletionRequest] malformed JSON: {exc}", es_type="x_content_parse_exception"
+        ) from None
+
+
+def _path(exc: msgspec.ValidationError) -> str | None:
+    text = str(exc)
+    marker = " - at `"
+    return text[text.index(marker) + len(marker) : -1] if marker in text else None
+
+
+def validate_chat_request(request: ChatCompletionRequest) -> None:
+    """The rules of the module docstring; one 400 lists every violation."""
+    problems: list[tuple[str, str]] = []
+    if not request.messages:
+        problems.append(("$.messages", "Field [messages] cannot be an empty array"))
+    names: set[str] = set()
+    for i, tool in enumerate(request.tools or []):
+        name = tool.function.name
+        path = f"$.tools[{i}].function.name"
+        if not TOOL_NAME.fullmatch(name):
+            problems.append((path, f"[{path}] tool name [{name}] must match ^[a-zA-Z0-9_-]{{1,64}}$"))
+        if name in names:
+            problems.append((path, f"[{path}] duplicate tool name [{name}]"))
+        names.add(name)
+    choice = request.tool_choice
+    if isinstance(choice, str):
+        if choice not in TOOL_CHOICES:
+            problems.append(
+                ("$.tool_choice", f"[$.tool_choice] must be one of [auto, none, required], got [{choice}]")
+            )
+        elif choice == "required" and not request.tools:
+            problems.append(("$.tool_choice", "[$.tool_choice] is [required] but no [tools] were given"))
+    elif choice is not None:
+        path = "$.tool_choice.function.name"
+        if not request.tools:
+            problems.append(
+                (path, f"[{path}] names function [{choice.function.name}] but no [tools] were given")
+            )
+        elif choice.function.name not in names:
+            problems.append(
+                (path, f"[{path}] names function [{choice.function.name}] which is not in [tools]")
+            )
+    call_ids: set[str] = set()
+    for i, message in enumerate(request.messages):
+        if isinstance(message, AssistantMessage):
+            call_ids.update(call.id for call in message.tool_calls or [])
+        elif isinstance(message, ToolMessage) and message.tool_call_id not in call_ids:
+            path = f"$.messages[{i}].tool_call_id"
+            problems.append(
+                (path, f"[{path}] [{message.tool_call_id}] answers no earlier assistant tool call")
+            )
+    if problems:
+        numbered = "".join(f"{n}: {message};" for n, (_, message) in enumerate(problems, start=1))
+        raise InvalidRequestError(
+            f"Validation Failed: {numbered}",
+            es_type="action_request_validation_exception",
+            param=problems[0][0],
+        )
+
+
+# --- stream chunks (output) ----------------------------------------------------------------
+# Field order is the order Elasticsearch emits; None fields are omitted. Unknown fields are
+# ignored, so an OpenAI chunk decodes straight into these and loses what ES drops
+# (created, system_fingerprint, logprobs, service_tier).
+
+
+class OutputStruct(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Base of the chunks we emit: lenient on decode, nulls omitted on encode."""
+
+
+class FunctionDelta(OutputStruct):
+    arguments: str | None = None
+    name: str | None = None
+
+
+class ToolCallDelta(OutputStruct):
+    index: int
+    id: str | None = None
+    function: FunctionDelta | None = None
+    type: str | None = None
+
+
+class Delta(OutputStruct):
+    content: str | None = None
+    refusal: str | None = None
+    role: str | None = None
+    tool_calls: list[ToolCallDelta] | None = None
+
+
+class ChunkChoice(OutputStruct, kw_only=True):
+    delta: Delta
+    finish_reason: str | None = None
+    index: int
+
+
+class PromptTokensDetails(OutputStruct):
+    cached_tokens: int | None = None
+
+
+class CompletionTokensDetails(OutputStruct):
+    reasoning_tokens: int | None = None
+
+
+class Usage(OutputStruct):
+    completion_tokens: int
+    prompt_tokens: int
+    total_tokens: int
+    prompt_tokens_details: PromptTokensDetails | None = None
+    completion_tokens_details: CompletionTokensDetails | None = None
+
+
+class ChatCompletionChunk(OutputStruct):
+    id: str
+    choices: list[ChunkChoice]
+    model: str
+    object: str
+    usage: Usage | None = None

@@ -1,0 +1,160 @@
+"""Unified chat request -> Anthropic Messages API request body (pure).
+
+Deviations from the unified (OpenAI-shaped) request, and why:
+
+- ``system`` messages become the top-level ``system`` prompt (Anthropic has no system role);
+  several are joined with blank lines, in order.
+- ``tool`` messages become ``tool_result`` blocks in a *user* turn; assistant ``tool_calls``
+  become ``tool_use`` blocks whose ``input`` is the parsed ``arguments`` JSON (arguments that
+  are not a JSON object are a 400: Anthropic would reject them).
+- Consecutive turns of the same role are merged, since Anthropic requires alternation.
+- ``max_tokens`` is required by Anthropic: the request's ``max_completion_tokens`` if given,
+  else ``task_settings.max_tokens`` (required on the endpoint, as in Elasticsearch).
+- ``temperature``/``top_p`` come from the request, else from task settings; ``top_k`` from
+  task settings; ``stop`` becomes ``stop_sequences``.
+- ``tool_choice``: ``auto`` -> ``{"type":"auto"}``, ``required`` -> ``{"type":"any"}``,
+  ``none`` -> ``{"type":"none"}``, a named function -> ``{"type":"tool","name":…}``.
+- Content parts: ``text`` -> text block; ``image_url`` -> image block (``data:`` URLs as
+  base64, others by URL); ``file`` with a PDF ``data:`` URL -> document block. ``reasoning``
+  has no Anthropic equivalent here and is rejected.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from inference_service.errors import InvalidRequestError, UnsupportedError
+from inference_service.model.chat import (
+    AssistantMessage,
+    ChatCompletionRequest,
+    SystemMessage,
+    ToolMessage,
+    UserMessage,
+)
+from inference_service.model.endpoint import Endpoint
+
+_ENCODER = msgspec.json.Encoder()
+_DATA_URL_PREFIX = "data:"
+
+
+def _media(url: str, param: str) -> dict[str, Any]:
+    """A ``data:<type>;base64,<data>`` URL -> an Anthropic base64 source."""
+    header, _, data = url.partition(",")
+    media_type = header[len(_DATA_URL_PREFIX) :].split(";", 1)[0]
+    if ";base64" not in header or not data:
+        raise InvalidRequestError(f"{param}: only base64 data URLs are supported", param=param)
+    return {"type": "base64", "media_type": media_type, "data": data}
+
+
+def _blocks(content: Any, path: str) -> list[dict[str, Any]]:
+    """Unified content (a string or parts) -> Anthropic content blocks."""
+    if content is None:
+        return []
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}] if content else []
+    blocks: list[dict[str, Any]] = []
+    for i, part in enumerate(msgspec.to_builtins(content)):
+        kind = part.get("type")
+        where = f"{path}[{i}]"
+        if kind == "text":
+            blocks.append({"type": "text", "text": part["text"]})
+        elif kind == "image_url":
+            url = part["image_url"]["url"]
+            source = _media(url, where) if url.startswith(_DATA_URL_PREFIX) else {"type": "url", "url": url}
+            blocks.append({"type": "image", "source": source})
+        elif kind == "file":
+            data = part["file"].get("file_data", "")
+            if not data.startswith(_DATA_URL_PREFIX):
+                raise UnsupportedError(f"{where}: files must be given as data URLs", param=where)
+            blocks.append({"type": "document", "source": _media(data, where)})
+        else:
+            raise UnsupportedError(f"{where}: content type [{kind}] is not supported", param=where)
+    return blocks
+
+
+def _tool_use(call: Any, path: str) -> dict[str, Any]:
+    try:
+        arguments = msgspec.json.decode(call.function.arguments or "{}")
+    except msgspec.DecodeError:
+        arguments = None
+    if not isinstance(arguments, dict):
+        raise InvalidRequestError(
+            f"{path}.function.arguments must be a JSON object for the [anthropic] service",
+            param=f"{path}.function.arguments",
+        )
+    return {"type": "tool_use", "id": call.id, "name": call.function.name, "input": arguments}
+
+
+def _tool_choice(choice: Any) -> dict[str, Any]:
+    if isinstance(choice, str):
+        return {"type": {"auto": "auto", "required": "any", "none": "none"}[choice]}
+    return {"type": "tool", "name": choice.function.name}
+
+
+def to_anthropic_request(request: ChatCompletionRequest, endpoint: Endpoint) -> bytes:
+    """The JSON body to POST to ``/v1/messages``, encoded once."""
+    if request.reasoning is not None:
+        raise UnsupportedError("[reasoning] is not supported by the [anthropic] service", param="reasoning")
+    task = endpoint.task_settings
+    system: list[str] = []
+    turns: list[dict[str, Any]] = []
+
+    def add(role: str, blocks: list[dict[str, Any]]) -> None:
+        if turns and turns[-1]["role"] == role:
+            turns[-1]["content"].extend(blocks)
+        else:
+            turns.append({"role": role, "content": blocks})
+
+    for i, message in enumerate(request.messages):
+        path = f"$.messages[{i}]"
+        if isinstance(message, SystemMessage):
+            system.extend(
+                b["text"] for b in _blocks(message.content, f"{path}.content") if b["type"] == "text"
+            )
+        elif isinstance(message, UserMessage):
+            add("user", _blocks(message.content, f"{path}.content"))
+        elif isinstance(message, AssistantMessage):
+            blocks = _blocks(message.content, f"{path}.content")
+            blocks += [
+                _tool_use(c, f"{path}.tool_calls[{j}]") for j, c in enumerate(message.tool_calls or [])
+            ]
+            add("assistant", blocks)
+        elif isinstance(message, ToolMessage):
+            result: dict[str, Any] = {"type": "tool_result", "tool_use_id": message.tool_call_id}
+            content = _blocks(message.content, f"{path}.content")
+            if content:
+                result["content"] = content
+            add("user", [result])
+
+    body: dict[str, Any] = {
+        "model": request.model or endpoint.service_settings["model_id"],
+        "max_tokens": request.max_completion_tokens or task["max_tokens"],
+        "messages": turns,
+        "stream": True,
+    }
+    if system:
+        body["system"] = "\n\n".join(system)
+    temperature = request.temperature if request.temperature is not None else task.get("temperature")
+    if temperature is not None:
+        body["temperature"] = temperature
+    top_p = request.top_p if request.top_p is not None else task.get("top_p")
+    if top_p is not None:
+        body["top_p"] = top_p
+    if task.get("top_k") is not None:
+        body["top_k"] = task["top_k"]
+    if request.stop:
+        body["stop_sequences"] = list(request.stop)
+    if request.tools:
+        body["tools"] = [
+            {
+                "name": tool.function.name,
+                **({"description": tool.function.description} if tool.function.description else {}),
+                "input_schema": tool.function.parameters or {"type": "object", "properties": {}},
+            }
+            for tool in request.tools
+        ]
+    if request.tool_choice is not None:
+        body["tool_choice"] = _tool_choice(request.tool_choice)
+    return _ENCODER.encode(body)

@@ -1,0 +1,27 @@
+"""Settings of the ``anthropic`` service (reference §6). ``task_settings.max_tokens`` is required."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from inference_service.providers.schema import PositiveInt, RateLimit, SettingsStruct, Url
+
+
+class AnthropicServiceSettings(SettingsStruct):
+    model_id: str
+    rate_limit: RateLimit | None = None
+    url: Url | None = None
+    """Not in Elasticsearch: a base URL for Anthropic-compatible gateways (default: the Anthropic API)."""
+
+
+class AnthropicTaskSettings(SettingsStruct):
+    max_tokens: PositiveInt
+    temperature: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None
+    top_k: PositiveInt | None = None
+    top_p: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None
+
+
+class AnthropicSecrets(SettingsStruct):
+    api_key: str

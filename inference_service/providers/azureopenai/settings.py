@@ -1,0 +1,30 @@
+"""Settings of the ``azureopenai`` service (reference §6)."""
+
+from __future__ import annotations
+
+from inference_service.providers.schema import RateLimit, SettingsStruct, Url
+
+
+class AzureOpenAiServiceSettings(SettingsStruct):
+    resource_name: str
+    deployment_id: str
+    api_version: str
+    rate_limit: RateLimit | None = None
+    url: Url | None = None
+    """Not in Elasticsearch: a base URL replacing ``https://<resource_name>.openai.azure.com``."""
+
+
+class AzureOpenAiTaskSettings(SettingsStruct):
+    user: str | None = None
+    headers: dict[str, str] | None = None
+
+
+class AzureOpenAiSecrets(SettingsStruct):
+    """Exactly one of ``api_key`` (sent as ``api-key``) or ``entra_id`` (a bearer token)."""
+
+    api_key: str | None = None
+    entra_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.api_key is None) == (self.entra_id is None):
+            raise ValueError("exactly one of [api_key] or [entra_id] must be provided")

@@ -1,0 +1,40 @@
+"""The provider contract: what every provider module implements.
+
+A provider turns a validated unified chat request plus a stored endpoint into a stream of
+unified chunks. Obligations (like httpx's transport docstring):
+
+- ``stream_chat`` is an async generator. It raises an :class:`~inference_service.errors.UpstreamError`
+  (or another :class:`~inference_service.errors.InferenceServiceError`) *before its first
+  yield* when the provider refuses the request, so the API can answer with a real status.
+- It holds every upstream resource in ``async with`` blocks: when the consumer stops early
+  (client gone, deadline passed) the generator is closed or cancelled and the upstream
+  connection closes with it.
+- A malformed or truncated upstream stream is an error, never a silent end.
+- It never swallows ``CancelledError`` and never logs or echoes secrets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+import httpx
+
+from inference_service.model.chat import ChatCompletionChunk, ChatCompletionRequest
+from inference_service.model.endpoint import Endpoint
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderContext:
+    """What a provider is built with: the process-wide pooled HTTP client."""
+
+    http: httpx.AsyncClient
+
+
+class Provider(Protocol):
+    def stream_chat(
+        self, endpoint: Endpoint, request: ChatCompletionRequest
+    ) -> AsyncIterator[ChatCompletionChunk]:
+        """Stream the provider's answer as unified chunks (see the module obligations)."""
+        ...

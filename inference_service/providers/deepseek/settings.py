@@ -1,0 +1,14 @@
+"""Settings of the ``deepseek`` service (reference §6)."""
+
+from __future__ import annotations
+
+from inference_service.providers.schema import SettingsStruct, Url
+
+
+class DeepSeekServiceSettings(SettingsStruct):
+    model_id: str
+    url: Url | None = None
+
+
+class DeepSeekSecrets(SettingsStruct):
+    api_key: str

@@ -1,0 +1,114 @@
+"""The one way providers talk HTTP: a streamed POST with upstream errors mapped at the boundary.
+
+``open_stream`` yields a response only when the provider answered 2xx; otherwise it reads the
+(bounded) error body and raises the provider's parsed :class:`UpstreamError` before any chunk
+is produced, so the API can still answer with a real HTTP status. ``map_httpx_errors`` is the
+only place httpx exceptions become ours (the httpx ``map_httpcore_exceptions`` pattern).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+
+import httpx
+
+from inference_service.errors import UpstreamConnectionError, UpstreamError, UpstreamTimeoutError
+
+MAX_ERROR_BODY = 64 * 1024
+
+ErrorParser = Callable[[int, bytes], UpstreamError]
+"""Turns an upstream status and error body into the provider's precise :class:`UpstreamError`."""
+
+
+@contextmanager
+def map_httpx_errors(url: str) -> Iterator[None]:
+    """Translate transport failures into upstream errors naming the provider URL (never a secret)."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        connecting = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
+        phase = "connecting to" if connecting else "reading from"
+        raise UpstreamTimeoutError(f"Timed out {phase} the provider at [{url}]") from None
+    except httpx.ConnectError as exc:
+        raise UpstreamConnectionError(f"Could not connect to the provider at [{url}]: {exc}") from None
+    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+        detail = str(exc) or type(exc).__name__
+        raise UpstreamConnectionError(
+            f"The connection to the provider at [{url}] failed mid-response: {detail}"
+        ) from None
+
+
+async def _read_bounded(response: httpx.Response) -> bytes:
+    body = bytearray()
+    async for chunk in response.aiter_raw():
+        body += chunk
+        if len(body) >= MAX_ERROR_BODY:
+            break
+    return bytes(body[:MAX_ERROR_BODY])
+
+
+@asynccontextmanager
+async def open_stream(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    body: bytes,
+    parse_error: ErrorParser,
+) -> AsyncIterator[httpx.Response]:
+    """POST ``body`` and yield the streaming response; the response is closed on exit.
+
+    Closing a response that was not read to the end closes its connection, which is how a
+    cancelled request (client gone, deadline passed) stops the provider generating tokens.
+    """
+    request = client.build_request("POST", url, content=body, headers=headers)
+    with map_httpx_errors(url):
+        response = await client.send(request, stream=True)
+    try:
+        if not response.is_success:
+            with map_httpx_errors(url):
+                raw = await _read_bounded(response)
+            raise parse_error(response.status_code, raw)
+        yield response
+    finally:
+        await response.aclose()
+
+
+async def iter_raw(response: httpx.Response, url: str) -> AsyncIterator[bytes]:
+    """The response body as it arrives, with transport errors mapped."""
+    with map_httpx_errors(url):
+        async for chunk in response.aiter_raw():
+            yield chunk
+
+
+def upstream_status(status: int) -> int:
+    """Upstream 4xx pass through (401/403/404/429 ...); 5xx become 502 (Elasticsearch's 5xx→400
+    is a known defect, elastic/elasticsearch#139710, that we do not copy)."""
+    return 502 if status >= 500 or status < 400 else status
+
+
+def upstream_reason(status: int, inference_id: str, url: str, message: str) -> str:
+    """Elasticsearch's wording for provider failures (reference §5.3)."""
+    if status == 404:
+        prefix = f"Resource not found at [{url}]"
+    elif status == 401:
+        prefix = "Received an authentication error status code"
+    elif status == 403:
+        prefix = "Received a permission denied error status code"
+    elif status == 429:
+        prefix = "Received a rate limit status code"
+    elif status == 413:
+        prefix = "Received a content too large status code"
+    elif status >= 500:
+        prefix = "Received a server error status code"
+    elif 300 <= status < 400:
+        prefix = "Unhandled redirection"
+    elif status == 400:
+        prefix = "Received a bad request status code"
+    else:
+        prefix = "Received an unsuccessful status code"
+    return (
+        f"{prefix} for request from inference entity id [{inference_id}] status [{status}]. "
+        f"Error message: [{message}]"
+    )

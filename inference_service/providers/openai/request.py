@@ -1,0 +1,58 @@
+"""Unified chat request -> OpenAI Chat Completions request body (pure).
+
+The unified schema *is* the OpenAI schema, so translation is mostly additive. Deviations, each
+as Elasticsearch makes them (``OpenAiUnifiedChatCompletionRequestEntity``):
+
+- ``stream: true``, ``n: 1`` and ``stream_options.include_usage: true`` are always sent, so the
+  last chunk carries token usage.
+- ``model`` comes from the request if given, else from the endpoint's model setting.
+- ``max_completion_tokens`` is renamed for services that still take ``max_tokens``.
+- ``task_settings.user`` becomes ``user``.
+- ``reasoning.effort`` becomes ``reasoning_effort``; the other ``reasoning`` fields have no
+  OpenAI equivalent and are rejected rather than dropped silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from inference_service.errors import UnsupportedError
+from inference_service.model.chat import ChatCompletionRequest
+from inference_service.model.endpoint import Endpoint
+
+_ENCODER = msgspec.json.Encoder()
+
+
+def to_openai_request(
+    request: ChatCompletionRequest,
+    endpoint: Endpoint,
+    *,
+    model_setting: str = "model_id",
+    max_tokens_field: str = "max_completion_tokens",
+    send_model: bool = True,
+) -> bytes:
+    """The JSON body to POST, encoded once."""
+    body: dict[str, Any] = msgspec.to_builtins(request)
+    model = body.pop("model", None) or endpoint.service_settings.get(model_setting)
+    if send_model and model:
+        body["model"] = model
+    if max_tokens_field != "max_completion_tokens" and "max_completion_tokens" in body:
+        body[max_tokens_field] = body.pop("max_completion_tokens")
+    reasoning = body.pop("reasoning", None)
+    if reasoning:
+        unsupported = sorted(set(reasoning) - {"effort"})
+        if unsupported:
+            raise UnsupportedError(
+                f"reasoning fields {unsupported} are not supported by the [{endpoint.service}] service",
+                param="reasoning",
+            )
+        body["reasoning_effort"] = reasoning["effort"]
+    user = endpoint.task_settings.get("user")
+    if user:
+        body["user"] = user
+    body["n"] = 1
+    body["stream"] = True
+    body["stream_options"] = {"include_usage": True}
+    return _ENCODER.encode(body)
