@@ -7,7 +7,7 @@ change in its own transaction, so a failed request writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -33,6 +33,8 @@ _UPDATE_FIELDS = frozenset({"service_settings", "task_settings", "task_type"})
 UPDATE_ATTEMPTS = 8
 
 ChangeHook = Callable[[AsyncSession], Any]
+Validator = Callable[[Endpoint], Awaitable[None]]
+"""Checks an endpoint against its provider before it is stored (raises to refuse it)."""
 
 
 def _bad(reason: str, es_type: str = "status_exception") -> InvalidRequestError:
@@ -156,9 +158,16 @@ class EndpointManager:
         return build_endpoint(self._registry, inference_id, url_task_type, body)
 
     async def create(
-        self, inference_id: str, url_task_type: TaskType | None, body: Mapping[str, Any]
+        self,
+        inference_id: str,
+        url_task_type: TaskType | None,
+        body: Mapping[str, Any],
+        validate: Validator | None = None,
     ) -> Endpoint:
+        """Create an endpoint; ``validate`` (the provider call) runs before anything is written."""
         endpoint = self.build(inference_id, url_task_type, body)
+        if validate is not None:
+            await validate(endpoint)
         async with self._sessions.begin() as session:
             await EndpointRepository(session, self._box).insert(endpoint)
             await self._changed(session)
@@ -198,26 +207,36 @@ class EndpointManager:
         return True
 
     async def update(
-        self, inference_id: str, url_task_type: TaskType | None, body: Mapping[str, Any]
+        self,
+        inference_id: str,
+        url_task_type: TaskType | None,
+        body: Mapping[str, Any],
+        validate: Validator | None = None,
     ) -> Endpoint:
         """Merge new settings/secrets into an endpoint (reference §1.6).
 
-        Concurrent updates never lose a write: each attempt re-reads the row and writes only if
-        its version is unchanged; on a lost race the merge is redone on the newer row. After
-        :data:`UPDATE_ATTEMPTS` lost races the client gets 409 ``version_conflict_engine_exception``.
+        Concurrent updates never lose a write: each attempt reads the row, merges, validates
+        (outside any transaction: no lock is held during a provider call) and writes only if
+        the row's version is unchanged; on a lost race the merge is redone on the newer row.
+        After :data:`UPDATE_ATTEMPTS` lost races the client gets 409
+        ``version_conflict_engine_exception``.
         """
         check_writable(inference_id)
         if url_task_type is not None and body.get("task_type") is not None:
             resolve_task_type(url_task_type, body.get("task_type"))
         for _ in range(UPDATE_ATTEMPTS):
+            async with self._sessions() as session:
+                current = await EndpointRepository(session, self._box).get(inference_id, with_secrets=True)
+            if current is None:
+                raise EndpointNotFoundError(inference_id)
+            check_task_type(current, url_task_type)
+            updated = merge_update(self._registry, current, body)
+            if validate is not None and _config(updated) != _config(current):
+                await validate(updated)
             async with self._sessions.begin() as session:
-                repo = EndpointRepository(session, self._box)
-                current = await repo.get(inference_id, with_secrets=True)
-                if current is None:
-                    raise EndpointNotFoundError(inference_id)
-                check_task_type(current, url_task_type)
-                updated = merge_update(self._registry, current, body)
-                if await repo.replace(updated, expected_version=current.version):
+                if await EndpointRepository(session, self._box).replace(
+                    updated, expected_version=current.version
+                ):
                     await self._changed(session)
                     return updated
         raise VersionConflictError(
@@ -264,6 +283,10 @@ class EndpointManager:
     async def _changed(self, session: AsyncSession) -> None:
         if self._on_change is not None:
             await self._on_change(session)
+
+
+def _config(endpoint: Endpoint) -> tuple[Any, ...]:
+    return (endpoint.service_settings, endpoint.task_settings, endpoint.secrets)
 
 
 def _endpoint(inference_id: str, task_type: TaskType, service: str, parsed: EndpointSettings) -> Endpoint:

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from inference_service.api.http import check_query, json_response, query_bool, read_json_object
 from inference_service.api.state import services
+from inference_service.api.validation_call import validator_for
 from inference_service.model.task_type import TaskType
 from inference_service.model.time_value import parse_time_value
 
@@ -14,11 +15,12 @@ ALL_IDS = ("_all", "*")
 
 
 async def put_endpoint(request: Request, inference_id: str, task_type: TaskType | None) -> Response:
-    check_query(request, ("timeout",))
+    """Create. ``?validate=false`` (not in Elasticsearch) skips the provider validation call."""
+    check_query(request, ("timeout", "validate"))
     _check_timeout(request)
     state = services(request)
     body = await read_json_object(request, state.settings.max_body_bytes)
-    endpoint = await state.manager.create(inference_id, task_type, body)
+    endpoint = await state.manager.create(inference_id, task_type, body, validator_for(request, state))
     return json_response(request, endpoint.public())
 
 
@@ -42,11 +44,12 @@ async def delete_endpoint(request: Request, inference_id: str, task_type: TaskTy
 
 
 async def update_endpoint(request: Request, inference_id: str, task_type: TaskType | None) -> Response:
-    check_query(request, ("timeout",))
+    """Update; the validation call re-runs only when the merged settings changed."""
+    check_query(request, ("timeout", "validate"))
     _check_timeout(request)
     state = services(request)
     body = await read_json_object(request, state.settings.max_body_bytes)
-    endpoint = await state.manager.update(inference_id, task_type, body)
+    endpoint = await state.manager.update(inference_id, task_type, body, validator_for(request, state))
     return json_response(request, endpoint.public())
 
 
