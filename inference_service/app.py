@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from inference_service.api.http import json_response
 from inference_service.api.routes import ROUTES
 from inference_service.api.state import Services
+from inference_service.catalog import EndpointCatalog
 from inference_service.errors import (
     INTERNAL_ERROR_REASON,
     InferenceServiceError,
@@ -93,16 +94,22 @@ def create_app(settings: Settings) -> Starlette:
             sessions = create_sessionmaker(engine)
             registry = builtin_registry()
             context = ProviderContext(http=http)
+            catalog = EndpointCatalog(sessions, box, refresh_interval=settings.catalog_refresh_interval)
+            await catalog.start()
             app.state.services = Services(
                 settings=settings,
                 engine=engine,
                 sessions=sessions,
                 registry=registry,
-                manager=EndpointManager(sessions, box, registry),
+                manager=EndpointManager(sessions, box, registry, listener=catalog),
+                catalog=catalog,
                 http=http,
                 providers={spec.name: spec.build(context) for spec in registry.specs},
             )
-            yield
+            try:
+                yield
+            finally:
+                await catalog.close()
         finally:
             await http.aclose()
             await engine.dispose()

@@ -8,7 +8,7 @@ change in its own transaction, so a failed request writes nothing.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,14 +25,13 @@ from inference_service.model.endpoint import PRECONFIGURED_PREFIX, Endpoint, val
 from inference_service.model.task_type import TaskType, parse_task_type
 from inference_service.providers.config import EndpointSettings, java_map, parse_endpoint_settings
 from inference_service.providers.registry import ProviderRegistry
-from inference_service.store.endpoints import EndpointRepository
+from inference_service.store.endpoints import BUMP_REVISION, EndpointRepository
 from inference_service.store.secret_box import SecretBox
 
 _PUT_FIELDS = frozenset({"service", "service_settings", "task_settings", "chunking_settings", "task_type"})
 _UPDATE_FIELDS = frozenset({"service_settings", "task_settings", "task_type"})
 UPDATE_ATTEMPTS = 8
 
-ChangeHook = Callable[[AsyncSession], Any]
 Validator = Callable[[Endpoint], Awaitable[None]]
 """Checks an endpoint against its provider before it is stored (raises to refuse it)."""
 
@@ -138,20 +137,32 @@ def merge_update(registry: ProviderRegistry, current: Endpoint, body: Mapping[st
     return _endpoint(current.inference_id, current.task_type, current.service, parsed)
 
 
+class ChangeListener(Protocol):
+    """Told about each committed change (the worker's endpoint cache)."""
+
+    def stored(self, endpoint: Endpoint) -> None: ...
+
+    def removed(self, inference_id: str) -> None: ...
+
+
 class EndpointManager:
-    """The operations on stored endpoints. ``on_change`` runs inside every writing transaction."""
+    """The operations on stored endpoints.
+
+    Every write bumps the catalog revision in the same transaction (so other workers' caches
+    notice) and, once committed, tells ``listener`` (this worker's cache) what changed.
+    """
 
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         box: SecretBox,
         registry: ProviderRegistry,
-        on_change: ChangeHook | None = None,
+        listener: ChangeListener | None = None,
     ) -> None:
         self._sessions = sessions
         self._box = box
         self._registry = registry
-        self._on_change = on_change
+        self._listener = listener
 
     def build(self, inference_id: str, url_task_type: TaskType | None, body: Mapping[str, Any]) -> Endpoint:
         """Validate a PUT body into an :class:`Endpoint` without touching the store."""
@@ -171,6 +182,7 @@ class EndpointManager:
         async with self._sessions.begin() as session:
             await EndpointRepository(session, self._box).insert(endpoint)
             await self._changed(session)
+        self._stored(endpoint)
         return endpoint
 
     async def list_endpoints(self, task_type: TaskType | None = None) -> list[Endpoint]:
@@ -204,6 +216,7 @@ class EndpointManager:
                 return False
             await repo.delete(inference_id)
             await self._changed(session)
+        self._removed(inference_id)
         return True
 
     async def update(
@@ -234,11 +247,13 @@ class EndpointManager:
             if validate is not None and _config(updated) != _config(current):
                 await validate(updated)
             async with self._sessions.begin() as session:
-                if await EndpointRepository(session, self._box).replace(
-                    updated, expected_version=current.version
-                ):
+                repo = EndpointRepository(session, self._box)
+                written = await repo.replace(updated, expected_version=current.version)
+                if written:
                     await self._changed(session)
-                    return updated
+            if written:
+                self._stored(updated)
+                return updated
         raise VersionConflictError(
             f"[{inference_id}]: version conflict, the endpoint changed {UPDATE_ATTEMPTS} times "
             "while this update was being applied; retry the request"
@@ -279,10 +294,22 @@ class EndpointManager:
             for endpoint in plan.delete:
                 await repo.delete(endpoint.inference_id)
             await self._changed(session)
+        self._stored(*plan.create, *(new for _, new, _ in plan.update), *plan.replace)
+        self._removed(*(endpoint.inference_id for endpoint in plan.delete))
 
-    async def _changed(self, session: AsyncSession) -> None:
-        if self._on_change is not None:
-            await self._on_change(session)
+    @staticmethod
+    async def _changed(session: AsyncSession) -> None:
+        await session.execute(BUMP_REVISION)
+
+    def _stored(self, *endpoints: Endpoint) -> None:
+        if self._listener is not None:
+            for endpoint in endpoints:
+                self._listener.stored(endpoint)
+
+    def _removed(self, *inference_ids: str) -> None:
+        if self._listener is not None:
+            for inference_id in inference_ids:
+                self._listener.removed(inference_id)
 
 
 def _config(endpoint: Endpoint) -> tuple[Any, ...]:

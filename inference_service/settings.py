@@ -47,6 +47,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
     upstream_connect_timeout: Seconds = 10.0
     upstream_max_connections: Annotated[int, msgspec.Meta(ge=1)] = 1000
     upstream_keepalive_connections: Annotated[int, msgspec.Meta(ge=0)] = 200
+    catalog_refresh_interval: Seconds = 0.5
 
     @property
     def resolved_database_url(self) -> str:

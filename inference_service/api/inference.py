@@ -78,7 +78,7 @@ def _default_timeout(state: Services, task_type: TaskType) -> float:
 
 
 async def _resolve(state: Services, inference_id: str) -> tuple[Endpoint, Provider]:
-    endpoint = await state.manager.get(inference_id, with_secrets=True)
+    endpoint = await state.catalog.resolve(inference_id)
     return endpoint, state.providers[endpoint.service]
 
 

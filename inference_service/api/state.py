@@ -9,6 +9,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
+from inference_service.catalog import EndpointCatalog
 from inference_service.management import EndpointManager
 from inference_service.providers.base import Provider
 from inference_service.providers.registry import ProviderRegistry
@@ -22,6 +23,7 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     registry: ProviderRegistry
     manager: EndpointManager
+    catalog: EndpointCatalog
     http: httpx.AsyncClient
     providers: Mapping[str, Provider]
     """One provider instance per service name, sharing :attr:`http`."""

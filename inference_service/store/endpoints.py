@@ -17,7 +17,7 @@ from inference_service.errors import EndpointExistsError
 from inference_service.model.endpoint import Endpoint
 from inference_service.model.task_type import TaskType
 from inference_service.store.secret_box import SecretBox
-from inference_service.store.tables import EndpointRow
+from inference_service.store.tables import CatalogRevision, EndpointRow
 
 ROW_COLUMNS = (
     EndpointRow.inference_id,
@@ -125,3 +125,9 @@ class EndpointRepository:
             )
             changed += 1
         return changed
+
+
+BUMP_REVISION = (
+    update(CatalogRevision).where(CatalogRevision.id == 1).values(revision=CatalogRevision.revision + 1)
+)
+READ_REVISION = select(CatalogRevision.revision).where(CatalogRevision.id == 1)
