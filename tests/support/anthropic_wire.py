@@ -11,7 +11,7 @@ def frame(kind: str, data: dict[str, Any]) -> bytes:
 
 
 def message_start(model: str = "claude-sonnet-4-5", msg_id: str = "msg_01", input_tokens: int = 25) -> bytes:
-    message = {
+    message: dict[str, Any] = {
         "id": msg_id,
         "type": "message",
         "role": "assistant",
