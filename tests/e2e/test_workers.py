@@ -81,7 +81,11 @@ def test_changes_reach_every_worker(two_workers: str, upstream: FakeUpstream) ->
     url = two_workers
     body = {
         "service": "openai",
-        "service_settings": {"api_key": "k", "model_id": "model-a", "url": upstream.url + "/v1/chat/completions"},
+        "service_settings": {
+            "api_key": "k",
+            "model_id": "model-a",
+            "url": upstream.url + "/v1/chat/completions",
+        },
     }
     assert httpx.put(f"{url}/_inference/chat_completion/shared", json=body).status_code == 200
     # Created a moment ago on one worker: the other finds it too (a cache miss loads it).
