@@ -25,11 +25,14 @@ run: $(STAMP_RUN)
 	$(BIN)/inference-service serve --migrate
 
 ## Set up and run every check: ruff, mypy (strict) and the whole test suite.
-test: $(STAMP_TEST)
+test: check
+	$(BIN)/pytest -n auto
+
+## Static checks only: ruff (lint and format) and mypy --strict.
+check: $(STAMP_TEST)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest -n auto
 
 ## The fast loop: no slow local-model tests.
 fast: $(STAMP_TEST)

@@ -58,6 +58,7 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                     break
             except httpx.TransportError:
                 if process.poll() is not None or time.monotonic() > deadline:
+                    assert process.stderr is not None
                     raise RuntimeError(f"service did not start: {process.stderr.read()!r}") from None
                 time.sleep(0.1)
         yield url
