@@ -13,7 +13,7 @@ completion — with the error's status.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 import msgspec
 from starlette.requests import Request
@@ -33,7 +33,6 @@ from inference_service.errors import (
     unified_error_body,
 )
 from inference_service.model.chat import (
-    ChatCompletionChunk,
     ChatCompletionRequest,
     UserMessage,
     decode_chat_request,
@@ -43,7 +42,7 @@ from inference_service.model.completion import decode_inference_request, validat
 from inference_service.model.endpoint import Endpoint
 from inference_service.model.task_type import TaskType
 from inference_service.model.time_value import parse_time_value
-from inference_service.providers.base import Provider
+from inference_service.providers.base import ChunkStream, Provider
 
 _ENCODER = msgspec.json.Encoder()
 _DELTA_PREFIX = b'{"completion":[{"delta":'
@@ -111,7 +110,7 @@ async def stream_inference(request: Request, inference_id: str, task_type: TaskT
 
 
 def _respond(
-    state: Services, chunks: AsyncIterator[bytes], render: ErrorRenderer, deadline: _Deadline
+    state: Services, chunks: AsyncGenerator[bytes, None], render: ErrorRenderer, deadline: _Deadline
 ) -> EventStreamResponse:
     return EventStreamResponse(
         chunks,
@@ -138,18 +137,16 @@ async def _chat_stream(state: Services, inference_id: str, body: bytes, deadline
     return _respond(state, _encode_chunks(provider.stream_chat(endpoint, chat)), render_unified, deadline)
 
 
-async def _encode_chunks(chunks: AsyncIterator[ChatCompletionChunk]) -> AsyncIterator[bytes]:
+async def _encode_chunks(chunks: ChunkStream) -> AsyncGenerator[bytes, None]:
     encode = _ENCODER.encode
     try:
         async for chunk in chunks:
             yield encode(chunk)
     finally:
-        await chunks.aclose()  # type: ignore[attr-defined]
+        await chunks.aclose()
 
 
-def _completion_chat(
-    state: Services, endpoint: Endpoint, provider: Provider, text: str
-) -> AsyncIterator[ChatCompletionChunk]:
+def _completion_chat(state: Services, endpoint: Endpoint, provider: Provider, text: str) -> ChunkStream:
     chat = ChatCompletionRequest(messages=[UserMessage(content=text)])
     return provider.stream_chat(endpoint, chat)
 
@@ -183,7 +180,7 @@ async def _completion_stream(state: Services, inference_id: str, body: bytes, de
     return _respond(state, deltas, render_es, deadline)
 
 
-async def _completion_deltas(chunks: AsyncIterator[ChatCompletionChunk]) -> AsyncIterator[bytes]:
+async def _completion_deltas(chunks: ChunkStream) -> AsyncGenerator[bytes, None]:
     encode = _ENCODER.encode
     try:
         async for chunk in chunks:
@@ -191,7 +188,7 @@ async def _completion_deltas(chunks: AsyncIterator[ChatCompletionChunk]) -> Asyn
                 if choice.delta.content:
                     yield _DELTA_PREFIX + encode(choice.delta.content) + _DELTA_SUFFIX
     finally:
-        await chunks.aclose()  # type: ignore[attr-defined]
+        await chunks.aclose()
 
 
 async def perform_inference(request: Request, inference_id: str, task_type: TaskType | None) -> Response:
@@ -219,11 +216,11 @@ async def perform_inference(request: Request, inference_id: str, task_type: Task
     return json_response(request, {"completion": [{"result": text} for text in results]})
 
 
-async def _collect(chunks: AsyncIterator[ChatCompletionChunk]) -> str:
+async def _collect(chunks: ChunkStream) -> str:
     parts: list[str] = []
     try:
         async for chunk in chunks:
             parts.extend(c.delta.content for c in chunk.choices if c.delta.content)
     finally:
-        await chunks.aclose()  # type: ignore[attr-defined]
+        await chunks.aclose()
     return "".join(parts)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 
 from starlette.types import Message, Receive, Scope, Send
 
@@ -47,7 +47,7 @@ class EventStreamResponse:
 
     def __init__(
         self,
-        chunks: AsyncIterator[bytes],
+        chunks: AsyncGenerator[bytes, None],
         *,
         render_error: ErrorRenderer,
         deadline_s: float,
@@ -83,7 +83,7 @@ class EventStreamResponse:
             task.uncancel()
         finally:
             watcher.cancel()
-            await self._chunks.aclose()  # type: ignore[attr-defined]
+            await self._chunks.aclose()
 
     async def _stream(self, send: Send) -> None:
         try:

@@ -46,6 +46,6 @@ def validator_for(request: Request, state: Services) -> Validator | None:
         except InferenceServiceError as exc:
             raise UnsupportedError(FAILED, caused_by=exc) from None
         finally:
-            await chunks.aclose()  # type: ignore[attr-defined]
+            await chunks.aclose()
 
     return validate

@@ -15,7 +15,7 @@ unified chunks. Obligations (like httpx's transport docstring):
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -23,6 +23,9 @@ import httpx
 
 from inference_service.model.chat import ChatCompletionChunk, ChatCompletionRequest
 from inference_service.model.endpoint import Endpoint
+
+ChunkStream = AsyncGenerator[ChatCompletionChunk, None]
+"""What ``stream_chat`` returns: an async generator the caller must ``aclose``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +36,6 @@ class ProviderContext:
 
 
 class Provider(Protocol):
-    def stream_chat(
-        self, endpoint: Endpoint, request: ChatCompletionRequest
-    ) -> AsyncIterator[ChatCompletionChunk]:
+    def stream_chat(self, endpoint: Endpoint, request: ChatCompletionRequest) -> ChunkStream:
         """Stream the provider's answer as unified chunks (see the module obligations)."""
         ...

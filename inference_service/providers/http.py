@@ -8,12 +8,14 @@ only place httpx exceptions become ours (the httpx ``map_httpcore_exceptions`` p
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 
 import httpx
 
 from inference_service.errors import UpstreamConnectionError, UpstreamError, UpstreamTimeoutError
+from inference_service.providers.sse_parser import ServerSentEvent, TruncatedStreamError, iter_events
 
 MAX_ERROR_BODY = 64 * 1024
 
@@ -75,11 +77,32 @@ async def open_stream(
         await response.aclose()
 
 
-async def iter_raw(response: httpx.Response, url: str) -> AsyncIterator[bytes]:
-    """The response body as it arrives, with transport errors mapped."""
-    with map_httpx_errors(url):
-        async for chunk in response.aiter_raw():
-            yield chunk
+async def stream_events(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    body: bytes,
+    parse_error: ErrorParser,
+) -> AsyncGenerator[ServerSentEvent, None]:
+    """POST and yield the provider's Server-Sent Events until the body ends.
+
+    A body cut off mid-event ends the iteration like a clean end: the provider knows its own
+    terminator (``[DONE]``, ``message_stop``) and raises :func:`incomplete_stream` when it did
+    not see it. Callers must close this generator (``contextlib.aclosing``) so an early exit
+    closes the upstream connection at once, not at garbage collection.
+    """
+    async with open_stream(client, url, headers=headers, body=body, parse_error=parse_error) as response:
+        with contextlib.suppress(TruncatedStreamError), map_httpx_errors(url):
+            async for event in iter_events(response.aiter_raw()):
+                yield event
+
+
+def incomplete_stream(inference_id: str, terminator: str) -> UpstreamError:
+    return UpstreamError(
+        f"The provider closed the stream for inference entity id [{inference_id}] "
+        f"before it was complete (no {terminator})"
+    )
 
 
 def upstream_status(status: int) -> int:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from contextlib import aclosing
 
-from inference_service.errors import UpstreamError
-from inference_service.model.chat import ChatCompletionChunk, ChatCompletionRequest
+from inference_service.model.chat import ChatCompletionRequest
 from inference_service.model.endpoint import Endpoint
 from inference_service.providers.anthropic.request import to_anthropic_request
 from inference_service.providers.anthropic.response import AnthropicStreamTranslator, parse_anthropic_error
-from inference_service.providers.base import ProviderContext
-from inference_service.providers.http import iter_raw, open_stream
-from inference_service.providers.sse_parser import TruncatedStreamError, iter_events
+from inference_service.providers.base import ChunkStream, ProviderContext
+from inference_service.providers.http import incomplete_stream, stream_events
 
 ANTHROPIC_BASE_URL = "https://api.anthropic.com"
 ANTHROPIC_VERSION = "2023-06-01"
@@ -21,9 +19,7 @@ class AnthropicProvider:
     def __init__(self, context: ProviderContext) -> None:
         self._http = context.http
 
-    async def stream_chat(
-        self, endpoint: Endpoint, request: ChatCompletionRequest
-    ) -> AsyncIterator[ChatCompletionChunk]:
+    async def stream_chat(self, endpoint: Endpoint, request: ChatCompletionRequest) -> ChunkStream:
         base = endpoint.service_settings.get("url") or ANTHROPIC_BASE_URL
         url = f"{base.rstrip('/')}/v1/messages"
         body = to_anthropic_request(request, endpoint)
@@ -35,23 +31,18 @@ class AnthropicProvider:
         }
         inference_id = endpoint.inference_id
         translator = AnthropicStreamTranslator(inference_id)
-        async with open_stream(
+        events = stream_events(
             self._http,
             url,
             headers=headers,
             body=body,
             parse_error=lambda status, raw: parse_anthropic_error(status, raw, inference_id, url),
-        ) as response:
-            try:
-                async for event in iter_events(iter_raw(response, url)):
-                    chunk = translator.feed(event)
-                    if chunk is not None:
-                        yield chunk
-                    if translator.done:
-                        return
-            except TruncatedStreamError:
-                pass
-            raise UpstreamError(
-                f"The provider closed the stream for inference entity id [{inference_id}] "
-                "before it was complete (no message_stop)"
-            )
+        )
+        async with aclosing(events):
+            async for event in events:
+                chunk = translator.feed(event)
+                if chunk is not None:
+                    yield chunk
+                if translator.done:
+                    return
+        raise incomplete_stream(inference_id, "message_stop")

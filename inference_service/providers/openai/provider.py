@@ -6,17 +6,16 @@ hugging_face, azureopenai); what differs between them is an :class:`OpenAiDialec
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 
-from inference_service.errors import UpstreamError
-from inference_service.model.chat import ChatCompletionChunk, ChatCompletionRequest
+from inference_service.model.chat import ChatCompletionRequest
 from inference_service.model.endpoint import Endpoint
-from inference_service.providers.base import ProviderContext
-from inference_service.providers.http import iter_raw, open_stream
+from inference_service.providers.base import ChunkStream, ProviderContext
+from inference_service.providers.http import incomplete_stream, stream_events
 from inference_service.providers.openai.request import to_openai_request
 from inference_service.providers.openai.response import parse_openai_error, parse_openai_event
-from inference_service.providers.sse_parser import TruncatedStreamError, iter_events
 
 OPENAI_CHAT_URL = "https://api.openai.com/v1/chat/completions"
 
@@ -56,9 +55,7 @@ class OpenAiProvider:
         self._http = context.http
         self._dialect = dialect
 
-    async def stream_chat(
-        self, endpoint: Endpoint, request: ChatCompletionRequest
-    ) -> AsyncIterator[ChatCompletionChunk]:
+    async def stream_chat(self, endpoint: Endpoint, request: ChatCompletionRequest) -> ChunkStream:
         dialect = self._dialect
         url = dialect.chat_url(endpoint)
         body = to_openai_request(
@@ -75,25 +72,20 @@ class OpenAiProvider:
             "accept": "text/event-stream",
         }
         inference_id = endpoint.inference_id
-        async with open_stream(
+        events = stream_events(
             self._http,
             url,
             headers=headers,
             body=body,
             parse_error=lambda status, raw: parse_openai_error(status, raw, inference_id, url),
-        ) as response:
-            try:
-                async for event in iter_events(iter_raw(response, url)):
-                    chunk = parse_openai_event(event, inference_id)
-                    if chunk is None:
-                        return
-                    yield chunk
-            except TruncatedStreamError:
-                pass
-            raise UpstreamError(
-                f"The provider closed the stream for inference entity id [{inference_id}] "
-                "before it was complete (no [DONE])"
-            )
+        )
+        async with aclosing(events):
+            async for event in events:
+                chunk = parse_openai_event(event, inference_id)
+                if chunk is None:
+                    return
+                yield chunk
+        raise incomplete_stream(inference_id, "[DONE]")
 
 
 def build(dialect: OpenAiDialect) -> Callable[[ProviderContext], OpenAiProvider]:
