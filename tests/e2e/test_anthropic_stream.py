@@ -9,24 +9,14 @@ from typing import Any
 import httpx
 import pytest
 
-from inference_service.store.migrate import upgrade
-from tests.conftest import make_settings
 from tests.support import anthropic_wire as wire
-from tests.support.fake_upstream import FakeUpstream, Reply, fake_upstream
-from tests.support.service import RunningService, run_service
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[FakeUpstream]:
-    with fake_upstream() as fake:
-        yield fake
+from tests.support.fake_upstream import FakeUpstream, Reply
+from tests.support.service import RunningService, migrated_service
 
 
 @pytest.fixture(scope="module")
 def svc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
-    settings = make_settings(tmp_path_factory.mktemp("anthropic"))
-    upgrade(settings)
-    with run_service(settings) as running:
+    with migrated_service(tmp_path_factory.mktemp("anthropic")) as running:
         yield running
 
 

@@ -11,37 +11,25 @@ import httpx
 import pytest
 from sqlalchemy import event
 
-from inference_service.store.migrate import upgrade
-from tests.conftest import make_settings
-from tests.support.fake_upstream import FakeUpstream, Reply, fake_upstream
+from tests.support.fake_upstream import FakeUpstream, Reply
 from tests.support.openai_wire import error_body, frame, text_stream, tool_call_stream
-from tests.support.service import RunningService, run_service
+from tests.support.service import RunningService, migrated_service
 
 CHAT = {"messages": [{"role": "user", "content": "What is Elasticsearch?"}]}
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[FakeUpstream]:
-    with fake_upstream() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
 def svc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
-    settings = make_settings(
+    with migrated_service(
         tmp_path_factory.mktemp("stream"), stream_idle_timeout=0.5, catalog_refresh_interval=3600
-    )
-    upgrade(settings)
-    with run_service(settings) as running:
+    ) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def patient_svc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
     """A long idle limit, so only a disconnect can close the upstream in the disconnect tests."""
-    settings = make_settings(tmp_path_factory.mktemp("patient"), stream_idle_timeout=60)
-    upgrade(settings)
-    with run_service(settings) as running:
+    with migrated_service(tmp_path_factory.mktemp("patient"), stream_idle_timeout=60) as running:
         yield running
 
 

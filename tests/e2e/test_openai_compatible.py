@@ -10,26 +10,16 @@ from typing import Any
 import httpx
 import pytest
 
-from inference_service.store.migrate import upgrade
-from tests.conftest import make_settings
-from tests.support.fake_upstream import FakeUpstream, Reply, fake_upstream
+from tests.support.fake_upstream import FakeUpstream, Reply
 from tests.support.openai_wire import text_stream
-from tests.support.service import RunningService, run_service
+from tests.support.service import RunningService, migrated_service
 
 CHAT = {"messages": [{"role": "user", "content": "hi"}], "max_completion_tokens": 7}
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[FakeUpstream]:
-    with fake_upstream() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
 def svc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
-    settings = make_settings(tmp_path_factory.mktemp("compat"), sse_bom=False)
-    upgrade(settings)
-    with run_service(settings) as running:
+    with migrated_service(tmp_path_factory.mktemp("compat"), sse_bom=False) as running:
         yield running
 
 
@@ -126,9 +116,7 @@ def test_unreachable_provider_is_502(svc: RunningService) -> None:
 
 
 def test_bom_compatibility_setting(tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstream) -> None:
-    settings = make_settings(tmp_path_factory.mktemp("bom"), sse_bom=True)
-    upgrade(settings)
-    with run_service(settings) as bom_svc:
+    with migrated_service(tmp_path_factory.mktemp("bom"), sse_bom=True) as bom_svc:
         body = {"api_key": "k", "model_id": "m", "url": upstream.url + "/v1/chat/completions"}
         put(bom_svc, "bom", {"service": "openai", "service_settings": body})
         upstream.enqueue(Reply(chunks=text_stream(["x"])))

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ from starlette.applications import Starlette
 
 from inference_service.app import create_app
 from inference_service.settings import Settings
+from inference_service.store.migrate import upgrade
 
 
 class RunningService:
@@ -29,6 +31,17 @@ class RunningService:
 
     def client(self, **kwargs: Any) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=30, **kwargs)
+
+
+@contextmanager
+def migrated_service(data_dir: Path, **overrides: Any) -> Iterator[RunningService]:
+    """A service on a fresh SQLite database in ``data_dir``, migrated with alembic."""
+    from tests.conftest import make_settings
+
+    settings = make_settings(data_dir, **overrides)
+    upgrade(settings)
+    with run_service(settings) as running:
+        yield running
 
 
 @contextmanager
