@@ -22,7 +22,9 @@ from inference_service.errors import (
     es_error_body,
 )
 from inference_service.management import EndpointManager
+from inference_service.preconfigured import CHAT_ID, preconfigured_endpoints
 from inference_service.providers.base import ProviderContext
+from inference_service.providers.llamacpp.provider import LlamaCppProvider
 from inference_service.providers.registry import builtin_registry
 from inference_service.settings import Settings, load_settings
 from inference_service.store.engine import create_engine, create_sessionmaker
@@ -94,22 +96,37 @@ def create_app(settings: Settings) -> Starlette:
             sessions = create_sessionmaker(engine)
             registry = builtin_registry()
             context = ProviderContext(http=http)
-            catalog = EndpointCatalog(sessions, box, refresh_interval=settings.catalog_refresh_interval)
+            preconfigured = preconfigured_endpoints(settings)
+            catalog = EndpointCatalog(
+                sessions, box, refresh_interval=settings.catalog_refresh_interval, preconfigured=preconfigured
+            )
             await catalog.start()
+            providers = {spec.name: spec.build(context) for spec in registry.specs}
             app.state.services = Services(
                 settings=settings,
                 engine=engine,
                 sessions=sessions,
                 registry=registry,
-                manager=EndpointManager(sessions, box, registry, listener=catalog),
+                manager=EndpointManager(
+                    sessions, box, registry, listener=catalog, preconfigured=preconfigured
+                ),
                 catalog=catalog,
                 http=http,
-                providers={spec.name: spec.build(context) for spec in registry.specs},
+                providers=providers,
             )
             try:
+                local = providers.get("llamacpp")
+                if (
+                    settings.local_model_preload
+                    and CHAT_ID in preconfigured
+                    and isinstance(local, LlamaCppProvider)
+                ):
+                    await local.engine(preconfigured[CHAT_ID]).load()
                 yield
             finally:
                 await catalog.close()
+                for provider in providers.values():
+                    provider.close()
         finally:
             await http.aclose()
             await engine.dispose()

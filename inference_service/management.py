@@ -158,11 +158,13 @@ class EndpointManager:
         box: SecretBox,
         registry: ProviderRegistry,
         listener: ChangeListener | None = None,
+        preconfigured: Mapping[str, Endpoint] | None = None,
     ) -> None:
         self._sessions = sessions
         self._box = box
         self._registry = registry
         self._listener = listener
+        self._preconfigured = dict(preconfigured or {})
 
     def build(self, inference_id: str, url_task_type: TaskType | None, body: Mapping[str, Any]) -> Endpoint:
         """Validate a PUT body into an :class:`Endpoint` without touching the store."""
@@ -186,17 +188,21 @@ class EndpointManager:
         return endpoint
 
     async def list_endpoints(self, task_type: TaskType | None = None) -> list[Endpoint]:
+        """Preconfigured endpoints first (their ids start with ``.``), then stored ones, by id."""
         async with self._sessions() as session:
-            endpoints = await EndpointRepository(session, self._box).list_all()
+            stored = await EndpointRepository(session, self._box).list_all()
+        endpoints = sorted(self._preconfigured.values(), key=lambda e: e.inference_id) + stored
         return [e for e in endpoints if task_type is None or e.task_type == task_type]
 
     async def get(
         self, inference_id: str, task_type: TaskType | None = None, *, with_secrets: bool = False
     ) -> Endpoint:
-        async with self._sessions() as session:
-            endpoint = await EndpointRepository(session, self._box).get(
-                inference_id, with_secrets=with_secrets
-            )
+        endpoint = self._preconfigured.get(inference_id)
+        if endpoint is None:
+            async with self._sessions() as session:
+                endpoint = await EndpointRepository(session, self._box).get(
+                    inference_id, with_secrets=with_secrets
+                )
         if endpoint is None:
             raise EndpointNotFoundError(inference_id)
         check_task_type(endpoint, task_type)

@@ -49,6 +49,13 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
     upstream_keepalive_connections: Annotated[int, msgspec.Meta(ge=0)] = 200
     catalog_refresh_interval: Seconds = 0.5
 
+    local_model_endpoints: bool = True
+    local_model_preload: bool = False
+    local_model_context_size: Annotated[int, msgspec.Meta(ge=256)] = 4096
+    local_model_threads: Annotated[int, msgspec.Meta(ge=1)] = 2
+    local_model_parallel_slots: Annotated[int, msgspec.Meta(ge=1)] = 2
+    local_model_max_tokens: Annotated[int, msgspec.Meta(ge=1)] = 512
+
     @property
     def resolved_database_url(self) -> str:
         """The configured URL, or the embedded SQLite file inside ``data_dir``."""

@@ -1,6 +1,14 @@
 """Providers: one package per upstream API, listed here explicitly (grep and mypy see them all)."""
 
-from inference_service.providers import anthropic, azureopenai, deepseek, hugging_face, mistral, openai
+from inference_service.providers import (
+    anthropic,
+    azureopenai,
+    deepseek,
+    hugging_face,
+    llamacpp,
+    mistral,
+    openai,
+)
 from inference_service.providers.spec import ProviderSpec
 
 BUILTIN_PROVIDERS: tuple[ProviderSpec, ...] = (
@@ -10,4 +18,5 @@ BUILTIN_PROVIDERS: tuple[ProviderSpec, ...] = (
     hugging_face.PROVIDER,
     azureopenai.PROVIDER,
     anthropic.PROVIDER,
+    llamacpp.PROVIDER,
 )

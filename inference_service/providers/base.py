@@ -39,3 +39,7 @@ class Provider(Protocol):
     def stream_chat(self, endpoint: Endpoint, request: ChatCompletionRequest) -> ChunkStream:
         """Stream the provider's answer as unified chunks (see the module obligations)."""
         ...
+
+    def close(self) -> None:
+        """Release what the provider holds (a loaded model); called once at shutdown."""
+        ...

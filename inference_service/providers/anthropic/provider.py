@@ -19,6 +19,9 @@ class AnthropicProvider:
     def __init__(self, context: ProviderContext) -> None:
         self._http = context.http
 
+    def close(self) -> None:
+        """Nothing to release: the shared HTTP client is closed by the app."""
+
     async def stream_chat(self, endpoint: Endpoint, request: ChatCompletionRequest) -> ChunkStream:
         base = endpoint.service_settings.get("url") or ANTHROPIC_BASE_URL
         url = f"{base.rstrip('/')}/v1/messages"

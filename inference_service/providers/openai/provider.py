@@ -55,6 +55,9 @@ class OpenAiProvider:
         self._http = context.http
         self._dialect = dialect
 
+    def close(self) -> None:
+        """Nothing to release: the shared HTTP client is closed by the app."""
+
     async def stream_chat(self, endpoint: Endpoint, request: ChatCompletionRequest) -> ChunkStream:
         dialect = self._dialect
         url = dialect.chat_url(endpoint)

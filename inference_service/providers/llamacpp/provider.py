@@ -1,0 +1,114 @@
+"""The ``llamacpp`` provider: unified request -> llama.cpp's OpenAI-style server -> unified chunks.
+
+Deviations, and why:
+
+- ``tools`` are refused (400): the bundled model has no tool-calling template, and a model
+  that cannot call tools must say so rather than ignore them.
+- Content parts other than ``text`` are refused (400): the model reads text only. Text parts
+  are joined.
+- ``max_completion_tokens`` becomes llama.cpp's ``max_tokens``; unset, the endpoint's
+  ``task_settings.max_tokens`` applies, else the model generates until it stops or its slot's
+  context is full.
+- Chunks report the endpoint's ``model`` setting (llama.cpp would report the file path).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from inference_service.errors import InvalidRequestError, UnsupportedError, UpstreamError
+from inference_service.model.chat import ChatCompletionChunk, ChatCompletionRequest, TextPart
+from inference_service.model.endpoint import Endpoint
+from inference_service.providers.base import ChunkStream, ProviderContext
+from inference_service.providers.llamacpp.engine import EngineConfig, LlamaCppEngine, resolve_model_path
+from inference_service.providers.llamacpp.settings import BUNDLED_MODEL
+
+
+def _text(content: Any, path: str) -> str:
+    if content is None or isinstance(content, str):
+        return content or ""
+    parts = []
+    for i, part in enumerate(content):
+        if not isinstance(part, TextPart):
+            raise UnsupportedError(
+                f"{path}[{i}]: the [llamacpp] service reads text only, not [{part.__struct_config__.tag}]",
+                param=f"{path}[{i}]",
+            )
+        parts.append(part.text)
+    return "\n".join(parts)
+
+
+def to_llamacpp_request(request: ChatCompletionRequest, endpoint: Endpoint) -> dict[str, Any]:
+    if request.tools or request.tool_choice is not None:
+        raise InvalidRequestError(
+            f"the model of [{endpoint.inference_id}] cannot call tools; remove [tools] and [tool_choice]",
+            param="$.tools",
+        )
+    if request.reasoning is not None:
+        raise UnsupportedError("[reasoning] is not supported by the [llamacpp] service", param="reasoning")
+    messages = [
+        {"role": m.__struct_config__.tag, "content": _text(m.content, f"$.messages[{i}].content")}
+        for i, m in enumerate(request.messages)
+    ]
+    task = endpoint.task_settings
+    body: dict[str, Any] = {"messages": messages, "stream": True, "stream_options": {"include_usage": True}}
+    max_tokens = request.max_completion_tokens or task.get("max_tokens")
+    if max_tokens:
+        body["max_tokens"] = max_tokens
+    for name in ("temperature", "top_p"):
+        value = getattr(request, name)
+        value = value if value is not None else task.get(name)
+        if value is not None:
+            body[name] = value
+    if request.stop:
+        body["stop"] = list(request.stop)
+    return body
+
+
+class LlamaCppProvider:
+    """Serves every llamacpp endpoint; endpoints with the same model configuration share one engine."""
+
+    def __init__(self, context: ProviderContext) -> None:
+        self._engines: dict[EngineConfig, LlamaCppEngine] = {}
+
+    @property
+    def engines(self) -> list[LlamaCppEngine]:
+        return list(self._engines.values())
+
+    def engine(self, endpoint: Endpoint) -> LlamaCppEngine:
+        settings = endpoint.service_settings
+        config = EngineConfig(
+            model_path=resolve_model_path(settings.get("model", BUNDLED_MODEL), BUNDLED_MODEL),
+            context_size=settings.get("context_size", 4096),
+            threads=settings.get("threads", 2),
+            parallel_slots=settings.get("parallel_slots", 2),
+        )
+        engine = self._engines.get(config)
+        if engine is None:
+            engine = self._engines[config] = LlamaCppEngine(config)
+        return engine
+
+    async def stream_chat(self, endpoint: Endpoint, request: ChatCompletionRequest) -> ChunkStream:
+        body = to_llamacpp_request(request, endpoint)
+        model = endpoint.service_settings.get("model", BUNDLED_MODEL)
+        chunks = self.engine(endpoint).stream_chat(body)
+        try:
+            async for raw in chunks:
+                error = raw.get("error")
+                if error is not None:
+                    raise UpstreamError(
+                        f"The local model failed for inference entity id [{endpoint.inference_id}]: "
+                        f"{error.get('message', error)}",
+                        status=400 if error.get("code") == 400 else 502,
+                        es_type=str(error.get("type") or "status_exception"),
+                    )
+                raw["model"] = model
+                yield msgspec.convert(raw, ChatCompletionChunk)
+        finally:
+            await chunks.aclose()
+
+    def close(self) -> None:
+        for engine in self._engines.values():
+            engine.close()

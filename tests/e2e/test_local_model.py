@@ -1,0 +1,133 @@
+"""The bundled local model (Gemma 3 270M through llama.cpp), end to end with real tokens.
+
+Marked ``model``: ``make fast`` skips these, CI always runs them.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from inference_service.preconfigured import CHAT_ID, COMPLETION_ID, local_extra_installed
+from inference_service.providers.llamacpp.provider import LlamaCppProvider
+from tests.support.service import RunningService, migrated_service
+
+pytestmark = [
+    pytest.mark.model,
+    pytest.mark.skipif(not local_extra_installed(), reason="the local extra is not installed"),
+]
+
+QUESTION = {"messages": [{"role": "user", "content": "Name a color."}], "max_completion_tokens": 8}
+
+
+@pytest.fixture(scope="module")
+def svc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
+    data = tmp_path_factory.mktemp("local")
+    with migrated_service(data, local_model_context_size=2048, local_model_max_tokens=16) as running:
+        yield running
+
+
+def events(text: str) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for block in text.split("\n\n"):
+        if block:
+            kind, data = block.split("\n")
+            payload = data.removeprefix("data: ")
+            out.append(
+                (kind.removeprefix("event: "), payload if payload == "[DONE]" else json.loads(payload))
+            )
+    return out
+
+
+def chat(svc: RunningService, body: dict[str, Any], query: str = "") -> httpx.Response:
+    return httpx.post(f"{svc.url}/_inference/chat_completion/{CHAT_ID}/_stream{query}", json=body, timeout=60)
+
+
+def test_preconfigured_endpoints_are_listed_and_read_only(svc: RunningService) -> None:
+    listed = httpx.get(f"{svc.url}/_inference").json()["endpoints"]
+    ids = [e["inference_id"] for e in listed]
+    assert ids[:2] == [CHAT_ID, COMPLETION_ID]
+    assert listed[0]["service"] == "llamacpp" and listed[0]["task_type"] == "chat_completion"
+    body = {"service": "llamacpp", "service_settings": {}}
+    for response in (
+        httpx.put(f"{svc.url}/_inference/chat_completion/{CHAT_ID}", json=body),
+        httpx.put(f"{svc.url}/_inference/{CHAT_ID}/_update", json={"task_settings": {"max_tokens": 1}}),
+        httpx.delete(f"{svc.url}/_inference/{CHAT_ID}"),
+    ):
+        assert response.status_code == 400
+        assert "preconfigured inference endpoint" in response.json()["error"]["reason"]
+    assert httpx.get(f"{svc.url}/_inference/{CHAT_ID}").status_code == 200
+
+
+def test_streamed_chat_has_real_tokens_and_usage(svc: RunningService) -> None:
+    response = chat(svc, QUESTION)
+    assert response.status_code == 200
+    got = events(response.text)
+    assert got[-1] == ("message", "[DONE]")
+    text = "".join(d["choices"][0]["delta"].get("content", "") for k, d in got[:-1] if d["choices"])
+    assert text.strip()
+    usage = got[-2][1]["usage"]
+    assert usage["completion_tokens"] >= 1 and usage["prompt_tokens"] > 1
+    assert got[0][1]["model"] == "gemma-3-270m"
+
+
+def test_completion(svc: RunningService) -> None:
+    response = httpx.post(
+        f"{svc.url}/_inference/completion/{COMPLETION_ID}", json={"input": "The sky is"}, timeout=60
+    )
+    assert response.status_code == 200, response.text
+    [result] = response.json()["completion"]
+    assert result["result"].strip()
+
+
+def test_concurrent_streams_share_one_model(svc: RunningService) -> None:
+    results: list[httpx.Response] = []
+    threads = [threading.Thread(target=lambda: results.append(chat(svc, QUESTION))) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [r.status_code for r in results] == [200, 200, 200]
+    assert all(events(r.text)[-1] == ("message", "[DONE]") for r in results)
+    provider = svc.app.state.services.providers["llamacpp"]
+    assert isinstance(provider, LlamaCppProvider)
+    assert len(provider.engines) == 1
+
+
+def test_tools_are_refused(svc: RunningService) -> None:
+    body = {
+        **QUESTION,
+        "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}],
+    }
+    response = chat(svc, body)
+    assert response.status_code == 400
+    error = events(response.text)[0][1]["error"]
+    assert "cannot call tools" in error["message"] and error["param"] == "$.tools"
+
+
+def test_timeout_before_first_token(svc: RunningService) -> None:
+    response = chat(svc, QUESTION, "?timeout=1nanos")
+    assert response.status_code == 408
+    assert events(response.text)[0][1]["error"]["message"] == "Request timed out after [1nanos]"
+    assert chat(svc, QUESTION).status_code == 200  # the model is still usable afterwards
+
+
+def test_disconnect_frees_the_only_slot(tmp_path_factory: pytest.TempPathFactory) -> None:
+    data = tmp_path_factory.mktemp("one-slot")
+    with migrated_service(data, local_model_parallel_slots=1, local_model_context_size=1024) as one:
+        long = {"messages": [{"role": "user", "content": "Tell a long story."}], "max_completion_tokens": 900}
+        with httpx.stream(
+            "POST", f"{one.url}/_inference/chat_completion/{CHAT_ID}/_stream", json=long, timeout=60
+        ) as response:
+            assert response.status_code == 200
+            next(response.iter_raw())
+        # 900 tokens take ~12 s on this machine; if the slot were still busy this would 408.
+        second = httpx.post(
+            f"{one.url}/_inference/chat_completion/{CHAT_ID}/_stream?timeout=5s", json=QUESTION, timeout=60
+        )
+        assert second.status_code == 200, second.text
