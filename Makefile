@@ -22,6 +22,13 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 
 ## Set up, migrate the embedded SQLite database and serve on 127.0.0.1:9280.
 run: $(STAMP_RUN)
+	@echo
+	@echo "Starting on http://127.0.0.1:9280 -- in another terminal, stream from the bundled local model:"
+	@echo
+	@echo "  curl -N -X POST 'http://127.0.0.1:9280/_inference/chat_completion/.gemma-3-270m-llamacpp/_stream' \\"
+	@echo "       -H 'Content-Type: application/json' \\"
+	@echo "       -d '{\"messages\":[{\"role\":\"user\",\"content\":\"Write a haiku about search.\"}],\"max_completion_tokens\":64}'"
+	@echo
 	$(BIN)/inference-service serve --migrate
 
 ## Set up and run every check: ruff, mypy (strict) and the whole test suite.
