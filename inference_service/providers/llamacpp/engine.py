@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from inference_service.errors import UnsupportedError
+from inference_service.providers.llamacpp.settings import BUNDLED_MODEL
 
 _END = object()
 
@@ -47,7 +48,8 @@ turn, as Gemma has no system role."""
 
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
-    model_path: str
+    model: str
+    """The bundled model's name or a ``.gguf`` path."""
     context_size: int
     threads: int
     parallel_slots: int
@@ -93,7 +95,7 @@ class LlamaCppEngine:
                 "the llamacpp service needs xllamacpp: pip install 'inference-service[local]'"
             ) from None
         params = xllamacpp.CommonParams()
-        params.model.path = self.config.model_path
+        params.model.path = resolve_model_path(self.config.model, BUNDLED_MODEL)
         params.n_ctx = self.config.context_size
         params.n_parallel = self.config.parallel_slots
         params.cpuparams.n_threads = self.config.threads

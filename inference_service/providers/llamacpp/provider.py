@@ -22,7 +22,7 @@ from inference_service.errors import InvalidRequestError, UnsupportedError, Upst
 from inference_service.model.chat import ChatCompletionChunk, ChatCompletionRequest, TextPart
 from inference_service.model.endpoint import Endpoint
 from inference_service.providers.base import ChunkStream, ProviderContext
-from inference_service.providers.llamacpp.engine import EngineConfig, LlamaCppEngine, resolve_model_path
+from inference_service.providers.llamacpp.engine import EngineConfig, LlamaCppEngine
 from inference_service.providers.llamacpp.settings import BUNDLED_MODEL
 
 
@@ -71,23 +71,28 @@ class LlamaCppProvider:
     """Serves every llamacpp endpoint; endpoints with the same model configuration share one engine."""
 
     def __init__(self, context: ProviderContext) -> None:
-        self._engines: dict[EngineConfig, LlamaCppEngine] = {}
+        self._engines: dict[tuple[str, int, int, int], LlamaCppEngine] = {}
 
     @property
     def engines(self) -> list[LlamaCppEngine]:
         return list(self._engines.values())
 
     def engine(self, endpoint: Endpoint) -> LlamaCppEngine:
+        """The engine for the endpoint's model configuration, created (not loaded) on first use.
+
+        The model file is resolved when the engine loads, off the event loop (assembling the
+        bundled model's file takes most of a second).
+        """
         settings = endpoint.service_settings
-        config = EngineConfig(
-            model_path=resolve_model_path(settings.get("model", BUNDLED_MODEL), BUNDLED_MODEL),
-            context_size=settings.get("context_size", 4096),
-            threads=settings.get("threads", 2),
-            parallel_slots=settings.get("parallel_slots", 2),
+        key = (
+            settings.get("model", BUNDLED_MODEL),
+            settings.get("context_size", 4096),
+            settings.get("threads", 2),
+            settings.get("parallel_slots", 2),
         )
-        engine = self._engines.get(config)
+        engine = self._engines.get(key)
         if engine is None:
-            engine = self._engines[config] = LlamaCppEngine(config)
+            engine = self._engines[key] = LlamaCppEngine(EngineConfig(*key))
         return engine
 
     async def stream_chat(self, endpoint: Endpoint, request: ChatCompletionRequest) -> ChunkStream:
