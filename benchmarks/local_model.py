@@ -97,9 +97,8 @@ def main() -> int:
             process.wait(20)
     print(f"start-up to first served request: {startup * 1000:.0f} ms (SQLite, migrations included)")
     print(f"first token, cold (includes the model load): {cold_ttft * 1000:.0f} ms")
-    print(
-        f"first token, warm (median of {args.requests}): {statistics.median(r[0] for r in runs) * 1000:.0f} ms"
-    )
+    warm = statistics.median(r[0] for r in runs)
+    print(f"first token, warm (median of {args.requests}): {warm * 1000:.0f} ms")
     print(f"generation speed (median): {statistics.median(r[1] for r in runs):.1f} tokens/s")
     print(f"peak resident memory of the service: {peak:.0f} MB")
     return 0
