@@ -1,0 +1,192 @@
+"""Every rule of the unified chat request (inference_service.model.chat), one test each."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import msgspec
+import pytest
+
+from inference_service.errors import InvalidRequestError
+from inference_service.model.chat import (
+    ChatCompletionChunk,
+    ChunkChoice,
+    Delta,
+    FunctionDelta,
+    ToolCallDelta,
+    Usage,
+    decode_chat_request,
+    validate_chat_request,
+)
+
+USER = {"role": "user", "content": "hi"}
+TOOL = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
+
+
+def check(body: dict[str, Any]) -> InvalidRequestError:
+    with pytest.raises(InvalidRequestError) as caught:
+        validate_chat_request(decode_chat_request(json.dumps(body).encode()))
+    return caught.value
+
+
+def test_a_valid_request_passes() -> None:
+    body = {
+        "messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": [{"type": "text", "text": "Weather?"}]},
+            {
+                "role": "assistant",
+                "tool_calls": [
+                    {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
+                ],
+            },
+            {"role": "tool", "tool_call_id": "c1", "content": "rain"},
+        ],
+        "tools": [TOOL],
+        "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
+        "temperature": 2,
+        "top_p": 1,
+        "max_completion_tokens": 1,
+    }
+    validate_chat_request(decode_chat_request(json.dumps(body).encode()))
+
+
+@pytest.mark.parametrize(
+    ("body", "path_fragment"),
+    [
+        ({"messages": [USER], "stream": True}, "unknown field `stream`"),
+        ({"messages": [USER], "temperature": 2.5}, "$.temperature"),
+        ({"messages": [USER], "top_p": -0.1}, "$.top_p"),
+        ({"messages": [USER], "max_completion_tokens": 0}, "$.max_completion_tokens"),
+        ({"messages": [{"role": "robot", "content": "x"}]}, "$.messages[0]"),
+        ({"messages": [{"role": "user", "content": [{"type": "audio"}]}]}, "$.messages[0].content"),
+        (
+            {
+                "messages": [
+                    {
+                        "role": "assistant",
+                        "tool_calls": [
+                            {"id": "c", "type": "function", "function": {"name": "f", "arguments": {}}}
+                        ],
+                    }
+                ]
+            },
+            "$.messages[0].tool_calls[0].function.arguments",
+        ),
+        (
+            {
+                "messages": [USER],
+                "tools": [{"type": "function", "function": {"name": "f", "parameters": []}}],
+            },
+            "parameters",
+        ),
+        ({}, "missing required field `messages`"),
+    ],
+)
+def test_decode_errors_name_the_json_path(body: dict[str, Any], path_fragment: str) -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        decode_chat_request(json.dumps(body).encode())
+    assert caught.value.es_type == "x_content_parse_exception"
+    assert path_fragment in caught.value.reason
+
+
+def test_empty_and_malformed_bodies() -> None:
+    for body, es_type in (
+        (b"", "parse_exception"),
+        (b"{", "x_content_parse_exception"),
+        (b"\xff", "x_content_parse_exception"),
+    ):
+        with pytest.raises(InvalidRequestError) as caught:
+            decode_chat_request(body)
+        assert caught.value.es_type == es_type
+
+
+def test_empty_messages_uses_the_elasticsearch_wording() -> None:
+    error = check({"messages": []})
+    assert error.reason == "Validation Failed: 1: Field [messages] cannot be an empty array;"
+    assert error.es_type == "action_request_validation_exception"
+    assert error.param == "$.messages"
+
+
+def test_tool_choice_string_must_be_known() -> None:
+    assert (
+        "[$.tool_choice] must be one of [auto, none, required], got [always]"
+        in check({"messages": [USER], "tool_choice": "always"}).reason
+    )
+
+
+def test_required_tool_choice_needs_tools() -> None:
+    assert "[required] but no [tools]" in check({"messages": [USER], "tool_choice": "required"}).reason
+
+
+def test_named_tool_choice_needs_tools_and_a_matching_tool() -> None:
+    named = {"type": "function", "function": {"name": "lookup"}}
+    assert "no [tools] were given" in check({"messages": [USER], "tool_choice": named}).reason
+    error = check({"messages": [USER], "tools": [TOOL], "tool_choice": named})
+    assert "[$.tool_choice.function.name] names function [lookup] which is not in [tools]" in error.reason
+
+
+def test_duplicate_and_invalid_tool_names() -> None:
+    bad = {"type": "function", "function": {"name": "bad name!"}}
+    error = check({"messages": [USER], "tools": [TOOL, TOOL, bad]})
+    assert "[$.tools[1].function.name] duplicate tool name [get_weather]" in error.reason
+    assert "[$.tools[2].function.name] tool name [bad name!] must match" in error.reason
+    long_name = {"type": "function", "function": {"name": "x" * 65}}
+    assert "must match" in check({"messages": [USER], "tools": [long_name]}).reason
+
+
+def test_tool_message_must_answer_an_earlier_call() -> None:
+    error = check({"messages": [USER, {"role": "tool", "tool_call_id": "c9", "content": "x"}]})
+    assert "[$.messages[1].tool_call_id] [c9] answers no earlier assistant tool call" in error.reason
+    later = {
+        "role": "assistant",
+        "tool_calls": [{"id": "c9", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+    }
+    error = check({"messages": [{"role": "tool", "tool_call_id": "c9", "content": "x"}, later]})
+    assert error.param == "$.messages[0].tool_call_id"
+
+
+def test_every_violation_is_reported_in_one_error() -> None:
+    error = check({"messages": [], "tool_choice": "always", "tools": [TOOL, TOOL]})
+    assert error.reason.startswith("Validation Failed: 1: ")
+    assert "2: " in error.reason and "3: " in error.reason
+
+
+def test_chunks_encode_exactly_like_elasticsearch() -> None:
+    tool_chunk = ChatCompletionChunk(
+        id="chatcmpl-123",
+        choices=[
+            ChunkChoice(
+                delta=Delta(
+                    tool_calls=[
+                        ToolCallDelta(
+                            index=0,
+                            id="call_1",
+                            function=FunctionDelta(arguments="", name="get_weather"),
+                            type="function",
+                        )
+                    ]
+                ),
+                index=0,
+            )
+        ],
+        model="gpt-4o-mini-2024-07-18",
+        object="chat.completion.chunk",
+    )
+    assert msgspec.json.encode(tool_chunk) == (
+        b'{"id":"chatcmpl-123","choices":[{"delta":{"tool_calls":[{"index":0,"id":"call_1","function":'
+        b'{"arguments":"","name":"get_weather"},"type":"function"}]},"index":0}],'
+        b'"model":"gpt-4o-mini-2024-07-18","object":"chat.completion.chunk"}'
+    )
+    usage_chunk = ChatCompletionChunk(
+        id="chatcmpl-123",
+        choices=[],
+        model="m",
+        object="chat.completion.chunk",
+        usage=Usage(completion_tokens=28, prompt_tokens=16, total_tokens=44),
+    )
+    assert msgspec.json.encode(usage_chunk) == (
+        b'{"id":"chatcmpl-123","choices":[],"model":"m","object":"chat.completion.chunk",'
+        b'"usage":{"completion_tokens":28,"prompt_tokens":16,"total_tokens":44}}'
+    )
