@@ -8,6 +8,7 @@ only place httpx exceptions become ours (the httpx ``map_httpcore_exceptions`` p
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
@@ -18,6 +19,7 @@ from inference_service.errors import UpstreamConnectionError, UpstreamError, Ups
 from inference_service.providers.sse_parser import ServerSentEvent, TruncatedStreamError, iter_events
 
 MAX_ERROR_BODY = 64 * 1024
+DRAIN_SECONDS = 1.0
 
 ErrorParser = Callable[[int, bytes], UpstreamError]
 """Turns an upstream status and error body into the provider's precise :class:`UpstreamError`."""
@@ -84,18 +86,36 @@ async def stream_events(
     headers: Mapping[str, str],
     body: bytes,
     parse_error: ErrorParser,
+    inference_id: str,
+    is_last: Callable[[ServerSentEvent], bool],
+    last_name: str,
 ) -> AsyncGenerator[ServerSentEvent, None]:
-    """POST and yield the provider's Server-Sent Events until the body ends.
+    """POST and yield the provider's Server-Sent Events up to and including its last one.
 
-    A body cut off mid-event ends the iteration like a clean end: the provider knows its own
-    terminator (``[DONE]``, ``message_stop``) and raises :func:`incomplete_stream` when it did
-    not see it. Callers must close this generator (``contextlib.aclosing``) so an early exit
-    closes the upstream connection at once, not at garbage collection.
+    After the last event (``is_last``: OpenAI's ``[DONE]``, Anthropic's ``message_stop``) the
+    rest of the body — normally just the chunked-encoding terminator — is read, for at most
+    :data:`DRAIN_SECONDS`, so the connection goes back to the pool instead of being closed and
+    reopened for the next request. A body that ends (or is cut off) before the last event is
+    an :class:`UpstreamError`, never a silent end. Callers must close this generator
+    (``contextlib.aclosing``) so an early exit closes the upstream connection at once.
     """
     async with open_stream(client, url, headers=headers, body=body, parse_error=parse_error) as response:
-        with contextlib.suppress(TruncatedStreamError), map_httpx_errors(url):
-            async for event in iter_events(response.aiter_raw()):
-                yield event
+        with map_httpx_errors(url):
+            events = iter_events(response.aiter_raw())
+            async with contextlib.aclosing(events):
+                try:
+                    async for event in events:
+                        yield event
+                        if is_last(event):
+                            break
+                    else:
+                        raise incomplete_stream(inference_id, last_name)
+                except TruncatedStreamError:
+                    raise incomplete_stream(inference_id, last_name) from None
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(DRAIN_SECONDS):
+                        async for _ in events:
+                            pass
 
 
 def incomplete_stream(inference_id: str, terminator: str) -> UpstreamError:

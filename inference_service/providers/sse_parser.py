@@ -40,7 +40,7 @@ list of pieces, so a long line arriving in many small chunks costs linear, not q
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable
 from contextlib import suppress
 
 import msgspec
@@ -209,7 +209,7 @@ class SSEDecoder:
         )
 
 
-async def iter_events(chunks: AsyncIterable[bytes]) -> AsyncIterator[ServerSentEvent]:
+async def iter_events(chunks: AsyncIterable[bytes]) -> AsyncGenerator[ServerSentEvent, None]:
     """Decode an async byte stream (e.g. ``response.aiter_bytes()``) into events.
 
     Raises :class:`TruncatedStreamError` after the last complete event if the stream ended

@@ -9,7 +9,7 @@ from inference_service.model.endpoint import Endpoint
 from inference_service.providers.anthropic.request import to_anthropic_request
 from inference_service.providers.anthropic.response import AnthropicStreamTranslator, parse_anthropic_error
 from inference_service.providers.base import ChunkStream, ProviderContext
-from inference_service.providers.http import incomplete_stream, stream_events
+from inference_service.providers.http import stream_events
 
 ANTHROPIC_BASE_URL = "https://api.anthropic.com"
 ANTHROPIC_VERSION = "2023-06-01"
@@ -40,12 +40,12 @@ class AnthropicProvider:
             headers=headers,
             body=body,
             parse_error=lambda status, raw: parse_anthropic_error(status, raw, inference_id, url),
+            inference_id=inference_id,
+            is_last=lambda event: event.event == "message_stop",
+            last_name="message_stop",
         )
         async with aclosing(events):
             async for event in events:
                 chunk = translator.feed(event)
                 if chunk is not None:
                     yield chunk
-                if translator.done:
-                    return
-        raise incomplete_stream(inference_id, "message_stop")

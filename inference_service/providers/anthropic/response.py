@@ -118,21 +118,19 @@ class AnthropicStreamTranslator:
         self._input_tokens = 0
         self._output_tokens = 0
         self._tools: dict[int, int] = {}
-        self.done = False
 
     def _chunk(self, delta: Delta, finish_reason: str | None = None) -> ChatCompletionChunk:
         choice = ChunkChoice(delta=delta, finish_reason=finish_reason, index=0)
         return ChatCompletionChunk(id=self._id, choices=[choice], model=self._model, object=OBJECT)
 
     def feed(self, event: ServerSentEvent) -> ChatCompletionChunk | None:
-        """One upstream event -> a unified chunk or None; sets :attr:`done` at ``message_stop``."""
+        """One upstream event -> a unified chunk or None (``message_stop`` -> the usage chunk)."""
         kind = event.event
         if kind in _IGNORED:
             return None
         if kind == "error":
             raise self._stream_error(event.data)
         if kind == "message_stop":
-            self.done = True
             usage = Usage(
                 completion_tokens=self._output_tokens,
                 prompt_tokens=self._input_tokens,

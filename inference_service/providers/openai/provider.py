@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from inference_service.model.chat import ChatCompletionRequest
 from inference_service.model.endpoint import Endpoint
 from inference_service.providers.base import ChunkStream, ProviderContext
-from inference_service.providers.http import incomplete_stream, stream_events
+from inference_service.providers.http import stream_events
 from inference_service.providers.openai.request import to_openai_request
-from inference_service.providers.openai.response import parse_openai_error, parse_openai_event
+from inference_service.providers.openai.response import is_done, parse_openai_error, parse_openai_event
 
 OPENAI_CHAT_URL = "https://api.openai.com/v1/chat/completions"
 
@@ -81,14 +81,15 @@ class OpenAiProvider:
             headers=headers,
             body=body,
             parse_error=lambda status, raw: parse_openai_error(status, raw, inference_id, url),
+            inference_id=inference_id,
+            is_last=is_done,
+            last_name="[DONE]",
         )
         async with aclosing(events):
             async for event in events:
                 chunk = parse_openai_event(event, inference_id)
-                if chunk is None:
-                    return
-                yield chunk
-        raise incomplete_stream(inference_id, "[DONE]")
+                if chunk is not None:
+                    yield chunk
 
 
 def build(dialect: OpenAiDialect) -> Callable[[ProviderContext], OpenAiProvider]:

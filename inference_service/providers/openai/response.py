@@ -41,6 +41,10 @@ def _decode_error(data: str | bytes) -> OpenAiError | None:
         return None
 
 
+def is_done(event: ServerSentEvent) -> bool:
+    return event.data == DONE
+
+
 def parse_openai_event(event: ServerSentEvent, inference_id: str) -> ChatCompletionChunk | None:
     """One upstream event -> a chunk, or None for ``[DONE]``; errors and garbage raise."""
     data = event.data
