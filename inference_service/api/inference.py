@@ -110,7 +110,7 @@ async def stream_inference(request: Request, inference_id: str, task_type: TaskT
 
 
 def _respond(
-    state: Services, chunks: AsyncGenerator[bytes, None], render: ErrorRenderer, deadline: _Deadline
+    state: Services, chunks: AsyncGenerator[list[bytes], None], render: ErrorRenderer, deadline: _Deadline
 ) -> EventStreamResponse:
     return EventStreamResponse(
         chunks,
@@ -137,11 +137,11 @@ async def _chat_stream(state: Services, inference_id: str, body: bytes, deadline
     return _respond(state, _encode_chunks(provider.stream_chat(endpoint, chat)), render_unified, deadline)
 
 
-async def _encode_chunks(chunks: ChunkStream) -> AsyncGenerator[bytes, None]:
+async def _encode_chunks(chunks: ChunkStream) -> AsyncGenerator[list[bytes], None]:
     encode = _ENCODER.encode
     try:
-        async for chunk in chunks:
-            yield encode(chunk)
+        async for batch in chunks:
+            yield [encode(chunk) for chunk in batch]
     finally:
         await chunks.aclose()
 
@@ -180,13 +180,18 @@ async def _completion_stream(state: Services, inference_id: str, body: bytes, de
     return _respond(state, deltas, render_es, deadline)
 
 
-async def _completion_deltas(chunks: ChunkStream) -> AsyncGenerator[bytes, None]:
+async def _completion_deltas(chunks: ChunkStream) -> AsyncGenerator[list[bytes], None]:
     encode = _ENCODER.encode
     try:
-        async for chunk in chunks:
-            for choice in chunk.choices:
-                if choice.delta.content:
-                    yield _DELTA_PREFIX + encode(choice.delta.content) + _DELTA_SUFFIX
+        async for batch in chunks:
+            deltas = [
+                _DELTA_PREFIX + encode(choice.delta.content) + _DELTA_SUFFIX
+                for chunk in batch
+                for choice in chunk.choices
+                if choice.delta.content
+            ]
+            if deltas:
+                yield deltas
     finally:
         await chunks.aclose()
 
@@ -219,8 +224,8 @@ async def perform_inference(request: Request, inference_id: str, task_type: Task
 async def _collect(chunks: ChunkStream) -> str:
     parts: list[str] = []
     try:
-        async for chunk in chunks:
-            parts.extend(c.delta.content for c in chunk.choices if c.delta.content)
+        async for batch in chunks:
+            parts.extend(c.delta.content for chunk in batch for c in chunk.choices if c.delta.content)
     finally:
         await chunks.aclose()
     return "".join(parts)

@@ -43,11 +43,12 @@ def _start(status: int) -> Message:
 
 
 class EventStreamResponse:
-    """Streams ``chunks`` (each already-encoded, single-line JSON) as Server-Sent Events."""
+    """Streams ``chunks`` as Server-Sent Events: each item is a non-empty list of encoded,
+    single-line JSON payloads, sent as one ``event: message`` frame each, in one write."""
 
     def __init__(
         self,
-        chunks: AsyncGenerator[bytes, None],
+        chunks: AsyncGenerator[list[bytes], None],
         *,
         render_error: ErrorRenderer,
         deadline_s: float,
@@ -102,7 +103,7 @@ class EventStreamResponse:
 
         await send(_start(200))
         if first is not None:
-            await send(self._body(message_frame(first, bom=self._bom)))
+            await send(self._body(self._frames(first)))
             while True:
                 try:
                     async with asyncio.timeout(self._idle_s):
@@ -118,8 +119,13 @@ class EventStreamResponse:
                 except Exception as failure:
                     await send(self._body(self._error_frame(failure, started=True), more=False))
                     return
-                await send(self._body(message_frame(data, bom=self._bom)))
+                await send(self._body(self._frames(data)))
         await send(self._body(done_frame(bom=self._bom), more=False))
+
+    def _frames(self, batch: list[bytes]) -> bytes:
+        if len(batch) == 1:
+            return message_frame(batch[0], bom=self._bom)
+        return b"".join([message_frame(data, bom=self._bom) for data in batch])
 
     async def _fail_before_start(self, send: Send, exc: InferenceServiceError) -> None:
         await send(_start(exc.status))

@@ -24,8 +24,10 @@ import httpx
 from inference_service.model.chat import ChatCompletionChunk, ChatCompletionRequest
 from inference_service.model.endpoint import Endpoint
 
-ChunkStream = AsyncGenerator[ChatCompletionChunk, None]
-"""What ``stream_chat`` returns: an async generator the caller must ``aclose``."""
+ChunkStream = AsyncGenerator[list[ChatCompletionChunk], None]
+"""What ``stream_chat`` returns: an async generator the caller must ``aclose``, yielding
+non-empty lists of chunks: everything one upstream read brought, so it is forwarded in one
+write (one chunk per list when tokens arrive one by one)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager, contextmanager
 import httpx
 
 from inference_service.errors import UpstreamConnectionError, UpstreamError, UpstreamTimeoutError
-from inference_service.providers.sse_parser import ServerSentEvent, TruncatedStreamError, iter_events
+from inference_service.providers.sse_parser import ServerSentEvent, TruncatedStreamError, iter_event_batches
 
 MAX_ERROR_BODY = 64 * 1024
 DRAIN_SECONDS = 1.0
@@ -89,8 +89,11 @@ async def stream_events(
     inference_id: str,
     is_last: Callable[[ServerSentEvent], bool],
     last_name: str,
-) -> AsyncGenerator[ServerSentEvent, None]:
+) -> AsyncGenerator[list[ServerSentEvent], None]:
     """POST and yield the provider's Server-Sent Events up to and including its last one.
+
+    Events come in lists, one per network read: when the provider sends faster than we
+    forward (many events per read), they travel on together, in one write to the client.
 
     After the last event (``is_last``: OpenAI's ``[DONE]``, Anthropic's ``message_stop``) the
     rest of the body — normally just the chunked-encoding terminator — is read, for at most
@@ -101,20 +104,23 @@ async def stream_events(
     """
     async with open_stream(client, url, headers=headers, body=body, parse_error=parse_error) as response:
         with map_httpx_errors(url):
-            events = iter_events(response.aiter_raw())
-            async with contextlib.aclosing(events):
+            batches = iter_event_batches(response.aiter_raw())
+            async with contextlib.aclosing(batches):
                 try:
-                    async for event in events:
-                        yield event
-                        if is_last(event):
-                            break
+                    async for batch in batches:
+                        last = next((i for i, event in enumerate(batch) if is_last(event)), None)
+                        if last is None:
+                            yield batch
+                            continue
+                        yield batch[: last + 1]
+                        break
                     else:
                         raise incomplete_stream(inference_id, last_name)
                 except TruncatedStreamError:
                     raise incomplete_stream(inference_id, last_name) from None
                 with contextlib.suppress(Exception):
                     async with asyncio.timeout(DRAIN_SECONDS):
-                        async for _ in events:
+                        async for _ in batches:
                             pass
 
 

@@ -45,7 +45,7 @@ from contextlib import suppress
 
 import msgspec
 
-__all__ = ["SSEDecoder", "ServerSentEvent", "TruncatedStreamError", "iter_events"]
+__all__ = ["SSEDecoder", "ServerSentEvent", "TruncatedStreamError", "iter_event_batches", "iter_events"]
 
 _BOM = b"\xef\xbb\xbf"
 _LF = b"\n"
@@ -207,6 +207,17 @@ class SSEDecoder:
             id=self._last_id,
             retry=self._retry,
         )
+
+
+async def iter_event_batches(chunks: AsyncIterable[bytes]) -> AsyncGenerator[list[ServerSentEvent], None]:
+    """Like :func:`iter_events`, but one list per chunk that completed any event, so a
+    consumer can handle (and forward) everything one network read brought in one go."""
+    decoder = SSEDecoder()
+    async for chunk in chunks:
+        events = decoder.feed(chunk)
+        if events:
+            yield events
+    decoder.close()
 
 
 async def iter_events(chunks: AsyncIterable[bytes]) -> AsyncGenerator[ServerSentEvent, None]:

@@ -45,7 +45,7 @@ class AnthropicProvider:
             last_name="message_stop",
         )
         async with aclosing(events):
-            async for event in events:
-                chunk = translator.feed(event)
-                if chunk is not None:
-                    yield chunk
+            async for batch in events:
+                chunks = [c for e in batch if (c := translator.feed(e)) is not None]
+                if chunks:
+                    yield chunks

@@ -110,8 +110,9 @@ class LlamaCppEngine:
         params.verbosity = -1  # llama.cpp's own logging is per token; failures reach us as errors
         return xllamacpp.Server(params)
 
-    async def stream_chat(self, request: dict[str, Any]) -> AsyncGenerator[dict[str, Any], None]:
-        """llama.cpp's OpenAI-style chunks for ``request``; closing the generator cancels it."""
+    async def stream_chat(self, request: dict[str, Any]) -> AsyncGenerator[list[dict[str, Any]], None]:
+        """llama.cpp's OpenAI-style chunks for ``request``, in lists of what is ready; closing
+        the generator cancels the generation."""
         await self.load()
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()
@@ -133,8 +134,16 @@ class LlamaCppEngine:
 
         done = loop.run_in_executor(self._pool, run)
         try:
-            while (item := await queue.get()) is not _END:
-                yield item
+            ended = False
+            while not ended:
+                batch = [await queue.get()]
+                while not queue.empty():
+                    batch.append(queue.get_nowait())
+                ended = batch[-1] is _END
+                if ended:
+                    batch.pop()
+                if batch:
+                    yield batch
             await done
         finally:
             cancelled.set()

@@ -100,19 +100,23 @@ class LlamaCppProvider:
         model = endpoint.service_settings.get("model", BUNDLED_MODEL)
         chunks = self.engine(endpoint).stream_chat(body)
         try:
-            async for raw in chunks:
-                error = raw.get("error")
-                if error is not None:
-                    raise UpstreamError(
-                        f"The local model failed for inference entity id [{endpoint.inference_id}]: "
-                        f"{error.get('message', error)}",
-                        status=400 if error.get("code") == 400 else 502,
-                        es_type=str(error.get("type") or "status_exception"),
-                    )
-                raw["model"] = model
-                yield msgspec.convert(raw, ChatCompletionChunk)
+            async for batch in chunks:
+                yield [self._chunk(raw, model, endpoint) for raw in batch]
         finally:
             await chunks.aclose()
+
+    @staticmethod
+    def _chunk(raw: dict[str, Any], model: str, endpoint: Endpoint) -> ChatCompletionChunk:
+        error = raw.get("error")
+        if error is not None:
+            raise UpstreamError(
+                f"The local model failed for inference entity id [{endpoint.inference_id}]: "
+                f"{error.get('message', error)}",
+                status=400 if error.get("code") == 400 else 502,
+                es_type=str(error.get("type") or "status_exception"),
+            )
+        raw["model"] = model
+        return msgspec.convert(raw, ChatCompletionChunk)
 
     def close(self) -> None:
         for engine in self._engines.values():

@@ -86,10 +86,10 @@ class OpenAiProvider:
             last_name="[DONE]",
         )
         async with aclosing(events):
-            async for event in events:
-                chunk = parse_openai_event(event, inference_id)
-                if chunk is not None:
-                    yield chunk
+            async for batch in events:
+                chunks = [c for e in batch if (c := parse_openai_event(e, inference_id)) is not None]
+                if chunks:
+                    yield chunks
 
 
 def build(dialect: OpenAiDialect) -> Callable[[ProviderContext], OpenAiProvider]:
