@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
+import aiohttp
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -72,17 +72,20 @@ async def on_unexpected_error(request: Request, exc: Exception) -> Response:
     return response
 
 
-def create_http_client(settings: Settings) -> httpx.AsyncClient:
-    """The one pooled upstream client. No read timeout here: the request deadline and the
-    stream idle limit are enforced around each read by the streaming layer."""
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(connect=settings.upstream_connect_timeout, read=None, write=30.0, pool=None),
-        limits=httpx.Limits(
-            max_connections=settings.upstream_max_connections,
-            max_keepalive_connections=settings.upstream_keepalive_connections,
-        ),
-        follow_redirects=False,
+def create_http_client(settings: Settings) -> aiohttp.ClientSession:
+    """The one pooled upstream client (keep-alive; must be created inside the running loop).
+
+    No read timeout here: the request deadline and the stream idle limit are enforced around
+    each read by the streaming layer. ``trust_env`` honours the standard proxy variables.
+    """
+    connector = aiohttp.TCPConnector(
+        limit=settings.upstream_max_connections,
+        limit_per_host=0,
+        keepalive_timeout=settings.upstream_keepalive_timeout,
+        enable_cleanup_closed=True,
     )
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=settings.upstream_connect_timeout)
+    return aiohttp.ClientSession(connector=connector, timeout=timeout, trust_env=True, auto_decompress=True)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -128,7 +131,7 @@ def create_app(settings: Settings) -> Starlette:
                 for provider in providers.values():
                     provider.close()
         finally:
-            await http.aclose()
+            await http.close()
             await engine.dispose()
 
     app = Starlette(

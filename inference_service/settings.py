@@ -46,7 +46,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
     validate_on_put: bool = True
     upstream_connect_timeout: Seconds = 10.0
     upstream_max_connections: Annotated[int, msgspec.Meta(ge=1)] = 1000
-    upstream_keepalive_connections: Annotated[int, msgspec.Meta(ge=0)] = 200
+    upstream_keepalive_timeout: Seconds = 30.0
     catalog_refresh_interval: Seconds = 0.5
 
     local_model_endpoints: bool = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import httpx
+import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
@@ -24,7 +24,7 @@ class Services:
     registry: ProviderRegistry
     manager: EndpointManager
     catalog: EndpointCatalog
-    http: httpx.AsyncClient
+    http: aiohttp.ClientSession
     providers: Mapping[str, Provider]
     """One provider instance per service name, sharing :attr:`http`."""
 

@@ -15,14 +15,16 @@ unified chunks. Obligations (like httpx's transport docstring):
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-import httpx
+import aiohttp
 
+from inference_service.errors import InferenceServiceError
 from inference_service.model.chat import ChatCompletionChunk, ChatCompletionRequest
 from inference_service.model.endpoint import Endpoint
+from inference_service.providers.sse_parser import ServerSentEvent
 
 ChunkStream = AsyncGenerator[list[ChatCompletionChunk], None]
 """What ``stream_chat`` returns: an async generator the caller must ``aclose``, yielding
@@ -30,11 +32,30 @@ non-empty lists of chunks: everything one upstream read brought, so it is forwar
 write (one chunk per list when tokens arrive one by one)."""
 
 
+def translate_batch(
+    batch: list[ServerSentEvent], translate: Callable[[ServerSentEvent], ChatCompletionChunk | None]
+) -> tuple[list[ChatCompletionChunk], InferenceServiceError | None]:
+    """Translate one read's events; on a failing event, keep the chunks before it.
+
+    A provider yields the chunks first and raises the error after, so nothing the provider
+    sent before its error is lost when both arrive in one read.
+    """
+    chunks: list[ChatCompletionChunk] = []
+    for event in batch:
+        try:
+            chunk = translate(event)
+        except InferenceServiceError as exc:
+            return chunks, exc
+        if chunk is not None:
+            chunks.append(chunk)
+    return chunks, None
+
+
 @dataclass(frozen=True, slots=True)
 class ProviderContext:
     """What a provider is built with: the process-wide pooled HTTP client."""
 
-    http: httpx.AsyncClient
+    http: aiohttp.ClientSession
 
 
 class Provider(Protocol):

@@ -8,7 +8,7 @@ from inference_service.model.chat import ChatCompletionRequest
 from inference_service.model.endpoint import Endpoint
 from inference_service.providers.anthropic.request import to_anthropic_request
 from inference_service.providers.anthropic.response import AnthropicStreamTranslator, parse_anthropic_error
-from inference_service.providers.base import ChunkStream, ProviderContext
+from inference_service.providers.base import ChunkStream, ProviderContext, translate_batch
 from inference_service.providers.http import stream_events
 
 ANTHROPIC_BASE_URL = "https://api.anthropic.com"
@@ -46,6 +46,8 @@ class AnthropicProvider:
         )
         async with aclosing(events):
             async for batch in events:
-                chunks = [c for e in batch if (c := translator.feed(e)) is not None]
+                chunks, error = translate_batch(batch, translator.feed)
                 if chunks:
                     yield chunks
+                if error is not None:
+                    raise error

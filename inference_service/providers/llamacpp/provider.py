@@ -101,22 +101,31 @@ class LlamaCppProvider:
         chunks = self.engine(endpoint).stream_chat(body)
         try:
             async for batch in chunks:
-                yield [self._chunk(raw, model, endpoint) for raw in batch]
+                converted: list[ChatCompletionChunk] = []
+                for raw in batch:
+                    error = self._error(raw, endpoint)
+                    if error is not None:
+                        if converted:
+                            yield converted
+                        raise error
+                    raw["model"] = model
+                    converted.append(msgspec.convert(raw, ChatCompletionChunk))
+                yield converted
         finally:
             await chunks.aclose()
 
     @staticmethod
-    def _chunk(raw: dict[str, Any], model: str, endpoint: Endpoint) -> ChatCompletionChunk:
+    def _error(raw: dict[str, Any], endpoint: Endpoint) -> UpstreamError | None:
+        """llama.cpp reports failures (e.g. a prompt longer than a slot's context) as a chunk."""
         error = raw.get("error")
-        if error is not None:
-            raise UpstreamError(
-                f"The local model failed for inference entity id [{endpoint.inference_id}]: "
-                f"{error.get('message', error)}",
-                status=400 if error.get("code") == 400 else 502,
-                es_type=str(error.get("type") or "status_exception"),
-            )
-        raw["model"] = model
-        return msgspec.convert(raw, ChatCompletionChunk)
+        if error is None:
+            return None
+        return UpstreamError(
+            f"The local model failed for inference entity id [{endpoint.inference_id}]: "
+            f"{error.get('message', error)}",
+            status=400 if error.get("code") == 400 else 502,
+            es_type=str(error.get("type") or "status_exception"),
+        )
 
     def close(self) -> None:
         for engine in self._engines.values():

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from inference_service.model.chat import ChatCompletionRequest
 from inference_service.model.endpoint import Endpoint
-from inference_service.providers.base import ChunkStream, ProviderContext
+from inference_service.providers.base import ChunkStream, ProviderContext, translate_batch
 from inference_service.providers.http import stream_events
 from inference_service.providers.openai.request import to_openai_request
 from inference_service.providers.openai.response import is_done, parse_openai_error, parse_openai_event
@@ -87,9 +87,11 @@ class OpenAiProvider:
         )
         async with aclosing(events):
             async for batch in events:
-                chunks = [c for e in batch if (c := parse_openai_event(e, inference_id)) is not None]
+                chunks, error = translate_batch(batch, lambda event: parse_openai_event(event, inference_id))
                 if chunks:
                     yield chunks
+                if error is not None:
+                    raise error
 
 
 def build(dialect: OpenAiDialect) -> Callable[[ProviderContext], OpenAiProvider]:
