@@ -76,7 +76,9 @@ def create_http_client(settings: Settings) -> aiohttp.ClientSession:
     """The one pooled upstream client (keep-alive; must be created inside the running loop).
 
     No read timeout here: the request deadline and the stream idle limit are enforced around
-    each read by the streaming layer. ``trust_env`` honours the standard proxy variables.
+    each read by the streaming layer. ``trust_env`` stays off: with it aiohttp reads the
+    environment and ``~/.netrc`` on a thread for every request (measured: ~25% of the CPU at
+    load). A proxy, where needed, goes in front as a transparent one.
     """
     connector = aiohttp.TCPConnector(
         limit=settings.upstream_max_connections,
@@ -85,7 +87,7 @@ def create_http_client(settings: Settings) -> aiohttp.ClientSession:
         enable_cleanup_closed=True,
     )
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=settings.upstream_connect_timeout)
-    return aiohttp.ClientSession(connector=connector, timeout=timeout, trust_env=True, auto_decompress=True)
+    return aiohttp.ClientSession(connector=connector, timeout=timeout, trust_env=False, auto_decompress=True)
 
 
 def create_app(settings: Settings) -> Starlette:
