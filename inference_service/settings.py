@@ -34,6 +34,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
     secrets_key: str = ""
     secrets_key_file: str = ""
     hypercorn_config: str = "config/hypercorn.toml"
+    migrations_dir: str = ""
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 10 * 1024 * 1024
     log_level: str = "info"
     pool_size: Annotated[int, msgspec.Meta(ge=1)] = 10

@@ -2,7 +2,7 @@
 
 The database comes from ``config.attributes["settings"]`` when the CLI or a test passes a
 :class:`Settings`, else from :func:`load_settings` (so plain ``alembic upgrade head`` works too).
-A test may also hand over an open sync ``connection`` in ``config.attributes``.
+A test may also hand over a sync ``connection`` or an ``AsyncEngine`` in ``config.attributes``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 from alembic import context
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inference_service.settings import Settings, load_settings
 from inference_service.store.engine import create_engine
@@ -41,12 +42,16 @@ def _run_sync(connection: Connection) -> None:
         context.run_migrations()
 
 
+async def _run_on(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        await connection.run_sync(_run_sync)
+        await connection.commit()
+
+
 async def _run_async(url: str) -> None:
     engine = create_engine(url, pool_size=1)
     try:
-        async with engine.connect() as connection:
-            await connection.run_sync(_run_sync)
-            await connection.commit()
+        await _run_on(engine)
     finally:
         await engine.dispose()
 
@@ -64,6 +69,9 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     connection: Any = config.attributes.get("connection")
+    if isinstance(connection, AsyncEngine):  # handed over by tests (pytest-alembic)
+        asyncio.run(_run_on(connection))
+        return
     if connection is not None:
         _run_sync(connection)
         return

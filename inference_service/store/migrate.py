@@ -19,7 +19,12 @@ class SchemaNotCurrentError(Exception):
     """The database is not at the latest migration; the message names the command to run."""
 
 
-def _migrations_dir() -> Path:
+def _migrations_dir(settings: Settings) -> Path:
+    if settings.migrations_dir:
+        configured = Path(settings.migrations_dir)
+        if not (configured / "env.py").is_file():
+            raise FileNotFoundError(f"migrations_dir [{configured}] has no env.py")
+        return configured
     for candidate in (Path.cwd() / "migrations", _REPO_ROOT / "migrations"):
         if (candidate / "env.py").is_file():
             return candidate
@@ -28,7 +33,7 @@ def _migrations_dir() -> Path:
 
 def alembic_config(settings: Settings) -> Config:
     """An alembic Config for ``settings``' database, with no need for a working directory."""
-    migrations = _migrations_dir()
+    migrations = _migrations_dir(settings)
     ini = migrations.parent / "alembic.ini"
     config = Config(str(ini)) if ini.is_file() else Config()
     config.set_main_option("script_location", str(migrations))
