@@ -8,7 +8,7 @@ import httpx
 
 from tests.support.service import RunningService
 
-BODY = {"service": "openai", "service_settings": {"api_key": "sk-c", "model_id": "m"}}
+BODY: dict[str, object] = {"service": "openai", "service_settings": {"api_key": "sk-c", "model_id": "m"}}
 
 
 async def _many(
