@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from inference_service.api.http import check_query, json_response, query_bool, read_json_object
+from inference_service.api.http import check_request, json_response, query_bool, read_json_object
 from inference_service.api.state import services
 from inference_service.api.validation_call import validator_for
 from inference_service.model.task_type import TaskType
@@ -16,7 +16,7 @@ ALL_IDS = ("_all", "*")
 
 async def put_endpoint(request: Request, inference_id: str, task_type: TaskType | None) -> Response:
     """Create. ``?validate=false`` (not in Elasticsearch) skips the provider validation call."""
-    check_query(request, ("timeout", "validate"))
+    check_request(request, ("timeout", "validate"))
     _check_timeout(request)
     state = services(request)
     body = await read_json_object(request, state.settings.max_body_bytes)
@@ -25,7 +25,7 @@ async def put_endpoint(request: Request, inference_id: str, task_type: TaskType 
 
 
 async def get_endpoints(request: Request, inference_id: str | None, task_type: TaskType | None) -> Response:
-    check_query(request)
+    check_request(request)
     manager = services(request).manager
     if inference_id is None or inference_id in ALL_IDS:
         endpoints = await manager.list_endpoints(task_type)
@@ -36,7 +36,7 @@ async def get_endpoints(request: Request, inference_id: str | None, task_type: T
 
 async def delete_endpoint(request: Request, inference_id: str, task_type: TaskType | None) -> Response:
     """Delete. ``force`` is accepted for compatibility: nothing here can reference an endpoint."""
-    check_query(request, ("dry_run", "force"))
+    check_request(request, ("dry_run", "force"))
     dry_run = query_bool(request, "dry_run")
     query_bool(request, "force")
     deleted = await services(request).manager.delete(inference_id, task_type, dry_run=dry_run)
@@ -45,7 +45,7 @@ async def delete_endpoint(request: Request, inference_id: str, task_type: TaskTy
 
 async def update_endpoint(request: Request, inference_id: str, task_type: TaskType | None) -> Response:
     """Update; the validation call re-runs only when the merged settings changed."""
-    check_query(request, ("timeout", "validate"))
+    check_request(request, ("timeout", "validate"))
     _check_timeout(request)
     state = services(request)
     body = await read_json_object(request, state.settings.max_body_bytes)

@@ -26,8 +26,9 @@ _ENCODER = msgspec.json.Encoder()
 _MAP_DECODER = msgspec.json.Decoder(dict[str, Any])
 
 
-def check_query(request: Request, allowed: Iterable[str] = ()) -> None:
-    """Reject unknown query parameters, as Elasticsearch does."""
+def check_request(request: Request, allowed: Iterable[str] = ()) -> None:
+    """Reject unknown query parameters and unsupported compat versions, as Elasticsearch does."""
+    _compat_version(request.headers.get("accept", ""))
     permitted = COMMON_PARAMS.union(allowed)
     unknown = [k for k in request.query_params if k not in permitted]
     if unknown:
@@ -117,19 +118,20 @@ def decode_json_object(body: bytes) -> dict[str, Any]:
         raise InvalidRequestError(
             "request body must be a JSON object", es_type="x_content_parse_exception"
         ) from None
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise InvalidRequestError(
             f"Failed to parse the request body as JSON: {exc}", es_type="x_content_parse_exception"
         ) from None
 
 
 def response_media_type(request: Request) -> str:
-    version = _compat_version(request.headers.get("accept", ""))
-    if version is None:
-        version = _compat_version(request.headers.get("content-type", ""))
-    if version is None:
-        return JSON_TYPE
-    return f"application/vnd.elasticsearch+json;compatible-with={version}"
+    """The compat media type the client asked for, else JSON. Never raises: error responses
+    use it too (an unsupported version was already refused by :func:`check_request`)."""
+    for header in ("accept", "content-type"):
+        match = _COMPAT.search(request.headers.get(header, ""))
+        if match is not None and match.group(1) in SUPPORTED_COMPAT:
+            return f"application/vnd.elasticsearch+json;compatible-with={match.group(1)}"
+    return JSON_TYPE
 
 
 def json_response(request: Request, data: Any, status: int = 200) -> Response:

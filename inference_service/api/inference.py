@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
-from inference_service.api.http import check_content_type, check_query, json_response, read_body
+from inference_service.api.http import check_content_type, check_request, json_response, read_body
 from inference_service.api.state import Services, services
 from inference_service.api.streaming import ErrorRenderer, EventStreamError, EventStreamResponse
 from inference_service.errors import (
@@ -91,7 +91,7 @@ async def _read_required_body(request: Request, state: Services) -> bytes:
 
 async def stream_inference(request: Request, inference_id: str, task_type: TaskType | None) -> ASGIApp:
     """``…/_stream``: dispatch on the URL task type, or on the endpoint's when the URL has none."""
-    check_query(request, ("timeout",))
+    check_request(request, ("timeout",))
     state = services(request)
     if task_type is None:
         endpoint, _ = await _resolve(state, inference_id)
@@ -198,7 +198,7 @@ async def _completion_deltas(chunks: ChunkStream) -> AsyncGenerator[list[bytes],
 
 async def perform_inference(request: Request, inference_id: str, task_type: TaskType | None) -> Response:
     """Non-streaming ``POST``: ``completion`` only (chat_completion streams, per ES 9.1)."""
-    check_query(request, ("timeout",))
+    check_request(request, ("timeout",))
     state = services(request)
     if task_type is None:
         task_type = (await _resolve(state, inference_id))[0].task_type

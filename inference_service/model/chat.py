@@ -156,7 +156,7 @@ def decode_chat_request(body: bytes) -> ChatCompletionRequest:
         raise InvalidRequestError(
             f"[UnifiedCompletionRequest] {exc}", es_type="x_content_parse_exception", param=_path(exc)
         ) from None
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise InvalidRequestError(
             f"[UnifiedCompletionRequest] malformed JSON: {exc}", es_type="x_content_parse_exception"
         ) from None

@@ -30,7 +30,7 @@ def decode_inference_request(body: bytes) -> InferenceRequest:
         return _DECODER.decode(body)
     except msgspec.ValidationError as exc:
         raise InvalidRequestError(f"[inference_request] {exc}", es_type="x_content_parse_exception") from None
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise InvalidRequestError(
             f"[inference_request] malformed JSON: {exc}", es_type="x_content_parse_exception"
         ) from None

@@ -96,6 +96,7 @@ def test_empty_and_malformed_bodies() -> None:
         (b"", "parse_exception"),
         (b"{", "x_content_parse_exception"),
         (b"\xff", "x_content_parse_exception"),
+        (b'{"messages": [{"role": "user", "content": "a\xff"}]}', "x_content_parse_exception"),
     ):
         with pytest.raises(InvalidRequestError) as caught:
             decode_chat_request(body)
