@@ -11,7 +11,10 @@ import pytest
 
 from tests.support.service import RunningService, migrated_service
 
-OPENAI = {"service": "openai", "service_settings": {"api_key": "sk-rules", "model_id": "gpt-4o-mini"}}
+OPENAI: dict[str, Any] = {
+    "service": "openai",
+    "service_settings": {"api_key": "sk-rules", "model_id": "gpt-4o-mini"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +79,7 @@ def test_all_settings_errors_in_one_response(http: httpx.Client) -> None:
 
 
 def test_unknown_settings_services_and_task_types(http: httpx.Client) -> None:
-    body = {**OPENAI, "service_settings": {**OPENAI["service_settings"], "foo": "bar"}}  # type: ignore[dict-item]
+    body = {**OPENAI, "service_settings": {**OPENAI["service_settings"], "foo": "bar"}}
     assert error(http.put("/_inference/completion/unknown-key", json=body), 400, "status_exception") == (
         "Configuration contains settings [{foo=bar}] unknown to the [openai] service"
     )
@@ -109,7 +112,7 @@ def test_defaults_are_materialised(http: httpx.Client) -> None:
     custom = {
         **OPENAI,
         "service_settings": {**OPENAI["service_settings"], "rate_limit": {"requests_per_minute": 9}},
-    }  # type: ignore[dict-item]
+    }
     assert http.put("/_inference/completion/custom-rate", json=custom).json()["service_settings"][
         "rate_limit"
     ] == {"requests_per_minute": 9}
