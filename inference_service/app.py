@@ -10,7 +10,6 @@ import aiohttp
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from inference_service.api.http import json_response
 from inference_service.api.routes import ROUTES
@@ -33,30 +32,6 @@ from inference_service.store.secret_box import load_secret_box
 
 log = logging.getLogger("inference_service")
 
-PRODUCT_HEADER = (b"x-elastic-product", b"Elasticsearch")
-
-
-class ProductHeader:
-    """Adds ``X-Elastic-Product: Elasticsearch`` to every response (the official client needs it).
-
-    Raw ASGI, not ``BaseHTTPMiddleware``: that one buffers, costs milliseconds and hides disconnects.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_header(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), PRODUCT_HEADER]
-            await send(message)
-
-        await self.app(scope, receive, send_with_header)
-
 
 async def on_service_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, InferenceServiceError)
@@ -67,9 +42,7 @@ async def on_unexpected_error(request: Request, exc: Exception) -> Response:
     """Last resort: log the traceback, tell the client nothing internal."""
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     body = es_error_body(InferenceServiceError(INTERNAL_ERROR_REASON))
-    response = json_response(request, body, status=500)
-    response.headers["x-elastic-product"] = "Elasticsearch"  # outside ProductHeader's reach
-    return response
+    return json_response(request, body, status=500)
 
 
 def create_http_client(settings: Settings) -> aiohttp.ClientSession:
@@ -144,7 +117,6 @@ def create_app(settings: Settings) -> Starlette:
             Exception: on_unexpected_error,
         },
     )
-    app.add_middleware(ProductHeader)
     return app
 
 

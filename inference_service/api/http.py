@@ -22,6 +22,8 @@ COMMON_PARAMS = frozenset({"pretty", "human", "error_trace", "filter_path"})
 _COMPAT = re.compile(r"application/vnd\.elasticsearch\+json\s*;.*compatible-with\s*=\s*(\d+)", re.I)
 SUPPORTED_COMPAT = ("8", "9")
 JSON_TYPE = "application/json"
+PRODUCT = {"x-elastic-product": "Elasticsearch"}
+"""On every response: the official client refuses a 2xx without it (reference §7.3)."""
 _ENCODER = msgspec.json.Encoder()
 _MAP_DECODER = msgspec.json.Decoder(dict[str, Any])
 
@@ -142,7 +144,7 @@ def json_response(request: Request, data: Any, status: int = 200) -> Response:
     body = _ENCODER.encode(data)
     if "pretty" in request.query_params and request.query_params["pretty"] != "false":
         body = msgspec.json.format(body, indent=2) + b"\n"
-    return Response(body, status_code=status, media_type=response_media_type(request))
+    return Response(body, status_code=status, media_type=response_media_type(request), headers=PRODUCT)
 
 
 def apply_filter_path(data: Any, filter_path: str) -> Any:

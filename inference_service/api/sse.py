@@ -57,6 +57,7 @@ SSE_HEADERS: Final[Mapping[str, str]] = MappingProxyType(
         "content-type": "text/event-stream",
         "cache-control": "no-cache",
         "x-accel-buffering": "no",  # tell nginx-style proxies not to buffer the stream
+        "x-elastic-product": "Elasticsearch",  # the official client checks it (reference §7.3)
     }
 )
 """Response headers of every SSE response."""

@@ -104,23 +104,37 @@ class EventStreamResponse:
         await send(_start(200))
         if first is not None:
             await send(self._body(self._frames(first)))
+            if not await self._relay(send):
+                return
+        await send(self._body(done_frame(bom=self._bom), more=False))
+
+    async def _relay(self, send: Send) -> bool:
+        """Forward chunks until the provider is done (True) or failed (False, error sent)."""
+        loop = asyncio.get_running_loop()
+        watchdog = _IdleWatchdog(self._idle_s)
+        try:
             while True:
+                watchdog.waiting_since = loop.time()
                 try:
-                    async with asyncio.timeout(self._idle_s):
-                        data = await anext(self._chunks)
+                    data = await anext(self._chunks)
                 except StopAsyncIteration:
-                    break
-                except TimeoutError:
+                    return True
+                except asyncio.CancelledError:
+                    if not watchdog.fired:
+                        raise
+                    asyncio.current_task().uncancel()  # type: ignore[union-attr]
                     idle = UpstreamTimeoutError(
                         f"The provider sent nothing for [{self._idle_s:g}s]; the stream was ended"
                     )
                     await send(self._body(self._error_frame(idle, started=True), more=False))
-                    return
+                    return False
                 except Exception as failure:
                     await send(self._body(self._error_frame(failure, started=True), more=False))
-                    return
+                    return False
+                watchdog.waiting_since = None
                 await send(self._body(self._frames(data)))
-        await send(self._body(done_frame(bom=self._bom), more=False))
+        finally:
+            watchdog.cancel()
 
     def _frames(self, batch: list[bytes]) -> bytes:
         if len(batch) == 1:
@@ -137,6 +151,37 @@ class EventStreamResponse:
     @staticmethod
     def _body(data: bytes, *, more: bool = True) -> Message:
         return {"type": "http.response.body", "body": data, "more_body": more}
+
+
+class _IdleWatchdog:
+    """The idle limit between chunks, with one timer per stream instead of a timeout context
+    per chunk (which costs a timer and a context switch on every token).
+
+    The stream sets :attr:`waiting_since` while it awaits the provider (never while it writes
+    to a slow client); the timer fires only when that wait has lasted the whole limit, and
+    then cancels the stream's task.
+    """
+
+    def __init__(self, idle_s: float) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        self._idle_s = idle_s
+        self.waiting_since: float | None = None
+        self.fired = False
+        self._handle = self._loop.call_later(idle_s, self._check)
+
+    def _check(self) -> None:
+        now = self._loop.time()
+        since = self.waiting_since
+        if since is not None and now - since >= self._idle_s:
+            self.fired = True
+            assert self._task is not None
+            self._task.cancel()
+            return
+        self._handle = self._loop.call_at((now if since is None else since) + self._idle_s, self._check)
+
+    def cancel(self) -> None:
+        self._handle.cancel()
 
 
 def _as_service_error(exc: Exception) -> InferenceServiceError:

@@ -57,11 +57,13 @@ def test_headers() -> None:
         "content-type": "text/event-stream",
         "cache-control": "no-cache",
         "x-accel-buffering": "no",
+        "x-elastic-product": "Elasticsearch",
     }
     assert SSE_RAW_HEADERS == (
         (b"content-type", b"text/event-stream"),
         (b"cache-control", b"no-cache"),
         (b"x-accel-buffering", b"no"),
+        (b"x-elastic-product", b"Elasticsearch"),
     )
     with pytest.raises(TypeError):
         SSE_HEADERS["x"] = "y"  # type: ignore[index]
