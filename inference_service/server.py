@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 from pathlib import Path
 
 from hypercorn.config import Config
@@ -28,6 +29,15 @@ def hypercorn_config(settings_host: str, settings_port: int, workers: int, confi
     return config
 
 
+def raise_open_file_limit() -> None:
+    """Each stream holds two sockets (client and provider): lift the soft descriptor limit to
+    the hard one, as servers do, so thousands of concurrent streams do not fail on ``EMFILE``."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def run_server(settings: Settings) -> int:
+    raise_open_file_limit()
     config = hypercorn_config(settings.host, settings.port, settings.workers, settings.hypercorn_config)
     return int(run(config) or 0)
