@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.fake_upstream import FakeUpstream, fake_upstream
+from tests.fakes.server import FakeProvider
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[FakeUpstream]:
-    with fake_upstream() as fake:
+def upstream() -> Iterator[FakeProvider]:
+    with FakeProvider() as fake:
         yield fake

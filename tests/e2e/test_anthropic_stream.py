@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support import anthropic_wire as wire
-from tests.support.fake_upstream import FakeUpstream, Reply
+from tests.fakes import anthropic as wire
+from tests.fakes.server import FakeProvider, Reply
 from tests.support.service import RunningService, migrated_service
 
 
@@ -21,7 +21,7 @@ def svc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
 
 
 @pytest.fixture(scope="module")
-def endpoint(svc: RunningService, upstream: FakeUpstream) -> str:
+def endpoint(svc: RunningService, upstream: FakeProvider) -> str:
     body = {
         "service": "anthropic",
         "service_settings": {
@@ -51,9 +51,9 @@ def data_of(response: httpx.Response) -> list[Any]:
 
 
 def test_text_stream_translates_to_unified_chunks(
-    svc: RunningService, upstream: FakeUpstream, endpoint: str
+    svc: RunningService, upstream: FakeProvider, endpoint: str
 ) -> None:
-    upstream.enqueue(Reply(chunks=wire.text_stream(["Hello", "!"])))
+    upstream.enqueue(Reply.sse(wire.stream(["Hello", "!"], id="msg_01", model="claude-sonnet-4-5")))
     response = chat(
         svc, {"messages": [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "Hi"}]}
     )
@@ -85,9 +85,13 @@ def test_text_stream_translates_to_unified_chunks(
     }
 
 
-def test_tools_round_trip(svc: RunningService, upstream: FakeUpstream, endpoint: str) -> None:
+def test_tools_round_trip(svc: RunningService, upstream: FakeProvider, endpoint: str) -> None:
     upstream.enqueue(
-        Reply(chunks=wire.tool_use_stream("Checking.", "toolu_01", "get_weather", ['{"city":', ' "Oslo"}']))
+        Reply.sse(
+            wire.stream(
+                ["Checking."], tool_uses=[wire.ToolUse("toolu_01", "get_weather", ['{"city":', ' "Oslo"}'])]
+            )
+        )
     )
     body = {
         "messages": [
@@ -166,16 +170,16 @@ def test_tools_round_trip(svc: RunningService, upstream: FakeUpstream, endpoint:
     assert (sent["max_tokens"], sent["temperature"], sent["stop_sequences"]) == (100, 0.5, ["END"])
 
 
-def test_mid_stream_error_event(svc: RunningService, upstream: FakeUpstream, endpoint: str) -> None:
-    chunks = [*wire.text_stream(["Hi"])[:4], wire.error_event("overloaded_error", "Overloaded")]
-    upstream.enqueue(Reply(chunks=chunks))
+def test_mid_stream_error_event(svc: RunningService, upstream: FakeProvider, endpoint: str) -> None:
+    chunks = [*wire.stream(["Hi"])[:4], wire.error_event("overloaded_error", "Overloaded")]
+    upstream.enqueue(Reply.sse(chunks))
     got = data_of(chat(svc, {"messages": [{"role": "user", "content": "x"}]}))
     assert got[-1][0] == "error" and ("message", "[DONE]") not in got
     error = json.loads(got[-1][1])["error"]
     assert error["type"] == "overloaded_error" and "Overloaded" in error["message"]
 
 
-def test_upstream_error_status_and_type(svc: RunningService, upstream: FakeUpstream, endpoint: str) -> None:
+def test_upstream_error_status_and_type(svc: RunningService, upstream: FakeProvider, endpoint: str) -> None:
     upstream.enqueue(Reply.json(401, wire.error_body("authentication_error", "invalid x-api-key")))
     response = chat(svc, {"messages": [{"role": "user", "content": "x"}]})
     assert response.status_code == 401
@@ -186,14 +190,14 @@ def test_upstream_error_status_and_type(svc: RunningService, upstream: FakeUpstr
 
 
 def test_stream_without_message_stop_is_an_error(
-    svc: RunningService, upstream: FakeUpstream, endpoint: str
+    svc: RunningService, upstream: FakeProvider, endpoint: str
 ) -> None:
-    upstream.enqueue(Reply(chunks=wire.text_stream(["Hi"])[:-1]))
+    upstream.enqueue(Reply.sse(wire.stream(["Hi"])[:-1]))
     got = data_of(chat(svc, {"messages": [{"role": "user", "content": "x"}]}))
     assert got[-1][0] == "error" and ("message", "[DONE]") not in got
 
 
-def test_max_tokens_task_setting_is_required(svc: RunningService, upstream: FakeUpstream) -> None:
+def test_max_tokens_task_setting_is_required(svc: RunningService, upstream: FakeProvider) -> None:
     body = {"service": "anthropic", "service_settings": {"api_key": "k", "model_id": "m"}}
     response = httpx.put(f"{svc.url}/_inference/chat_completion/claude-no-max", json=body)
     assert response.status_code == 400
@@ -204,7 +208,7 @@ def test_max_tokens_task_setting_is_required(svc: RunningService, upstream: Fake
 
 
 def test_arguments_that_are_not_an_object_are_refused(
-    svc: RunningService, upstream: FakeUpstream, endpoint: str
+    svc: RunningService, upstream: FakeProvider, endpoint: str
 ) -> None:
     before = len(upstream.requests)
     body = {

@@ -11,8 +11,9 @@ import httpx
 import pytest
 from sqlalchemy import event
 
-from tests.support.fake_upstream import FakeUpstream, Reply
-from tests.support.openai_wire import error_body, frame, text_stream, tool_call_stream
+from tests.fakes import openai as fake_openai
+from tests.fakes.openai import error_body, error_frame
+from tests.fakes.server import FakeProvider, Reply
 from tests.support.service import RunningService, migrated_service
 
 CHAT = {"messages": [{"role": "user", "content": "What is Elasticsearch?"}]}
@@ -37,7 +38,7 @@ _counter = iter(range(10**6))
 
 
 def make_endpoint(
-    svc: RunningService, upstream: FakeUpstream, task_type: str = "chat_completion", **task: Any
+    svc: RunningService, upstream: FakeProvider, task_type: str = "chat_completion", **task: Any
 ) -> str:
     inference_id = f"ep-{next(_counter)}"
     body = {
@@ -70,9 +71,17 @@ def events(raw: str) -> list[tuple[str, str]]:
     return out
 
 
-def test_text_stream_is_byte_exact(svc: RunningService, upstream: FakeUpstream) -> None:
+def test_text_stream_is_byte_exact(svc: RunningService, upstream: FakeProvider) -> None:
     inference_id = make_endpoint(svc, upstream, user="alice")
-    upstream.enqueue(Reply(chunks=text_stream(["Elastic", " is search."])))
+    upstream.enqueue(
+        Reply.sse(
+            fake_openai.stream(
+                ["Elastic", " is search."],
+                model="gpt-4o-mini-2024-07-18",
+                usage={"prompt_tokens": 16, "completion_tokens": 2, "total_tokens": 18},
+            )
+        )
+    )
     response = stream(svc, inference_id)
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/event-stream"
@@ -109,9 +118,15 @@ def test_text_stream_is_byte_exact(svc: RunningService, upstream: FakeUpstream) 
     }
 
 
-def test_request_fields_and_tools_reach_the_provider(svc: RunningService, upstream: FakeUpstream) -> None:
+def test_request_fields_and_tools_reach_the_provider(svc: RunningService, upstream: FakeProvider) -> None:
     inference_id = make_endpoint(svc, upstream, headers={"x-tenant": "t1"})
-    upstream.enqueue(Reply(chunks=tool_call_stream("get_weather", ['{"city":', '"Oslo"}'])))
+    upstream.enqueue(
+        Reply.sse(
+            fake_openai.stream(
+                tool_calls=[fake_openai.ToolCall("call_1", "get_weather", ['{"city":', '"Oslo"}'])]
+            )
+        )
+    )
     body = {
         "model": "gpt-4o",
         "messages": [
@@ -187,7 +202,7 @@ def test_request_fields_and_tools_reach_the_provider(svc: RunningService, upstre
 )
 def test_upstream_http_errors_keep_their_status(
     svc: RunningService,
-    upstream: FakeUpstream,
+    upstream: FakeProvider,
     status: int,
     body: Any,
     expected_status: int,
@@ -208,7 +223,7 @@ def test_upstream_http_errors_keep_their_status(
 
 
 def mid_stream_error(
-    svc: RunningService, upstream: FakeUpstream, reply: Reply
+    svc: RunningService, upstream: FakeProvider, reply: Reply
 ) -> tuple[int, list[tuple[str, str]]]:
     inference_id = make_endpoint(svc, upstream)
     upstream.enqueue(reply)
@@ -217,13 +232,13 @@ def mid_stream_error(
 
 
 def test_upstream_error_event_mid_stream_ends_with_error_frame(
-    svc: RunningService, upstream: FakeUpstream
+    svc: RunningService, upstream: FakeProvider
 ) -> None:
     chunks = [
-        *text_stream(["Hi"])[:2],
-        frame(error_body("Upstream overloaded", "server_error", "overloaded")),
+        *fake_openai.stream(["Hi"])[:2],
+        error_frame("Upstream overloaded", "server_error", "overloaded"),
     ]
-    status, got = mid_stream_error(svc, upstream, Reply(chunks=chunks))
+    status, got = mid_stream_error(svc, upstream, Reply.sse(chunks))
     assert status == 200
     assert got[-1][0] == "error" and ("message", "[DONE]") not in got
     error = json.loads(got[-1][1])["error"]
@@ -231,33 +246,33 @@ def test_upstream_error_event_mid_stream_ends_with_error_frame(
     assert "Upstream overloaded" in error["message"]
 
 
-def test_malformed_upstream_frame_is_an_error_not_a_stop(svc: RunningService, upstream: FakeUpstream) -> None:
-    chunks = [*text_stream(["Hi"])[:2], b"data: {not json\n\n"]
-    status, got = mid_stream_error(svc, upstream, Reply(chunks=chunks))
+def test_malformed_upstream_frame_is_an_error_not_a_stop(svc: RunningService, upstream: FakeProvider) -> None:
+    chunks = [*fake_openai.stream(["Hi"])[:2], b"data: {not json\n\n"]
+    status, got = mid_stream_error(svc, upstream, Reply.sse(chunks))
     assert status == 200
     assert got[-1][0] == "error" and ("message", "[DONE]") not in got
     error = json.loads(got[-1][1])["error"]
     assert error["code"] == "stream_error" and error["type"] == "x_content_parse_exception"
 
 
-def test_stream_cut_before_done_is_an_error(svc: RunningService, upstream: FakeUpstream) -> None:
-    status, got = mid_stream_error(svc, upstream, Reply(chunks=text_stream(["Hi", "there"])[:3]))
+def test_stream_cut_before_done_is_an_error(svc: RunningService, upstream: FakeProvider) -> None:
+    status, got = mid_stream_error(svc, upstream, Reply.sse(fake_openai.stream(["Hi", "there"])[:3]))
     assert status == 200
     assert [kind for kind, _ in got] == ["message", "message", "message", "error"]
     assert "before it was complete" in json.loads(got[-1][1])["error"]["message"]
 
 
-def test_connection_reset_mid_stream_is_an_error(svc: RunningService, upstream: FakeUpstream) -> None:
-    status, got = mid_stream_error(svc, upstream, Reply(chunks=text_stream(["Hi"])[:2], end="reset"))
+def test_connection_reset_mid_stream_is_an_error(svc: RunningService, upstream: FakeProvider) -> None:
+    status, got = mid_stream_error(svc, upstream, Reply.sse(fake_openai.stream(["Hi"])[:2], end="reset"))
     assert status == 200
     assert got[-1][0] == "error" and ("message", "[DONE]") not in got
 
 
 def test_timeout_before_first_chunk_is_408_and_cancels_upstream(
-    svc: RunningService, upstream: FakeUpstream
+    svc: RunningService, upstream: FakeProvider
 ) -> None:
     inference_id = make_endpoint(svc, upstream)
-    upstream.enqueue(Reply(chunks=text_stream(["late"]), first_byte_delay=30))
+    upstream.enqueue(Reply.sse(fake_openai.stream(["late"]), first_byte_delay=30))
     started = time.monotonic()
     response = stream(svc, inference_id, query="?timeout=300ms")
     assert response.status_code == 408
@@ -267,10 +282,10 @@ def test_timeout_before_first_chunk_is_408_and_cancels_upstream(
         '"type":"status_exception"}}\n\n'
     )
     assert time.monotonic() - started < 5
-    assert upstream.requests[-1].closed.wait(1.0), "upstream request was not cancelled"
+    upstream.wait_for_disconnect(timeout=1.0)
 
 
-def test_bad_timeout_value_is_a_json_parse_exception(svc: RunningService, upstream: FakeUpstream) -> None:
+def test_bad_timeout_value_is_a_json_parse_exception(svc: RunningService, upstream: FakeProvider) -> None:
     inference_id = make_endpoint(svc, upstream)
     response = stream(svc, inference_id, query="?timeout=30")
     assert response.status_code == 400
@@ -278,9 +293,9 @@ def test_bad_timeout_value_is_a_json_parse_exception(svc: RunningService, upstre
 
 
 def test_idle_limit_between_chunks_ends_stream_with_error(
-    svc: RunningService, upstream: FakeUpstream
+    svc: RunningService, upstream: FakeProvider
 ) -> None:
-    status, got = mid_stream_error(svc, upstream, Reply(chunks=text_stream(["a", "b"]), gap=3))
+    status, got = mid_stream_error(svc, upstream, Reply.sse(fake_openai.stream(["a", "b"]), gap=3))
     assert status == 200
     assert got[0][0] == "message"
     assert got[-1][0] == "error" and ("message", "[DONE]") not in got
@@ -288,36 +303,35 @@ def test_idle_limit_between_chunks_ends_stream_with_error(
 
 
 def test_client_disconnect_mid_stream_closes_upstream(
-    patient_svc: RunningService, upstream: FakeUpstream
+    patient_svc: RunningService, upstream: FakeProvider
 ) -> None:
     svc = patient_svc
     inference_id = make_endpoint(svc, upstream)
-    upstream.enqueue(Reply(chunks=text_stream(["first"])[:2], end="hang"))
+    upstream.enqueue(Reply.sse(fake_openai.stream(["first"])[:2], end="hang"))
     with httpx.stream(
         "POST", f"{svc.url}/_inference/chat_completion/{inference_id}/_stream", json=CHAT
     ) as response:
         assert response.status_code == 200
         next(response.iter_raw())
-    record = upstream.wait_for_requests(len(upstream.requests))[-1]
-    assert record.closed.wait(1.0), "upstream still open 1 s after the client left"
+    upstream.wait_for_disconnect(timeout=1.0)
 
 
 def test_client_disconnect_before_first_token_closes_upstream(
-    patient_svc: RunningService, upstream: FakeUpstream
+    patient_svc: RunningService, upstream: FakeProvider
 ) -> None:
     svc = patient_svc
     inference_id = make_endpoint(svc, upstream)
     before = len(upstream.requests)
-    upstream.enqueue(Reply(chunks=text_stream(["x"]), first_byte_delay=30))
+    upstream.enqueue(Reply.sse(fake_openai.stream(["x"]), first_byte_delay=30))
     with pytest.raises(httpx.ReadTimeout):
         httpx.post(f"{svc.url}/_inference/chat_completion/{inference_id}/_stream", json=CHAT, timeout=0.5)
-    record = upstream.wait_for_requests(before + 1)[before]
-    assert record.closed.wait(1.5), "upstream still open after the client left before the first token"
+    upstream.wait_for_requests(before + 1)
+    upstream.wait_for_disconnect(timeout=1.5, index=before)
 
 
-def test_completion_stream_and_result(svc: RunningService, upstream: FakeUpstream) -> None:
+def test_completion_stream_and_result(svc: RunningService, upstream: FakeProvider) -> None:
     inference_id = make_endpoint(svc, upstream, task_type="completion")
-    upstream.enqueue(Reply(chunks=text_stream(["Elastic is", " a search company."])))
+    upstream.enqueue(Reply.sse(fake_openai.stream(["Elastic is", " a search company."])))
     response = httpx.post(
         f"{svc.url}/_inference/completion/{inference_id}/_stream", json={"input": "What is Elastic?"}
     )
@@ -327,13 +341,13 @@ def test_completion_stream_and_result(svc: RunningService, upstream: FakeUpstrea
         "event: message\ndata: [DONE]\n\n"
     )
     assert upstream.requests[-1].json["messages"] == [{"role": "user", "content": "What is Elastic?"}]
-    upstream.enqueue(Reply(chunks=text_stream(["Elastic", "!"])))
+    upstream.enqueue(Reply.sse(fake_openai.stream(["Elastic", "!"])))
     result = httpx.post(f"{svc.url}/_inference/completion/{inference_id}", json={"input": "x"})
     assert result.status_code == 200
     assert result.json() == {"completion": [{"result": "Elastic!"}]}
 
 
-def test_completion_errors_use_the_es_envelope(svc: RunningService, upstream: FakeUpstream) -> None:
+def test_completion_errors_use_the_es_envelope(svc: RunningService, upstream: FakeProvider) -> None:
     inference_id = make_endpoint(svc, upstream, task_type="completion")
     upstream.enqueue(Reply.json(401, error_body("bad key", "invalid_request_error", "invalid_api_key")))
     response = httpx.post(f"{svc.url}/_inference/completion/{inference_id}/_stream", json={"input": "x"})
@@ -353,7 +367,7 @@ def test_completion_errors_use_the_es_envelope(svc: RunningService, upstream: Fa
     )
 
 
-def test_chat_on_a_completion_endpoint_is_rejected(svc: RunningService, upstream: FakeUpstream) -> None:
+def test_chat_on_a_completion_endpoint_is_rejected(svc: RunningService, upstream: FakeProvider) -> None:
     inference_id = make_endpoint(svc, upstream, task_type="completion")
     response = httpx.post(f"{svc.url}/_inference/chat_completion/{inference_id}/_stream", json=CHAT)
     assert response.status_code == 400
@@ -365,24 +379,24 @@ def test_chat_on_a_completion_endpoint_is_rejected(svc: RunningService, upstream
 
 
 def test_stream_without_task_type_dispatches_on_the_endpoint(
-    svc: RunningService, upstream: FakeUpstream
+    svc: RunningService, upstream: FakeProvider
 ) -> None:
     inference_id = make_endpoint(svc, upstream)
-    upstream.enqueue(Reply(chunks=text_stream(["ok"])))
+    upstream.enqueue(Reply.sse(fake_openai.stream(["ok"])))
     response = httpx.post(f"{svc.url}/_inference/{inference_id}/_stream", json=CHAT)
     assert response.status_code == 200 and events(response.text)[-1] == ("message", "[DONE]")
 
 
-def test_non_streaming_chat_is_refused_like_es_9_1(svc: RunningService, upstream: FakeUpstream) -> None:
+def test_non_streaming_chat_is_refused_like_es_9_1(svc: RunningService, upstream: FakeProvider) -> None:
     inference_id = make_endpoint(svc, upstream)
     response = httpx.post(f"{svc.url}/_inference/chat_completion/{inference_id}", json=CHAT)
     assert response.status_code == 400
     assert "only supports streaming" in response.json()["error"]["reason"]
 
 
-def test_stream_path_makes_no_database_query(svc: RunningService, upstream: FakeUpstream) -> None:
+def test_stream_path_makes_no_database_query(svc: RunningService, upstream: FakeProvider) -> None:
     inference_id = make_endpoint(svc, upstream)
-    upstream.enqueue(*(Reply(chunks=text_stream(["q"])) for _ in range(3)))
+    upstream.enqueue(*(Reply.sse(fake_openai.stream(["q"])) for _ in range(3)))
     queries: list[str] = []
 
     def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
@@ -398,12 +412,12 @@ def test_stream_path_makes_no_database_query(svc: RunningService, upstream: Fake
     assert queries == []
 
 
-def test_openai_sdk_parses_the_stream(svc: RunningService, upstream: FakeUpstream) -> None:
+def test_openai_sdk_parses_the_stream(svc: RunningService, upstream: FakeProvider) -> None:
     import openai
     from openai.types.chat import ChatCompletionChunk
 
     inference_id = make_endpoint(svc, upstream)
-    upstream.enqueue(Reply(chunks=text_stream(["Hello", " world"])))
+    upstream.enqueue(Reply.sse(fake_openai.stream(["Hello", " world"])))
     client = openai.OpenAI(base_url=svc.url, api_key="unused", max_retries=0)
     chunks = client.post(
         f"/_inference/chat_completion/{inference_id}/_stream",
@@ -417,7 +431,7 @@ def test_openai_sdk_parses_the_stream(svc: RunningService, upstream: FakeUpstrea
     assert text == "Hello world"
 
 
-def test_put_validation_call_refuses_a_failing_provider(svc: RunningService, upstream: FakeUpstream) -> None:
+def test_put_validation_call_refuses_a_failing_provider(svc: RunningService, upstream: FakeProvider) -> None:
     body = {
         "service": "openai",
         "service_settings": {
@@ -438,7 +452,7 @@ def test_put_validation_call_refuses_a_failing_provider(svc: RunningService, ups
     assert "Incorrect API key provided" in error["caused_by"]["reason"]
     assert error["root_cause"][0]["type"] == "invalid_request_error"
     assert httpx.get(f"{svc.url}/_inference/validated-bad").status_code == 404
-    upstream.enqueue(Reply(chunks=text_stream(["fine"])))
+    upstream.enqueue(Reply.sse(fake_openai.stream(["fine"])))
     accepted = httpx.put(f"{svc.url}/_inference/chat_completion/validated-ok?validate=true", json=body)
     assert accepted.status_code == 200
     assert upstream.requests[-1].json["messages"] == [{"role": "user", "content": "how big"}]

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.fake_upstream import FakeUpstream, Reply
-from tests.support.openai_wire import text_stream
+from tests.fakes import openai as fake_openai
+from tests.fakes.server import FakeProvider, Reply
 from tests.support.service import RunningService, migrated_service
 
 CHAT = {"messages": [{"role": "user", "content": "hi"}], "max_completion_tokens": 7}
@@ -29,15 +29,15 @@ def put(svc: RunningService, inference_id: str, body: dict[str, Any]) -> None:
     assert "api_key" not in response.text and "entra_id" not in response.text
 
 
-def run(svc: RunningService, upstream: FakeUpstream, inference_id: str) -> Any:
-    upstream.enqueue(Reply(chunks=text_stream(["ok"])))
+def run(svc: RunningService, upstream: FakeProvider, inference_id: str) -> Any:
+    upstream.enqueue(Reply.sse(fake_openai.stream(["ok"])))
     response = httpx.post(f"{svc.url}/_inference/chat_completion/{inference_id}/_stream", json=CHAT)
     assert response.status_code == 200, response.text
     assert response.text.endswith("data: [DONE]\n\n")
     return upstream.requests[-1]
 
 
-def test_mistral_uses_model_and_max_tokens(svc: RunningService, upstream: FakeUpstream) -> None:
+def test_mistral_uses_model_and_max_tokens(svc: RunningService, upstream: FakeProvider) -> None:
     settings = {
         "api_key": "mk",
         "model": "mistral-small-latest",
@@ -50,7 +50,7 @@ def test_mistral_uses_model_and_max_tokens(svc: RunningService, upstream: FakeUp
     assert sent.json["max_tokens"] == 7 and "max_completion_tokens" not in sent.json
 
 
-def test_deepseek(svc: RunningService, upstream: FakeUpstream) -> None:
+def test_deepseek(svc: RunningService, upstream: FakeProvider) -> None:
     settings = {"api_key": "dk", "model_id": "deepseek-chat", "url": upstream.url + "/chat/completions"}
     put(svc, "deepseek-chat", {"service": "deepseek", "service_settings": settings})
     sent = run(svc, upstream, "deepseek-chat")
@@ -58,7 +58,7 @@ def test_deepseek(svc: RunningService, upstream: FakeUpstream) -> None:
     assert (sent.json["model"], sent.json["max_tokens"]) == ("deepseek-chat", 7)
 
 
-def test_hugging_face_requires_a_chat_url(svc: RunningService, upstream: FakeUpstream) -> None:
+def test_hugging_face_requires_a_chat_url(svc: RunningService, upstream: FakeProvider) -> None:
     bad = {
         "service": "hugging_face",
         "service_settings": {"api_key": "hk", "url": upstream.url + "/generate"},
@@ -73,7 +73,7 @@ def test_hugging_face_requires_a_chat_url(svc: RunningService, upstream: FakeUps
     assert sent.json["model"] == "tgi"
 
 
-def test_azure_openai_url_and_api_key_header(svc: RunningService, upstream: FakeUpstream) -> None:
+def test_azure_openai_url_and_api_key_header(svc: RunningService, upstream: FakeProvider) -> None:
     settings = {
         "api_key": "az-key",
         "resource_name": "my-resource",
@@ -87,12 +87,12 @@ def test_azure_openai_url_and_api_key_header(svc: RunningService, upstream: Fake
         {"service": "azureopenai", "service_settings": settings, "task_settings": {"user": "u"}},
     )
     sent = run(svc, upstream, "azure-chat")
-    assert sent.path == "/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-10-21"
+    assert sent.target == "/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-10-21"
     assert sent.headers["api-key"] == "az-key" and "authorization" not in sent.headers
     assert "model" not in sent.json and sent.json["user"] == "u"
 
 
-def test_azure_openai_entra_id_and_exactly_one_secret(svc: RunningService, upstream: FakeUpstream) -> None:
+def test_azure_openai_entra_id_and_exactly_one_secret(svc: RunningService, upstream: FakeProvider) -> None:
     base = {"resource_name": "r", "deployment_id": "d", "api_version": "2024-10-21", "url": upstream.url}
     put(svc, "azure-entra", {"service": "azureopenai", "service_settings": {**base, "entra_id": "tok"}})
     sent = run(svc, upstream, "azure-entra")
@@ -115,11 +115,11 @@ def test_unreachable_provider_is_502(svc: RunningService) -> None:
     assert "Could not connect to the provider" in response.text
 
 
-def test_bom_compatibility_setting(tmp_path_factory: pytest.TempPathFactory, upstream: FakeUpstream) -> None:
+def test_bom_compatibility_setting(tmp_path_factory: pytest.TempPathFactory, upstream: FakeProvider) -> None:
     with migrated_service(tmp_path_factory.mktemp("bom"), sse_bom=True) as bom_svc:
         body = {"api_key": "k", "model_id": "m", "url": upstream.url + "/v1/chat/completions"}
         put(bom_svc, "bom", {"service": "openai", "service_settings": body})
-        upstream.enqueue(Reply(chunks=text_stream(["x"])))
+        upstream.enqueue(Reply.sse(fake_openai.stream(["x"])))
         raw = httpx.post(f"{bom_svc.url}/_inference/chat_completion/bom/_stream", json=CHAT).content
     frames = [f for f in raw.split(b"\n\n") if f]
     assert frames and all(f.startswith(b"\xef\xbb\xbfevent: message\n") for f in frames)

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.fake_upstream import FakeUpstream, Reply, fake_upstream
-from tests.support.openai_wire import text_stream
+from tests.fakes import openai as fake_openai
+from tests.fakes.server import FakeProvider, Reply
 
 CHAT = {"messages": [{"role": "user", "content": "hi"}]}
 REFRESH = 0.3
@@ -28,9 +28,8 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[FakeUpstream]:
-    with fake_upstream() as fake:
-        fake.default = Reply(chunks=text_stream(["ok"]))
+def upstream() -> Iterator[FakeProvider]:
+    with FakeProvider(default=Reply.sse(fake_openai.stream(["ok"]))) as fake:
         yield fake
 
 
@@ -69,7 +68,7 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process.stderr.close()
 
 
-def models_served(url: str, upstream: FakeUpstream, inference_id: str, count: int) -> set[str]:
+def models_served(url: str, upstream: FakeProvider, inference_id: str, count: int) -> set[str]:
     """Stream ``count`` times on fresh connections (spread over both workers)."""
     before = len(upstream.requests)
     for _ in range(count):
@@ -78,7 +77,7 @@ def models_served(url: str, upstream: FakeUpstream, inference_id: str, count: in
     return {r.json["model"] for r in upstream.requests[before:]}
 
 
-def test_changes_reach_every_worker(two_workers: str, upstream: FakeUpstream) -> None:
+def test_changes_reach_every_worker(two_workers: str, upstream: FakeProvider) -> None:
     url = two_workers
     body = {
         "service": "openai",
