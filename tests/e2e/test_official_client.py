@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from elasticsearch import BadRequestError, Elasticsearch, NotFoundError
 
+from tests.fakes import openai as fake_openai
+from tests.fakes.server import FakeProvider, Reply
 from tests.support.service import RunningService
 
 
@@ -59,3 +61,29 @@ def test_put_existing_is_a_bad_request(client: Elasticsearch) -> None:
         )
     assert invalid.value.error == "validation_exception"
     assert "[model_id]" in str(invalid.value.info)
+
+
+def test_streaming_through_perform_request(client: Elasticsearch, upstream: FakeProvider) -> None:
+    """No released client has a streaming method; perform_request returns the stream as text."""
+    client.inference.put(
+        task_type="chat_completion",
+        inference_id="client-stream",
+        inference_config={
+            "service": "openai",
+            "service_settings": {
+                "api_key": "k",
+                "model_id": "m",
+                "url": upstream.url + "/v1/chat/completions",
+            },
+        },
+    )
+    upstream.enqueue(Reply.sse(fake_openai.stream(["Hi", "!"])))
+    response = client.perform_request(
+        "POST",
+        "/_inference/chat_completion/client-stream/_stream",
+        headers={"accept": "text/event-stream", "content-type": "application/json"},
+        body={"messages": [{"role": "user", "content": "Hello"}]},
+    )
+    text = str(response.body)
+    assert text.startswith("event: message\n") and text.endswith("data: [DONE]\n\n")
+    assert '"content":"Hi"' in text and '"content":"!"' in text
