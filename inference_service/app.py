@@ -21,9 +21,8 @@ from inference_service.errors import (
     es_error_body,
 )
 from inference_service.management import EndpointManager
-from inference_service.preconfigured import CHAT_ID, preconfigured_endpoints
+from inference_service.preconfigured import preconfigured_endpoints
 from inference_service.providers.base import ProviderContext
-from inference_service.providers.llamacpp.provider import LlamaCppProvider
 from inference_service.providers.registry import builtin_registry
 from inference_service.settings import Settings, load_settings
 from inference_service.store.engine import create_engine, create_sessionmaker
@@ -93,13 +92,9 @@ def create_app(settings: Settings) -> Starlette:
                 providers=providers,
             )
             try:
-                local = providers.get("llamacpp")
-                if (
-                    settings.local_model_preload
-                    and CHAT_ID in preconfigured
-                    and isinstance(local, LlamaCppProvider)
-                ):
-                    await local.engine(preconfigured[CHAT_ID]).load()
+                if settings.local_model_preload:
+                    for endpoint in preconfigured.values():
+                        await providers[endpoint.service].prepare(endpoint)
                 yield
             finally:
                 await catalog.close()

@@ -146,7 +146,7 @@ async def _encode_chunks(chunks: ChunkStream) -> AsyncGenerator[list[bytes], Non
         await chunks.aclose()
 
 
-def _completion_chat(state: Services, endpoint: Endpoint, provider: Provider, text: str) -> ChunkStream:
+def _completion_chat(endpoint: Endpoint, provider: Provider, text: str) -> ChunkStream:
     chat = ChatCompletionRequest(messages=[UserMessage(content=text)])
     return provider.stream_chat(endpoint, chat)
 
@@ -176,7 +176,7 @@ async def _completion_stream(state: Services, inference_id: str, body: bytes, de
         endpoint, provider, inputs = await _prepare_completion(state, inference_id, body, streaming=True)
     except InferenceServiceError as exc:
         return EventStreamError(exc, render_es, bom=state.settings.sse_bom)
-    deltas = _completion_deltas(_completion_chat(state, endpoint, provider, inputs[0]))
+    deltas = _completion_deltas(_completion_chat(endpoint, provider, inputs[0]))
     return _respond(state, deltas, render_es, deadline)
 
 
@@ -214,7 +214,7 @@ async def perform_inference(request: Request, inference_id: str, task_type: Task
     try:
         async with asyncio.timeout(deadline.seconds):
             results = await asyncio.gather(
-                *(_collect(_completion_chat(state, endpoint, provider, text)) for text in inputs)
+                *(_collect(_completion_chat(endpoint, provider, text)) for text in inputs)
             )
     except TimeoutError:
         raise RequestTimeoutError(f"Request timed out after [{deadline.label}]") from None

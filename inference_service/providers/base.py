@@ -63,6 +63,11 @@ class Provider(Protocol):
         """Stream the provider's answer as unified chunks (see the module obligations)."""
         ...
 
+    async def prepare(self, endpoint: Endpoint) -> None:
+        """Load what ``endpoint`` needs before its first request (a local model); remote
+        providers have nothing to do."""
+        ...
+
     def close(self) -> None:
         """Release what the provider holds (a loaded model); called once at shutdown."""
         ...

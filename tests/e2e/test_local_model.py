@@ -131,3 +131,11 @@ def test_disconnect_frees_the_only_slot(tmp_path_factory: pytest.TempPathFactory
             f"{one.url}/_inference/chat_completion/{CHAT_ID}/_stream?timeout=5s", json=QUESTION, timeout=60
         )
         assert second.status_code == 200, second.text
+
+
+def test_preload_loads_the_model_at_start_up(tmp_path_factory: pytest.TempPathFactory) -> None:
+    data = tmp_path_factory.mktemp("preload")
+    with migrated_service(data, local_model_preload=True, local_model_context_size=1024) as preloaded:
+        provider = preloaded.app.state.services.providers["llamacpp"]
+        assert isinstance(provider, LlamaCppProvider)
+        assert [engine.loaded for engine in provider.engines] == [True]  # before any request

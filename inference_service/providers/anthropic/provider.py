@@ -19,6 +19,9 @@ class AnthropicProvider:
     def __init__(self, context: ProviderContext) -> None:
         self._http = context.http
 
+    async def prepare(self, endpoint: Endpoint) -> None:
+        """Nothing to load: connections open on first use."""
+
     def close(self) -> None:
         """Nothing to release: the shared HTTP client is closed by the app."""
 

@@ -95,6 +95,10 @@ class LlamaCppProvider:
             engine = self._engines[key] = LlamaCppEngine(EngineConfig(*key))
         return engine
 
+    async def prepare(self, endpoint: Endpoint) -> None:
+        """Load the endpoint's model now (``local_model_preload``) instead of on first use."""
+        await self.engine(endpoint).load()
+
     async def stream_chat(self, endpoint: Endpoint, request: ChatCompletionRequest) -> ChunkStream:
         body = to_llamacpp_request(request, endpoint)
         model = endpoint.service_settings.get("model", BUNDLED_MODEL)

@@ -55,6 +55,9 @@ class OpenAiProvider:
         self._http = context.http
         self._dialect = dialect
 
+    async def prepare(self, endpoint: Endpoint) -> None:
+        """Nothing to load: connections open on first use."""
+
     def close(self) -> None:
         """Nothing to release: the shared HTTP client is closed by the app."""
 
