@@ -66,14 +66,15 @@ class EventStreamResponse:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         task = asyncio.current_task()
         assert task is not None
-        disconnected = False
+        disconnected = finished = False
 
         async def watch() -> None:
             nonlocal disconnected
             while (await receive())["type"] != "http.disconnect":
                 pass
-            disconnected = True
-            task.cancel()
+            if not finished:  # a client leaving after the last byte cancels nothing
+                disconnected = True
+                task.cancel()
 
         watcher = asyncio.create_task(watch())
         try:
@@ -83,6 +84,7 @@ class EventStreamResponse:
                 raise
             task.uncancel()
         finally:
+            finished = True
             watcher.cancel()
             await self._chunks.aclose()
 
