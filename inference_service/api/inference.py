@@ -43,6 +43,7 @@ from inference_service.model.endpoint import Endpoint
 from inference_service.model.task_type import TaskType
 from inference_service.model.time_value import parse_time_value
 from inference_service.providers.base import ChunkStream, Provider
+from inference_service.providers.config import override_task_settings
 
 _ENCODER = msgspec.json.Encoder()
 _DELTA_PREFIX = b'{"completion":[{"delta":'
@@ -162,6 +163,9 @@ async def _prepare_completion(
             f"Incompatible task_type, the requested type [completion] does not match the model type "
             f"[{endpoint.task_type}]"
         )
+    if inference.task_settings:
+        spec = state.registry.get(endpoint.service)
+        endpoint = override_task_settings(spec, endpoint, inference.task_settings)
     inputs = [inference.input] if isinstance(inference.input, str) else list(inference.input or ())
     if streaming and len(inputs) != 1:
         raise InvalidRequestError(

@@ -54,8 +54,6 @@ def validate_inference_request(request: InferenceRequest, task_type: TaskType) -
                 problems.append(f"Field [{name}] cannot be specified for task type [{task_type}]")
     if request.input_type is not None and task_type != TaskType.TEXT_EMBEDDING:
         problems.append(f"Field [input_type] cannot be specified for task type [{task_type}]")
-    if request.task_settings:
-        problems.append("Field [task_settings] per-request overrides are not supported by this service")
     if problems:
         numbered = "".join(f"{n}: {p};" for n, p in enumerate(problems, start=1))
         raise InvalidRequestError(

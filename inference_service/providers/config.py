@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from inference_service.errors import InvalidRequestError, UnsupportedError
+from inference_service.model.endpoint import Endpoint
 from inference_service.model.task_type import TaskType
 from inference_service.providers.schema import (
     DEFAULT_CHUNKING,
@@ -183,6 +184,18 @@ def parse_endpoint_settings(
         secrets=msgspec.to_builtins(secrets),
         chunking_settings=chunking,
     )
+
+
+def override_task_settings(spec: ProviderSpec, endpoint: Endpoint, override: Mapping[str, Any]) -> Endpoint:
+    """``endpoint`` with a request's ``task_settings`` merged over its own, validated as on PUT."""
+    collect = _Collector(spec.name)
+    merged = {**endpoint.task_settings, **override}
+    task_struct = spec.task_settings.get(endpoint.task_type)
+    task = collect.struct("task_settings", task_struct, merged) if task_struct is not None else None
+    collect.leftover(merged, _names(task_struct) if task_struct is not None else frozenset())
+    collect.raise_if_any()
+    settings = msgspec.to_builtins(task) if task is not None else {}
+    return msgspec.structs.replace(endpoint, task_settings=settings)
 
 
 def _parse_chunking(

@@ -347,6 +347,24 @@ def test_completion_stream_and_result(svc: RunningService, upstream: FakeProvide
     assert result.json() == {"completion": [{"result": "Elastic!"}]}
 
 
+def test_completion_task_settings_override_per_request(svc: RunningService, upstream: FakeProvider) -> None:
+    inference_id = make_endpoint(svc, upstream, task_type="completion", user="stored")
+    upstream.enqueue(Reply.sse(fake_openai.stream(["ok"])))
+    response = httpx.post(
+        f"{svc.url}/_inference/completion/{inference_id}",
+        json={"input": "x", "task_settings": {"user": "per-call"}},
+    )
+    assert response.status_code == 200, response.text
+    assert upstream.requests[-1].json["user"] == "per-call"
+    bad = httpx.post(
+        f"{svc.url}/_inference/completion/{inference_id}", json={"input": "x", "task_settings": {"nope": 1}}
+    )
+    assert bad.status_code == 400
+    assert "Configuration contains settings [{nope=1}] unknown to the [openai] service" in bad.text
+    stored = httpx.get(f"{svc.url}/_inference/{inference_id}").json()["endpoints"][0]
+    assert stored["task_settings"] == {"user": "stored"}
+
+
 def test_completion_errors_use_the_es_envelope(svc: RunningService, upstream: FakeProvider) -> None:
     inference_id = make_endpoint(svc, upstream, task_type="completion")
     upstream.enqueue(Reply.json(401, error_body("bad key", "invalid_request_error", "invalid_api_key")))
