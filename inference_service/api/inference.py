@@ -59,13 +59,21 @@ def render_es(exc: InferenceServiceError, started: bool) -> bytes:
 
 
 class _Deadline:
-    """The request's ``timeout``: seconds plus the label echoed in "Request timed out after [..]"."""
+    """The request's ``timeout``: seconds plus the label echoed in "Request timed out after [..]".
 
-    def __init__(self, request: Request, default: float) -> None:
-        raw = request.query_params.get("timeout")
+    From the query string; the completion body's own ``timeout`` field (as Elasticsearch
+    accepts it) applies when the query has none.
+    """
+
+    def __init__(self, raw: str | None, default: float) -> None:
         seconds = parse_time_value(raw) if raw is not None else None
+        self.given = seconds is not None
+        self.default = default
         self.seconds = seconds if seconds is not None else default
         self.label = raw if seconds is not None and raw is not None else f"{default:g}s"
+
+    def or_body(self, raw: str | None) -> _Deadline:
+        return self if self.given or raw is None else _Deadline(raw, self.default)
 
 
 def _default_timeout(state: Services, task_type: TaskType) -> float:
@@ -97,7 +105,7 @@ async def stream_inference(request: Request, inference_id: str, task_type: TaskT
     if task_type is None:
         endpoint, _ = await _resolve(state, inference_id)
         task_type = endpoint.task_type
-    deadline = _Deadline(request, _default_timeout(state, task_type))
+    deadline = _Deadline(request.query_params.get("timeout"), _default_timeout(state, task_type))
     body = await _read_required_body(request, state)
     if task_type == TaskType.CHAT_COMPLETION:
         return await _chat_stream(state, inference_id, body, deadline)
@@ -154,8 +162,12 @@ def _completion_chat(endpoint: Endpoint, provider: Provider, text: str) -> Chunk
 
 async def _prepare_completion(
     state: Services, inference_id: str, body: bytes, *, streaming: bool
-) -> tuple[Endpoint, Provider, list[str]]:
+) -> tuple[Endpoint, Provider, list[str], str | None]:
+    """The endpoint (with any per-request task settings), its provider, the inputs, and the
+    body's own ``timeout``."""
     inference = decode_inference_request(body)
+    if inference.timeout is not None:
+        parse_time_value(inference.timeout)
     validate_inference_request(inference, TaskType.COMPLETION)
     endpoint, provider = await _resolve(state, inference_id)
     if endpoint.task_type != TaskType.COMPLETION:
@@ -172,12 +184,15 @@ async def _prepare_completion(
             "Validation Failed: 1: Field [input] must be a single string when streaming a completion;",
             es_type="action_request_validation_exception",
         )
-    return endpoint, provider, inputs
+    return endpoint, provider, inputs, inference.timeout
 
 
 async def _completion_stream(state: Services, inference_id: str, body: bytes, deadline: _Deadline) -> ASGIApp:
     try:
-        endpoint, provider, inputs = await _prepare_completion(state, inference_id, body, streaming=True)
+        endpoint, provider, inputs, body_timeout = await _prepare_completion(
+            state, inference_id, body, streaming=True
+        )
+        deadline = deadline.or_body(body_timeout)
     except InferenceServiceError as exc:
         return EventStreamError(exc, render_es, bom=state.settings.sse_bom)
     deltas = _completion_deltas(_completion_chat(endpoint, provider, inputs[0]))
@@ -206,7 +221,7 @@ async def perform_inference(request: Request, inference_id: str, task_type: Task
     state = services(request)
     if task_type is None:
         task_type = (await _resolve(state, inference_id))[0].task_type
-    deadline = _Deadline(request, _default_timeout(state, task_type))
+    deadline = _Deadline(request.query_params.get("timeout"), _default_timeout(state, task_type))
     body = await _read_required_body(request, state)
     if task_type == TaskType.CHAT_COMPLETION:
         raise UnsupportedError(
@@ -214,7 +229,10 @@ async def perform_inference(request: Request, inference_id: str, task_type: Task
         )
     if task_type != TaskType.COMPLETION:
         raise UnsupportedError(f"Inference for task type [{task_type}] is not available in this service")
-    endpoint, provider, inputs = await _prepare_completion(state, inference_id, body, streaming=False)
+    endpoint, provider, inputs, body_timeout = await _prepare_completion(
+        state, inference_id, body, streaming=False
+    )
+    deadline = deadline.or_body(body_timeout)
     try:
         async with asyncio.timeout(deadline.seconds):
             results = await asyncio.gather(

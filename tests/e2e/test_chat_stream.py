@@ -365,6 +365,19 @@ def test_completion_task_settings_override_per_request(svc: RunningService, upst
     assert stored["task_settings"] == {"user": "stored"}
 
 
+def test_completion_body_timeout_applies(svc: RunningService, upstream: FakeProvider) -> None:
+    inference_id = make_endpoint(svc, upstream, task_type="completion")
+    upstream.enqueue(Reply.sse(fake_openai.stream(["late"]), first_byte_delay=30))
+    response = httpx.post(
+        f"{svc.url}/_inference/completion/{inference_id}", json={"input": "x", "timeout": "200ms"}
+    )
+    assert response.status_code == 408
+    assert response.json()["error"]["reason"] == "Request timed out after [200ms]"
+    upstream.wait_for_disconnect(timeout=1.0)
+    bad = httpx.post(f"{svc.url}/_inference/completion/{inference_id}", json={"input": "x", "timeout": "2"})
+    assert bad.status_code == 400 and bad.json()["error"]["type"] == "parse_exception"
+
+
 def test_completion_errors_use_the_es_envelope(svc: RunningService, upstream: FakeProvider) -> None:
     inference_id = make_endpoint(svc, upstream, task_type="completion")
     upstream.enqueue(Reply.json(401, error_body("bad key", "invalid_request_error", "invalid_api_key")))
