@@ -113,7 +113,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        settings = load_settings(args.config, overrides={"database_url": args.database_url})
+        settings = load_settings(args.config, overrides=_overrides(args))
         if args.command == "serve":
             return _serve(args, settings)
         if args.command == "db":
@@ -135,20 +135,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Settings given as flags: ``--database-url`` everywhere, ``--host/--port/--workers`` on serve."""
+    names = ("database_url", "host", "port", "workers")
+    return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from inference_service.server import run_server
 
-    overrides = {"host": args.host, "port": args.port, "workers": args.workers}
-    settings = load_settings(
-        args.config,
-        overrides={"database_url": args.database_url, **overrides},
-    )
     if args.migrate:
         upgrade(settings)
     # Workers rebuild Settings from the environment: hand them the same sources.
-    for name, value in {**overrides, "database_url": args.database_url}.items():
-        if value is not None:
-            os.environ[ENV_PREFIX + name.upper()] = str(value)
+    for name, value in _overrides(args).items():
+        os.environ[ENV_PREFIX + name.upper()] = str(value)
     if args.config:
         os.environ[CONFIG_ENV] = str(Path(args.config).resolve())
     asyncio.run(_check_ready(settings))
