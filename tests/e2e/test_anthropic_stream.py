@@ -227,3 +227,21 @@ def test_arguments_that_are_not_an_object_are_refused(
     error = json.loads(data_of(response)[0][1])["error"]
     assert error["param"] == "$.messages[0].tool_calls[0].function.arguments"
     assert len(upstream.requests) == before
+
+
+def test_completion_task_through_anthropic(svc: RunningService, upstream: FakeProvider) -> None:
+    body = {
+        "service": "anthropic",
+        "service_settings": {"api_key": "sk-ant", "model_id": "claude-x", "url": upstream.url},
+        "task_settings": {"max_tokens": 64},
+    }
+    assert httpx.put(f"{svc.url}/_inference/completion/claude-complete", json=body).status_code == 200
+    upstream.enqueue(Reply.sse(wire.stream(["Elastic is", " search."])))
+    response = httpx.post(
+        f"{svc.url}/_inference/completion/claude-complete", json={"input": "What is Elastic?"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {"completion": [{"result": "Elastic is search."}]}
+    sent = upstream.requests[-1].json
+    assert sent["messages"] == [{"role": "user", "content": [{"type": "text", "text": "What is Elastic?"}]}]
+    assert sent["max_tokens"] == 64
