@@ -139,3 +139,12 @@ def test_preload_loads_the_model_at_start_up(tmp_path_factory: pytest.TempPathFa
         provider = preloaded.app.state.services.providers["llamacpp"]
         assert isinstance(provider, LlamaCppProvider)
         assert [engine.loaded for engine in provider.engines] == [True]  # before any request
+
+
+def test_prompt_longer_than_a_slot_is_a_clear_400(svc: RunningService) -> None:
+    long = {"messages": [{"role": "user", "content": "word " * 3000}], "max_completion_tokens": 4}
+    response = chat(svc, long)
+    assert response.status_code == 400, response.text
+    error = events(response.text)[0][1]["error"]
+    assert error["type"] == "exceed_context_size_error"
+    assert "exceeds the available context size" in error["message"]
