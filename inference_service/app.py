@@ -24,6 +24,7 @@ from inference_service.management import EndpointManager
 from inference_service.preconfigured import preconfigured_endpoints
 from inference_service.providers.base import ProviderContext
 from inference_service.providers.registry import builtin_registry
+from inference_service.rate_limit import RateLimiter
 from inference_service.settings import Settings, load_settings
 from inference_service.store.engine import create_engine, create_sessionmaker
 from inference_service.store.migrate import ensure_schema_current
@@ -90,6 +91,7 @@ def create_app(settings: Settings) -> Starlette:
                 catalog=catalog,
                 http=http,
                 providers=providers,
+                limiter=RateLimiter(),
             )
             try:
                 if settings.local_model_preload:

@@ -13,7 +13,8 @@ completion — with the error's status.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from functools import partial
 
 import msgspec
 from starlette.requests import Request
@@ -143,12 +144,22 @@ async def _chat_stream(state: Services, inference_id: str, body: bytes, deadline
             )
     except InferenceServiceError as exc:
         return EventStreamError(exc, render_unified, bom=state.settings.sse_bom)
-    return _respond(state, _encode_chunks(provider.stream_chat(endpoint, chat)), render_unified, deadline)
+    chunks = _encode_chunks(provider.stream_chat(endpoint, chat), _gate(state, endpoint))
+    return _respond(state, chunks, render_unified, deadline)
 
 
-async def _encode_chunks(chunks: ChunkStream) -> AsyncGenerator[list[bytes], None]:
+Gate = Callable[[], Awaitable[None]]
+"""Awaited before the provider is called: the endpoint's rate limit (inside the deadline)."""
+
+
+def _gate(state: Services, endpoint: Endpoint) -> Gate:
+    return partial(state.limiter.acquire, endpoint)
+
+
+async def _encode_chunks(chunks: ChunkStream, gate: Gate) -> AsyncGenerator[list[bytes], None]:
     encode = _ENCODER.encode
     try:
+        await gate()
         async for batch in chunks:
             yield [encode(chunk) for chunk in batch]
     finally:
@@ -195,13 +206,14 @@ async def _completion_stream(state: Services, inference_id: str, body: bytes, de
         deadline = deadline.or_body(body_timeout)
     except InferenceServiceError as exc:
         return EventStreamError(exc, render_es, bom=state.settings.sse_bom)
-    deltas = _completion_deltas(_completion_chat(endpoint, provider, inputs[0]))
+    deltas = _completion_deltas(_completion_chat(endpoint, provider, inputs[0]), _gate(state, endpoint))
     return _respond(state, deltas, render_es, deadline)
 
 
-async def _completion_deltas(chunks: ChunkStream) -> AsyncGenerator[list[bytes], None]:
+async def _completion_deltas(chunks: ChunkStream, gate: Gate) -> AsyncGenerator[list[bytes], None]:
     encode = _ENCODER.encode
     try:
+        await gate()
         async for batch in chunks:
             deltas = [
                 _DELTA_PREFIX + encode(choice.delta.content) + _DELTA_SUFFIX
@@ -236,16 +248,20 @@ async def perform_inference(request: Request, inference_id: str, task_type: Task
     try:
         async with asyncio.timeout(deadline.seconds):
             results = await asyncio.gather(
-                *(_collect(_completion_chat(endpoint, provider, text)) for text in inputs)
+                *(
+                    _collect(_completion_chat(endpoint, provider, text), _gate(state, endpoint))
+                    for text in inputs
+                )
             )
     except TimeoutError:
         raise RequestTimeoutError(f"Request timed out after [{deadline.label}]") from None
     return json_response(request, {"completion": [{"result": text} for text in results]})
 
 
-async def _collect(chunks: ChunkStream) -> str:
+async def _collect(chunks: ChunkStream, gate: Gate) -> str:
     parts: list[str] = []
     try:
+        await gate()
         async for batch in chunks:
             parts.extend(c.delta.content for chunk in batch for c in chunk.choices if c.delta.content)
     finally:

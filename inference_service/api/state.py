@@ -13,6 +13,7 @@ from inference_service.catalog import EndpointCatalog
 from inference_service.management import EndpointManager
 from inference_service.providers.base import Provider
 from inference_service.providers.registry import ProviderRegistry
+from inference_service.rate_limit import RateLimiter
 from inference_service.settings import Settings
 
 
@@ -26,6 +27,7 @@ class Services:
     catalog: EndpointCatalog
     http: aiohttp.ClientSession
     providers: Mapping[str, Provider]
+    limiter: RateLimiter
     """One provider instance per service name, sharing :attr:`http`."""
 
 

@@ -285,6 +285,30 @@ def test_timeout_before_first_chunk_is_408_and_cancels_upstream(
     upstream.wait_for_disconnect(timeout=1.0)
 
 
+def test_rate_limit_queues_within_the_deadline(svc: RunningService, upstream: FakeProvider) -> None:
+    """60 requests per minute: one token, refilled each second. A second request at once must
+    wait about a second: with a 300 ms timeout it gives up (408) and never reaches the provider."""
+    inference_id = f"ep-{next(_counter)}"
+    body = {
+        "service": "openai",
+        "service_settings": {
+            "api_key": "k",
+            "model_id": "m",
+            "url": upstream.url + "/v1/chat/completions",
+            "rate_limit": {"requests_per_minute": 60},
+        },
+    }
+    assert httpx.put(f"{svc.url}/_inference/chat_completion/{inference_id}", json=body).status_code == 200
+    upstream.enqueue(Reply.sse(fake_openai.stream(["one"])), Reply.sse(fake_openai.stream(["two"])))
+    assert stream(svc, inference_id).status_code == 200
+    sent = len(upstream.requests)
+    queued = stream(svc, inference_id, query="?timeout=300ms")
+    assert queued.status_code == 408
+    assert len(upstream.requests) == sent
+    time.sleep(1.1)
+    assert stream(svc, inference_id).status_code == 200  # the abandoned reservation was returned
+
+
 def test_bad_timeout_value_is_a_json_parse_exception(svc: RunningService, upstream: FakeProvider) -> None:
     inference_id = make_endpoint(svc, upstream)
     response = stream(svc, inference_id, query="?timeout=30")
