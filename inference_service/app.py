@@ -1,4 +1,4 @@
-"""``create_app(settings)``: the ASGI application, its lifespan and its two error handlers."""
+"""``create_app(settings)``: the ASGI application, its lifespan and its error handlers."""
 
 from __future__ import annotations
 
@@ -8,23 +8,21 @@ from contextlib import asynccontextmanager
 
 import aiohttp
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from inference_service.api.http import json_response
-from inference_service.api.routes import ROUTES
+from inference_service.api import es
+from inference_service.api.face import Face, face_for
 from inference_service.api.state import Services
-from inference_service.catalog import EndpointCatalog
-from inference_service.errors import (
-    INTERNAL_ERROR_REASON,
-    InferenceServiceError,
-    es_error_body,
-)
-from inference_service.management import EndpointManager
-from inference_service.preconfigured import preconfigured_endpoints
+from inference_service.endpoints.catalog import EndpointCatalog
+from inference_service.endpoints.manager import EndpointManager
+from inference_service.endpoints.preconfigured import preconfigured_endpoints
+from inference_service.errors import INTERNAL_ERROR_REASON, InferenceServiceError
+from inference_service.inference.rate_limit import RateLimitGate
+from inference_service.inference.service import InferenceService
 from inference_service.providers.base import ProviderContext
 from inference_service.providers.registry import builtin_registry
-from inference_service.rate_limit import RateLimiter
 from inference_service.settings import Settings, load_settings
 from inference_service.store.engine import create_engine, create_sessionmaker
 from inference_service.store.migrate import ensure_schema_current
@@ -32,17 +30,26 @@ from inference_service.store.secret_box import load_secret_box
 
 log = logging.getLogger("inference_service")
 
+FACES: tuple[Face, ...] = (es.FACE,)
+
 
 async def on_service_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, InferenceServiceError)
-    return json_response(request, es_error_body(exc), status=exc.status)
+    return face_for(request.url.path, FACES).render_error(request, exc)
+
+
+async def on_routing_error(request: Request, exc: Exception) -> Response:
+    """Starlette's 404 (no route) and 405 (wrong method), in the owning face's words."""
+    assert isinstance(exc, HTTPException)
+    face = face_for(request.url.path, FACES)
+    return face.render_error(request, face.routing_error(request, exc))
 
 
 async def on_unexpected_error(request: Request, exc: Exception) -> Response:
     """Last resort: log the traceback, tell the client nothing internal."""
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    body = es_error_body(InferenceServiceError(INTERNAL_ERROR_REASON))
-    return json_response(request, body, status=500)
+    face = face_for(request.url.path, FACES)
+    return face.render_error(request, InferenceServiceError(INTERNAL_ERROR_REASON))
 
 
 def create_http_client(settings: Settings) -> aiohttp.ClientSession:
@@ -74,29 +81,33 @@ def create_app(settings: Settings) -> Starlette:
             sessions = create_sessionmaker(engine)
             registry = builtin_registry()
             context = ProviderContext(http=http)
+            providers = {spec.name: spec.provider(context) for spec in registry.specs}
             preconfigured = preconfigured_endpoints(settings)
             catalog = EndpointCatalog(
-                sessions, box, refresh_interval=settings.catalog_refresh_interval, preconfigured=preconfigured
+                sessions,
+                box,
+                registry,
+                providers,
+                refresh_interval=settings.catalog_refresh_interval,
+                preconfigured=preconfigured,
             )
             await catalog.start()
-            providers = {spec.name: spec.build(context) for spec in registry.specs}
             app.state.services = Services(
                 settings=settings,
                 engine=engine,
-                sessions=sessions,
                 registry=registry,
+                providers=providers,
                 manager=EndpointManager(
                     sessions, box, registry, listener=catalog, preconfigured=preconfigured
                 ),
                 catalog=catalog,
-                http=http,
-                providers=providers,
-                limiter=RateLimiter(),
+                inference=InferenceService(settings, catalog, wrappers=[RateLimitGate()]),
             )
             try:
                 if settings.local_model_preload:
-                    for endpoint in preconfigured.values():
-                        await providers[endpoint.service].prepare(endpoint)
+                    for inference_id in preconfigured:
+                        target = await catalog.resolve(inference_id)
+                        await target.provider.prepare(target.config)
                 yield
             finally:
                 await catalog.close()
@@ -106,15 +117,15 @@ def create_app(settings: Settings) -> Starlette:
             await http.close()
             await engine.dispose()
 
-    app = Starlette(
-        routes=ROUTES,
+    return Starlette(
+        routes=[route for face in FACES for route in face.routes],
         lifespan=lifespan,
         exception_handlers={
+            HTTPException: on_routing_error,
             InferenceServiceError: on_service_error,
             Exception: on_unexpected_error,
         },
     )
-    return app
 
 
 def create_app_from_environment() -> Starlette:

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from inference_service import __version__
-from inference_service.declarative import DeclarationError, load_file, resolve_secrets
+from inference_service.endpoints.declarative import DeclarationError, load_file, resolve_secrets
+from inference_service.endpoints.manager import EndpointManager
 from inference_service.errors import InferenceServiceError
-from inference_service.management import EndpointManager
 from inference_service.model.task_type import parse_task_type
 from inference_service.providers.registry import builtin_registry
 from inference_service.settings import (
@@ -131,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except InferenceServiceError as exc:
-        print(f"error: [{exc.es_type}] {exc.reason}", file=sys.stderr)
+        print(f"error: [{exc.error_type}] {exc.reason}", file=sys.stderr)
         return 1
 
 

@@ -1,84 +1,123 @@
-"""The one exception hierarchy, and the only two places it becomes JSON.
+"""The one exception hierarchy of the service.
 
 Every failure a client can see is an :class:`InferenceServiceError`. Each class carries its
-HTTP ``status`` and its Elasticsearch exception ``es_type`` as class attributes, so code that
-raises only says *what* went wrong; this module decides how it looks on the wire::
+HTTP status and its Elasticsearch exception type as class attributes, so code that raises
+only says *what* went wrong; each API face renders it in its own format, in one place
+(``api/<face>/errors.py``)::
 
-    InferenceServiceError            500 status_exception
-    ├─ InvalidRequestError           400 validation_exception (es_type varies by what failed)
-    ├─ UnsupportedError              400 status_exception
-    ├─ TaskTypeMismatchError         400 status_exception
-    ├─ EndpointExistsError           400 resource_already_exists_exception
-    ├─ EndpointNotFoundError         404 resource_not_found_exception
-    ├─ MethodNotAllowedError         405 status_exception
-    ├─ NotAcceptableError            406 status_exception (content type not supported)
-    ├─ RequestTimeoutError           408 status_exception
-    ├─ VersionConflictError          409 version_conflict_engine_exception
-    ├─ PayloadTooLargeError          413 status_exception
-    └─ UpstreamError                 the provider's status (5xx become 502)
-       ├─ UpstreamConnectionError    502
-       └─ UpstreamTimeoutError       504
+    InferenceServiceError              500 status_exception
+    ├─ BadRequestError                 400 status_exception
+    │  ├─ InvalidRequestError          400 validation_exception (settings validation)
+    │  ├─ ActionValidationError        400 action_request_validation_exception ("Validation Failed: 1: …;")
+    │  ├─ ParseError                   400 parse_exception (missing body, bad time value)
+    │  ├─ ContentParseError            400 x_content_parse_exception (malformed or mistyped JSON)
+    │  ├─ IllegalArgumentError         400 illegal_argument_exception (unknown parameter, no route)
+    │  ├─ MediaTypeError               400 media_type_header_exception (unsupported compat version)
+    │  ├─ UnsupportedError             400 status_exception (the service or provider cannot do it)
+    │  ├─ TaskTypeMismatchError        400 status_exception
+    │  └─ EndpointExistsError          400 resource_already_exists_exception
+    ├─ EndpointNotFoundError           404 resource_not_found_exception
+    ├─ MethodNotAllowedError           405 status_exception
+    ├─ NotAcceptableError              406 media_type_header_exception (unsupported Content-Type)
+    ├─ RequestTimeoutError             408 status_exception
+    ├─ VersionConflictError            409 version_conflict_engine_exception
+    ├─ ContentTooLongError             413 content_too_long_exception
+    └─ UpstreamError                   the provider's status and type (5xx become 502)
+       ├─ MalformedUpstreamError       502 x_content_parse_exception (a frame we cannot parse)
+       ├─ UpstreamConnectionError      502
+       └─ UpstreamTimeoutError         504
 
-Two renderers: :func:`es_error_body` (the Elasticsearch envelope, management API and
-``completion``) and :func:`unified_error_body` (the OpenAI-style body of the
-``chat_completion`` path, reference §3.3).
+Only :class:`UpstreamError` takes its status and type per instance: they are the provider's,
+known only when it answers.
 """
 
 from __future__ import annotations
 
-from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
 class InferenceServiceError(Exception):
-    """Base of every client-visible error. ``reason`` is safe to show: never a secret."""
+    """Base of every client-visible error. ``reason`` is safe to show: never a secret.
 
-    status: ClassVar[int] = 500
+    ``code`` and ``param`` are the OpenAI-style fields of the chat error body (``param`` names
+    the JSON path of the offending field); ``caused_by`` nests an underlying error the way
+    Elasticsearch's envelope does.
+    """
+
+    http_status: ClassVar[int] = 500
     es_type: ClassVar[str] = "status_exception"
 
     def __init__(
         self,
         reason: str,
         *,
-        es_type: str | None = None,
-        status: int | None = None,
         caused_by: InferenceServiceError | None = None,
         code: str | None = None,
         param: str | None = None,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
-        if es_type is not None:
-            self.es_type = es_type  # type: ignore[misc]
-        if status is not None:
-            self.status = status  # type: ignore[misc]
         self.caused_by = caused_by
         self.code = code
         self.param = param
+
+    @property
+    def status(self) -> int:
+        return self.http_status
+
+    @property
+    def error_type(self) -> str:
+        return self.es_type
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status={self.status}, reason={self.reason!r})"
 
 
-class InvalidRequestError(InferenceServiceError):
-    """The request is malformed or fails validation (the reason names the field)."""
+class BadRequestError(InferenceServiceError):
+    """A request Elasticsearch refuses with a plain 400 ``status_exception``."""
 
-    status = 400
+    http_status = 400
+
+
+class InvalidRequestError(BadRequestError):
+    """Settings that fail validation (the reason names the field)."""
+
     es_type = "validation_exception"
 
 
-class UnsupportedError(InferenceServiceError):
+class ActionValidationError(BadRequestError):
+    """Request rules beyond types; the reason is :func:`validation_failed`'s numbered list."""
+
+    es_type = "action_request_validation_exception"
+
+
+class ParseError(BadRequestError):
+    es_type = "parse_exception"
+
+
+class ContentParseError(BadRequestError):
+    """A body that is not JSON, or not of the expected shape (msgspec's message and path)."""
+
+    es_type = "x_content_parse_exception"
+
+
+class IllegalArgumentError(BadRequestError):
+    es_type = "illegal_argument_exception"
+
+
+class MediaTypeError(BadRequestError):
+    es_type = "media_type_header_exception"
+
+
+class UnsupportedError(BadRequestError):
     """Well-formed, but the service or provider cannot do it."""
 
-    status = 400
+
+class TaskTypeMismatchError(BadRequestError):
+    pass
 
 
-class TaskTypeMismatchError(InferenceServiceError):
-    status = 400
-
-
-class EndpointExistsError(InferenceServiceError):
-    status = 400
+class EndpointExistsError(BadRequestError):
     es_type = "resource_already_exists_exception"
 
     def __init__(self, inference_id: str) -> None:
@@ -86,7 +125,7 @@ class EndpointExistsError(InferenceServiceError):
 
 
 class EndpointNotFoundError(InferenceServiceError):
-    status = 404
+    http_status = 404
     es_type = "resource_not_found_exception"
 
     def __init__(self, inference_id: str) -> None:
@@ -94,76 +133,70 @@ class EndpointNotFoundError(InferenceServiceError):
 
 
 class MethodNotAllowedError(InferenceServiceError):
-    status = 405
+    http_status = 405
 
 
 class NotAcceptableError(InferenceServiceError):
-    status = 406
+    http_status = 406
+    es_type = "media_type_header_exception"
 
 
 class RequestTimeoutError(InferenceServiceError):
-    status = 408
+    http_status = 408
 
 
 class VersionConflictError(InferenceServiceError):
-    status = 409
+    http_status = 409
     es_type = "version_conflict_engine_exception"
 
 
-class PayloadTooLargeError(InferenceServiceError):
-    status = 413
+class ContentTooLongError(InferenceServiceError):
+    http_status = 413
+    es_type = "content_too_long_exception"
 
 
 class UpstreamError(InferenceServiceError):
-    """The provider answered with an error. Keeps its ``type``/``code``/``param``."""
+    """The provider failed. Keeps its status (4xx pass through), ``type``, ``code`` and ``param``."""
 
-    status = 502
+    http_status = 502
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        status: int | None = None,
+        error_type: str | None = None,
+        code: str | None = None,
+        param: str | None = None,
+    ) -> None:
+        super().__init__(reason, code=code, param=param)
+        self._status = status if status is not None else self.http_status
+        self._error_type = error_type or self.es_type
+
+    @property
+    def status(self) -> int:
+        return self._status
+
+    @property
+    def error_type(self) -> str:
+        return self._error_type
+
+
+class MalformedUpstreamError(UpstreamError):
+    es_type = "x_content_parse_exception"
 
 
 class UpstreamConnectionError(UpstreamError):
-    status = 502
+    http_status = 502
 
 
 class UpstreamTimeoutError(UpstreamError):
-    status = 504
-
-
-def status_code_name(status: int) -> str:
-    """``408`` -> ``request_timeout``: the ``code`` Elasticsearch derives from a status."""
-    try:
-        return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
-    except ValueError:
-        return "internal_server_error"
-
-
-def _cause(exc: InferenceServiceError) -> dict[str, Any]:
-    body: dict[str, Any] = {"type": exc.es_type, "reason": exc.reason}
-    if exc.caused_by is not None:
-        body["caused_by"] = _cause(exc.caused_by)
-    return body
-
-
-def _root_cause(exc: InferenceServiceError) -> InferenceServiceError:
-    while exc.caused_by is not None:
-        exc = exc.caused_by
-    return exc
-
-
-def es_error_body(exc: InferenceServiceError) -> dict[str, Any]:
-    """The Elasticsearch error envelope: ``{"error": {root_cause, type, reason}, "status"}``."""
-    root = _root_cause(exc)
-    error = _cause(exc)
-    error_with_root = {"root_cause": [{"type": root.es_type, "reason": root.reason}], **error}
-    return {"error": error_with_root, "status": exc.status}
-
-
-def unified_error_body(exc: InferenceServiceError, *, mid_stream: bool = False) -> dict[str, Any]:
-    """The OpenAI-style body of the chat_completion path; ``code``/``param`` omitted when null."""
-    code = exc.code or ("stream_error" if mid_stream else status_code_name(exc.status))
-    error: dict[str, Any] = {"code": code, "message": exc.reason, "type": exc.es_type}
-    if exc.param is not None:
-        error["param"] = exc.param
-    return {"error": error}
+    http_status = 504
 
 
 INTERNAL_ERROR_REASON = "Internal error; see the service log for details"
+
+
+def validation_failed(problems: list[str]) -> str:
+    """Elasticsearch's numbered list of problems: ``Validation Failed: 1: a;2: b;``."""
+    return "Validation Failed: " + "".join(f"{n}: {p};" for n, p in enumerate(problems, start=1))

@@ -5,30 +5,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import aiohttp
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 
-from inference_service.catalog import EndpointCatalog
-from inference_service.management import EndpointManager
+from inference_service.endpoints.catalog import EndpointCatalog
+from inference_service.endpoints.manager import EndpointManager
+from inference_service.inference.service import InferenceService
 from inference_service.providers.base import Provider
 from inference_service.providers.registry import ProviderRegistry
-from inference_service.rate_limit import RateLimiter
 from inference_service.settings import Settings
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Services:
     settings: Settings
     engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
     registry: ProviderRegistry
+    providers: Mapping[str, Provider]
+    """One provider instance per service name, sharing the pooled HTTP client."""
     manager: EndpointManager
     catalog: EndpointCatalog
-    http: aiohttp.ClientSession
-    providers: Mapping[str, Provider]
-    limiter: RateLimiter
-    """One provider instance per service name, sharing :attr:`http`."""
+    inference: InferenceService
 
 
 def services(request: Request) -> Services:

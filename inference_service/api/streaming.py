@@ -25,12 +25,8 @@ from collections.abc import AsyncGenerator, Callable
 from starlette.types import Message, Receive, Scope, Send
 
 from inference_service.api.sse import SSE_RAW_HEADERS, done_frame, error_frame, message_frame
-from inference_service.errors import (
-    INTERNAL_ERROR_REASON,
-    InferenceServiceError,
-    RequestTimeoutError,
-    UpstreamTimeoutError,
-)
+from inference_service.errors import INTERNAL_ERROR_REASON, InferenceServiceError, UpstreamTimeoutError
+from inference_service.inference.deadline import Deadline
 
 log = logging.getLogger("inference_service.stream")
 
@@ -51,15 +47,13 @@ class EventStreamResponse:
         chunks: AsyncGenerator[list[bytes], None],
         *,
         render_error: ErrorRenderer,
-        deadline_s: float,
-        deadline_label: str,
+        deadline: Deadline,
         idle_s: float,
         bom: bool = False,
     ) -> None:
         self._chunks = chunks
         self._render_error = render_error
-        self._deadline_s = deadline_s
-        self._deadline_label = deadline_label
+        self._deadline = deadline
         self._idle_s = idle_s
         self._bom = bom
 
@@ -90,14 +84,12 @@ class EventStreamResponse:
 
     async def _stream(self, send: Send) -> None:
         try:
-            async with asyncio.timeout(self._deadline_s):
+            async with asyncio.timeout(self._deadline.seconds):
                 first = await anext(self._chunks)
         except StopAsyncIteration:
             first = None
         except TimeoutError:
-            await self._fail_before_start(
-                send, RequestTimeoutError(f"Request timed out after [{self._deadline_label}]")
-            )
+            await self._fail_before_start(send, self._deadline.expired())
             return
         except Exception as exc:
             await self._fail_before_start(send, _as_service_error(exc))

@@ -1,8 +1,9 @@
 """The unified chat completion request (reference §3.1) and the chunks we stream (§4.2).
 
-Request rules. Decoding is strict (msgspec): an unknown field, a wrong JSON type, a missing
-required field, or a value out of range is a 400 ``x_content_parse_exception`` whose reason is
-msgspec's message with the JSON path (``... - at `$.messages[0].role```):
+Request rules. Decoding is strict (msgspec, through the one body decoder ``api/bodies.py``): an
+unknown field, a wrong JSON type, a missing required field, or a value out of range is a 400
+``x_content_parse_exception`` whose reason is msgspec's message with the JSON path
+(``... - at `$.messages[0].role```):
 
 - ``temperature`` in [0, 2], ``top_p`` in [0, 1], ``max_completion_tokens`` >= 1;
 - tool-call ``arguments`` must be a string; a tool's ``parameters`` must be a JSON object;
@@ -18,7 +19,8 @@ reports every violation in one 400 ``action_request_validation_exception``
 - ``required`` or an object ``tool_choice`` needs ``tools``;
 - an object ``tool_choice`` must name a function that is in ``tools``;
 - tool names must be unique and match ``^[a-zA-Z0-9_-]{1,64}$``;
-- a ``tool`` message's ``tool_call_id`` must answer an earlier assistant ``tool_calls`` id.
+- a ``tool`` message's ``tool_call_id`` must answer an earlier assistant ``tool_calls`` id;
+- a tool's ``parameters`` may nest at most :data:`MAX_NESTING` levels (providers re-encode them).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from inference_service.errors import InvalidRequestError
+from inference_service.errors import ActionValidationError, validation_failed
+from inference_service.model.nesting import MAX_NESTING, nesting_exceeds
 
 
 class StrictStruct(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
@@ -141,31 +144,8 @@ class ChatCompletionRequest(StrictStruct):
     reasoning: Reasoning | None = None
 
 
-_REQUEST_DECODER = msgspec.json.Decoder(ChatCompletionRequest)
 TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 TOOL_CHOICES = ("auto", "none", "required")
-
-
-def decode_chat_request(body: bytes) -> ChatCompletionRequest:
-    """Strictly decode a chat body; every failure is a 400 naming the JSON path."""
-    if not body.strip():
-        raise InvalidRequestError("request body is required", es_type="parse_exception")
-    try:
-        return _REQUEST_DECODER.decode(body)
-    except msgspec.ValidationError as exc:
-        raise InvalidRequestError(
-            f"[UnifiedCompletionRequest] {exc}", es_type="x_content_parse_exception", param=_path(exc)
-        ) from None
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        raise InvalidRequestError(
-            f"[UnifiedCompletionRequest] malformed JSON: {exc}", es_type="x_content_parse_exception"
-        ) from None
-
-
-def _path(exc: msgspec.ValidationError) -> str | None:
-    text = str(exc)
-    marker = " - at `"
-    return text[text.index(marker) + len(marker) : -1] if marker in text else None
 
 
 def validate_chat_request(request: ChatCompletionRequest) -> None:
@@ -182,6 +162,9 @@ def validate_chat_request(request: ChatCompletionRequest) -> None:
         if name in names:
             problems.append((path, f"[{path}] duplicate tool name [{name}]"))
         names.add(name)
+        if tool.function.parameters is not None and nesting_exceeds(tool.function.parameters, MAX_NESTING):
+            path = f"$.tools[{i}].function.parameters"
+            problems.append((path, f"[{path}] nests deeper than {MAX_NESTING} levels"))
     choice = request.tool_choice
     if isinstance(choice, str):
         if choice not in TOOL_CHOICES:
@@ -210,11 +193,8 @@ def validate_chat_request(request: ChatCompletionRequest) -> None:
                 (path, f"[{path}] [{message.tool_call_id}] answers no earlier assistant tool call")
             )
     if problems:
-        numbered = "".join(f"{n}: {message};" for n, (_, message) in enumerate(problems, start=1))
-        raise InvalidRequestError(
-            f"Validation Failed: {numbered}",
-            es_type="action_request_validation_exception",
-            param=problems[0][0],
+        raise ActionValidationError(
+            validation_failed([message for _, message in problems]), param=problems[0][0]
         )
 
 
@@ -272,6 +252,34 @@ class Usage(OutputStruct):
 class ChatCompletionChunk(OutputStruct):
     id: str
     choices: list[ChunkChoice]
+    model: str
+    object: str
+    usage: Usage | None = None
+
+
+# --- one aggregated answer (non-streaming chat) --------------------------------------------
+
+
+class AssistantReply(OutputStruct, kw_only=True):
+    """The message of a non-streaming choice: the stream's deltas put together."""
+
+    content: str | None = None
+    refusal: str | None = None
+    role: str
+    tool_calls: list[ToolCall] | None = None
+
+
+class CompletionChoice(OutputStruct, kw_only=True):
+    finish_reason: str | None = None
+    index: int
+    message: AssistantReply
+
+
+class ChatCompletion(OutputStruct):
+    """A whole chat answer in OpenAI's ``chat.completion`` shape."""
+
+    id: str
+    choices: list[CompletionChoice]
     model: str
     object: str
     usage: Usage | None = None

@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 
-from inference_service.errors import InvalidRequestError
+from inference_service.errors import ActionValidationError, validation_failed
 from inference_service.model.task_type import TaskType
 
 
@@ -21,19 +21,12 @@ class InferenceRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
     top_n: int | None = None
     timeout: str | None = None
 
-
-_DECODER = msgspec.json.Decoder(InferenceRequest)
-
-
-def decode_inference_request(body: bytes) -> InferenceRequest:
-    try:
-        return _DECODER.decode(body)
-    except msgspec.ValidationError as exc:
-        raise InvalidRequestError(f"[inference_request] {exc}", es_type="x_content_parse_exception") from None
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        raise InvalidRequestError(
-            f"[inference_request] malformed JSON: {exc}", es_type="x_content_parse_exception"
-        ) from None
+    @property
+    def inputs(self) -> list[str]:
+        """``input`` as a list (a single string is one input)."""
+        if isinstance(self.input, str):
+            return [self.input]
+        return list(self.input or ())
 
 
 def validate_inference_request(request: InferenceRequest, task_type: TaskType) -> None:
@@ -55,7 +48,4 @@ def validate_inference_request(request: InferenceRequest, task_type: TaskType) -
     if request.input_type is not None and task_type != TaskType.TEXT_EMBEDDING:
         problems.append(f"Field [input_type] cannot be specified for task type [{task_type}]")
     if problems:
-        numbered = "".join(f"{n}: {p};" for n, p in enumerate(problems, start=1))
-        raise InvalidRequestError(
-            f"Validation Failed: {numbered}", es_type="action_request_validation_exception"
-        )
+        raise ActionValidationError(validation_failed(problems))

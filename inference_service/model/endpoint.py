@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from inference_service.errors import InvalidRequestError
+from inference_service.errors import ActionValidationError, validation_failed
 from inference_service.model.task_type import TaskType
 
 _ID_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9_\-.]*[a-z0-9])?")
@@ -47,8 +47,11 @@ class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
 def validate_inference_id(inference_id: str) -> None:
     """Elasticsearch's id rule: lowercase alphanumerics, ``_ - .``, alphanumeric at both ends."""
     if inference_id == "_all" or not _ID_PATTERN.fullmatch(inference_id):
-        raise InvalidRequestError(
-            f"Validation Failed: 1: Invalid inference_id; '{inference_id}' can contain lowercase "
-            "alphanumeric (a-z and 0-9), hyphens or underscores; must start and end with alphanumeric;",
-            es_type="action_request_validation_exception",
+        raise ActionValidationError(
+            validation_failed(
+                [
+                    f"Invalid inference_id; '{inference_id}' can contain lowercase alphanumeric "
+                    "(a-z and 0-9), hyphens or underscores; must start and end with alphanumeric"
+                ]
+            )
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from inference_service.errors import InvalidRequestError
+from inference_service.errors import BadRequestError
 
 
 class TaskType(StrEnum):
@@ -24,4 +24,4 @@ def parse_task_type(value: str) -> TaskType:
     try:
         return TaskType(value.lower())
     except ValueError:
-        raise InvalidRequestError(f"Unknown task_type [{value}]", es_type="status_exception") from None
+        raise BadRequestError(f"Unknown task_type [{value}]") from None

@@ -1,4 +1,10 @@
-"""The one way providers talk HTTP: a streamed POST with upstream errors mapped at the boundary.
+"""The one way providers talk HTTP: the glue every HTTP provider would otherwise repeat.
+
+A provider describes its call as an :class:`UpstreamRequest` (URL, headers, body, how to read
+its error bodies) and hands :func:`stream_chunks` a translator from one upstream event to one
+unified chunk; this module opens the request, maps transport errors, reads the event stream
+to its terminator, translates in batches and raises a failure only after the chunks that
+preceded it.
 
 ``open_stream`` yields a response only when the provider answered 2xx; otherwise it reads the
 (bounded) error body and raises the provider's parsed :class:`UpstreamError` before any chunk
@@ -16,17 +22,43 @@ import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from typing import TypeVar
 
 import aiohttp
 
-from inference_service.errors import UpstreamConnectionError, UpstreamError, UpstreamTimeoutError
+from inference_service.errors import (
+    InferenceServiceError,
+    UpstreamConnectionError,
+    UpstreamError,
+    UpstreamTimeoutError,
+)
 from inference_service.providers.sse_parser import ServerSentEvent, TruncatedStreamError, iter_event_batches
 
 MAX_ERROR_BODY = 64 * 1024
 DRAIN_SECONDS = 1.0
+T = TypeVar("T")
 
 ErrorParser = Callable[[int, bytes], UpstreamError]
 """Turns an upstream status and error body into the provider's precise :class:`UpstreamError`."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UpstreamRequest:
+    """One POST to a provider, as the provider's translators built it."""
+
+    url: str
+    headers: Mapping[str, str]
+    body: bytes
+    parse_error: ErrorParser
+
+
+@dataclass(frozen=True, slots=True)
+class Terminator:
+    """The event that ends a provider's stream: ``[DONE]``, ``message_stop``..."""
+
+    name: str
+    matches: Callable[[ServerSentEvent], bool]
 
 
 @contextmanager
@@ -78,48 +110,82 @@ async def open_stream(
 
 
 async def stream_events(
-    client: aiohttp.ClientSession,
-    url: str,
-    *,
-    headers: Mapping[str, str],
-    body: bytes,
-    parse_error: ErrorParser,
-    inference_id: str,
-    is_last: Callable[[ServerSentEvent], bool],
-    last_name: str,
+    client: aiohttp.ClientSession, request: UpstreamRequest, terminator: Terminator, inference_id: str
 ) -> AsyncGenerator[list[ServerSentEvent], None]:
     """POST and yield the provider's Server-Sent Events up to and including its last one.
 
     Events come in lists, one per network read: when the provider sends faster than we
     forward (many events per read), they travel on together, in one write to the client.
 
-    After the last event (``is_last``: OpenAI's ``[DONE]``, Anthropic's ``message_stop``) the
+    After the last event (the ``terminator``: OpenAI's ``[DONE]``, Anthropic's ``message_stop``) the
     rest of the body — normally just the chunked-encoding terminator — is read, for at most
     :data:`DRAIN_SECONDS`, so the connection goes back to the pool instead of being closed and
     reopened for the next request. A body that ends (or is cut off) before the last event is
     an :class:`UpstreamError`, never a silent end. Callers must close this generator
     (``contextlib.aclosing``) so an early exit closes the upstream connection at once.
     """
-    async with open_stream(client, url, headers=headers, body=body, parse_error=parse_error) as response:
+    url = request.url
+    async with open_stream(
+        client, url, headers=request.headers, body=request.body, parse_error=request.parse_error
+    ) as response:
         with map_client_errors(url):
             batches = iter_event_batches(response.content.iter_any())
             async with contextlib.aclosing(batches):
                 try:
                     async for batch in batches:
-                        last = next((i for i, event in enumerate(batch) if is_last(event)), None)
+                        last = next((i for i, event in enumerate(batch) if terminator.matches(event)), None)
                         if last is None:
                             yield batch
                             continue
                         yield batch[: last + 1]
                         break
                     else:
-                        raise incomplete_stream(inference_id, last_name)
+                        raise incomplete_stream(inference_id, terminator.name)
                 except TruncatedStreamError:
-                    raise incomplete_stream(inference_id, last_name) from None
+                    raise incomplete_stream(inference_id, terminator.name) from None
                 with contextlib.suppress(Exception):
                     async with asyncio.timeout(DRAIN_SECONDS):
                         async for _ in batches:
                             pass
+
+
+async def stream_chunks(
+    client: aiohttp.ClientSession,
+    request: UpstreamRequest,
+    terminator: Terminator,
+    inference_id: str,
+    translate: Callable[[ServerSentEvent], T | None],
+) -> AsyncGenerator[list[T], None]:
+    """The provider's stream as lists of translated items, one list per network read.
+
+    ``translate`` turns one event into an item (or None to skip it) and raises the provider's
+    error for an error event. When an event fails, the items translated before it in the same
+    read are yielded first and the error is raised after, so nothing the provider sent before
+    its error is lost.
+    """
+    events = stream_events(client, request, terminator, inference_id)
+    async with contextlib.aclosing(events):
+        async for batch in events:
+            items, error = translate_batch(batch, translate)
+            if items:
+                yield items
+            if error is not None:
+                raise error
+
+
+def translate_batch(
+    batch: list[ServerSentEvent], translate: Callable[[ServerSentEvent], T | None]
+) -> tuple[list[T], InferenceServiceError | None]:
+    """Translate one read's events; on a failing event, keep the items before it."""
+    items: list[T] = []
+    for event in batch:
+        try:
+            item = translate(event)
+        except InferenceServiceError as exc:
+            return items, exc
+        if item is not None:
+            items.append(item)
+    return items, None
 
 
 def incomplete_stream(inference_id: str, terminator: str) -> UpstreamError:

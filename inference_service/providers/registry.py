@@ -4,29 +4,56 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from inference_service.errors import InvalidRequestError
+from inference_service.errors import BadRequestError
+from inference_service.providers.base import implemented_task_types
 from inference_service.providers.spec import ProviderSpec
 
 
+class ProviderSpecError(ValueError):
+    """A provider declaration contradicts itself; the service refuses to start."""
+
+
+def check_spec(spec: ProviderSpec) -> None:
+    """Declared task types, settings schemas and implemented methods must agree."""
+    declared = spec.task_types
+    if not declared:
+        raise ProviderSpecError(f"provider [{spec.name}] declares no task types")
+    implemented = implemented_task_types(spec.provider)
+    if declared != implemented:
+        raise ProviderSpecError(
+            f"provider [{spec.name}] declares task types {sorted(declared)} but "
+            f"{spec.provider.__name__} implements {sorted(implemented)}"
+        )
+    for what, keys in (
+        ("task settings", spec.task_settings),
+        ("default rate limits", spec.default_rate_limit),
+    ):
+        extra = set(keys) - declared
+        if extra:
+            raise ProviderSpecError(
+                f"provider [{spec.name}] has {what} for undeclared task types {sorted(extra)}"
+            )
+    limited = {t for t, s in spec.service_settings.items() if "rate_limit" in s.__struct_fields__}
+    missing = limited - set(spec.default_rate_limit)
+    if missing:
+        raise ProviderSpecError(f"provider [{spec.name}] has no default rate limit for {sorted(missing)}")
+
+
 class ProviderRegistry:
-    """The providers this process serves. A duplicate name is a start-up error, not a warning."""
+    """The providers this process serves. A bad or duplicate declaration is a start-up error."""
 
     def __init__(self, specs: Iterable[ProviderSpec]) -> None:
         self._specs: dict[str, ProviderSpec] = {}
         for spec in specs:
             if spec.name in self._specs:
-                raise ValueError(f"provider [{spec.name}] is registered twice")
-            if not spec.task_types:
-                raise ValueError(f"provider [{spec.name}] declares no task types")
-            missing = set(spec.task_types) - set(spec.default_rate_limit)
-            if missing and any("rate_limit" in s.__struct_fields__ for s in spec.service_settings.values()):
-                raise ValueError(f"provider [{spec.name}] has no default rate limit for {sorted(missing)}")
+                raise ProviderSpecError(f"provider [{spec.name}] is registered twice")
+            check_spec(spec)
             self._specs[spec.name] = spec
 
     def get(self, service: str) -> ProviderSpec:
         spec = self._specs.get(service)
         if spec is None:
-            raise InvalidRequestError(f"Unknown service [{service}]", es_type="status_exception")
+            raise BadRequestError(f"Unknown service [{service}]")
         return spec
 
     @property

@@ -33,15 +33,15 @@ class RateLimit(SettingsStruct):
     requests_per_minute: PositiveInt
 
 
-class ChunkingSettings(SettingsStruct):
-    """Elasticsearch's chunking settings for embedding endpoints (reference §2.2)."""
+class ApiKeySecrets(SettingsStruct):
+    """The secret of every provider that authenticates with one API key."""
 
-    strategy: str = "sentence"
-    max_chunk_size: PositiveInt | None = None
-    sentence_overlap: int | None = None
-    overlap: int | None = None
-    separators: list[str] | None = None
-    separator_group: str | None = None
+    api_key: str
 
 
-DEFAULT_CHUNKING = {"strategy": "sentence", "max_chunk_size": 250, "sentence_overlap": 1}
+class NoSecrets(SettingsStruct):
+    """For providers that need no secret (a local model)."""
+
+
+class NoTaskSettings(SettingsStruct):
+    """For task types that take no task settings: any key is refused as unknown."""

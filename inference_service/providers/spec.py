@@ -1,20 +1,20 @@
 """What a provider declares about itself: its name, task types and settings schemas.
 
 A :class:`ProviderSpec` is data: all the management API needs to accept, validate and store an
-endpoint for the provider, plus ``build`` to make the provider that serves it.
-``providers/__init__.py`` lists one per built-in provider.
+endpoint for the provider, plus the :class:`~inference_service.providers.base.Provider` class
+that serves it. ``providers/__init__.py`` lists one per built-in provider.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import msgspec
 
 from inference_service.model.task_type import TaskType
-from inference_service.providers.base import Provider, ProviderContext
-from inference_service.providers.schema import SettingsStruct
+from inference_service.providers.base import Provider
+from inference_service.providers.schema import NoTaskSettings, SettingsStruct
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -22,13 +22,14 @@ class ProviderSpec:
     """A provider's declaration. ``name`` is the wire ``service`` value."""
 
     name: str
-    build: Callable[[ProviderContext], Provider]
-    """Makes the provider once per process, with the shared HTTP client."""
+    provider: type[Provider]
+    """Built once per process with the shared HTTP client."""
     service_settings: Mapping[TaskType, type[SettingsStruct]]
     """Service settings Struct per supported task type; its keys are the supported task types."""
     secrets: type[SettingsStruct]
     """Secret settings (sent inside ``service_settings``, stored encrypted, never returned)."""
     task_settings: Mapping[TaskType, type[SettingsStruct]] = field(default_factory=dict)
+    """Task settings Struct per task type; task types not listed take none."""
     default_rate_limit: Mapping[TaskType, int] = field(default_factory=dict)
     """``rate_limit.requests_per_minute`` materialised when not given (reference §6)."""
 
@@ -39,3 +40,6 @@ class ProviderSpec:
     @property
     def secret_names(self) -> frozenset[str]:
         return frozenset(f.name for f in msgspec.structs.fields(self.secrets))
+
+    def task_settings_for(self, task_type: TaskType) -> type[SettingsStruct]:
+        return self.task_settings.get(task_type, NoTaskSettings)

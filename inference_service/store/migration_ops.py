@@ -19,7 +19,9 @@ Use it from a revision file (``inference-service db upgrade`` then applies it ev
 Settings are validated exactly as ``PUT /_inference`` validates them; secrets are read from the
 named environment variables at migration time (never written in the revision) and encrypted
 with the service's key. Migrations never call a provider. Every helper runs in the
-migration's transaction: a failure rolls the whole revision back.
+migration's transaction: a failure rolls the whole revision back. Each change bumps the
+catalog revision in that transaction, so running workers serve it within
+``catalog_refresh_interval``.
 """
 
 from __future__ import annotations
@@ -32,12 +34,12 @@ from alembic import op
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from inference_service.management import build_endpoint, merge_update
+from inference_service.endpoints.rules import build_endpoint, merge_update
 from inference_service.model.endpoint import Endpoint
 from inference_service.model.task_type import TaskType, parse_task_type
 from inference_service.providers.registry import builtin_registry
 from inference_service.settings import Settings, load_settings
-from inference_service.store.endpoints import ROW_COLUMNS, endpoint_from_row, row_values
+from inference_service.store.endpoints import BUMP_REVISION, ROW_COLUMNS, endpoint_from_row, row_values
 from inference_service.store.secret_box import SecretBox, load_secret_box
 from inference_service.store.tables import EndpointRow
 
@@ -47,7 +49,8 @@ class MigrationOpError(Exception):
 
 
 def _context() -> tuple[Connection, SecretBox]:
-    settings = op.get_context().config.attributes.get("settings")  # type: ignore[union-attr]
+    config = op.get_context().config
+    settings = config.attributes.get("settings") if config is not None else None
     if not isinstance(settings, Settings):
         settings = load_settings()
     box = load_secret_box(settings.secrets_key, settings.resolved_secrets_key_file, create=True)
@@ -95,6 +98,7 @@ def put_endpoint(
     if _current(connection, box, inference_id) is not None:
         raise MigrationOpError(f"endpoint [{inference_id}] already exists")
     connection.execute(insert(EndpointRow).values(**row_values(endpoint, box), version=1))
+    connection.execute(BUMP_REVISION)
 
 
 def update_endpoint(
@@ -121,11 +125,15 @@ def update_endpoint(
         .where(EndpointRow.inference_id == inference_id)
         .values(**row_values(updated, box), version=current.version + 1, updated_at=func.now())
     )
+    connection.execute(BUMP_REVISION)
 
 
 def delete_endpoint(inference_id: str, *, missing_ok: bool = False) -> None:
     """Delete an endpoint; a missing one is an error unless ``missing_ok``."""
     connection = op.get_bind()
     result = connection.execute(delete(EndpointRow).where(EndpointRow.inference_id == inference_id))
-    if not result.rowcount and not missing_ok:
-        raise MigrationOpError(f"endpoint [{inference_id}] does not exist")
+    if not result.rowcount:
+        if not missing_ok:
+            raise MigrationOpError(f"endpoint [{inference_id}] does not exist")
+        return
+    connection.execute(BUMP_REVISION)

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from inference_service.preconfigured import CHAT_ID, COMPLETION_ID, local_extra_installed
+from inference_service.endpoints.preconfigured import CHAT_ID, COMPLETION_ID, local_extra_installed
 from inference_service.providers.llamacpp.provider import LlamaCppProvider
 from tests.support.service import RunningService, migrated_service
 

@@ -102,13 +102,9 @@ def test_defaults_are_materialised(http: httpx.Client) -> None:
     chat = http.put("/_inference/chat_completion/defaults-chat", json=OPENAI).json()
     assert chat["service_settings"]["rate_limit"] == {"requests_per_minute": 500}
     assert "chunking_settings" not in chat and "task_settings" not in chat
-    embed = http.put("/_inference/text_embedding/defaults-embed", json=OPENAI).json()
-    assert embed["service_settings"]["rate_limit"] == {"requests_per_minute": 3000}
-    assert embed["chunking_settings"] == {
-        "strategy": "sentence",
-        "max_chunk_size": 250,
-        "sentence_overlap": 1,
-    }
+    assert error(http.put("/_inference/text_embedding/no-embed", json=OPENAI), 400, "status_exception") == (
+        "The [openai] service does not support task type [text_embedding]"
+    )
     custom = {
         **OPENAI,
         "service_settings": {**OPENAI["service_settings"], "rate_limit": {"requests_per_minute": 9}},
@@ -222,7 +218,18 @@ def test_media_types_query_parameters_and_methods(http: httpx.Client) -> None:
         "request [/_inference/compat] contains unrecognized parameters: [foo], [bar]"
     )
     assert "allowed: [GET]" in error(http.post("/_inference"), 405, "status_exception")
+    assert error(http.patch("/_inference/compat"), 405, "status_exception") == (
+        "Incorrect HTTP method for uri [/_inference/compat] and method [PATCH], "
+        "allowed: [DELETE, GET, POST, PUT]"
+    )
+    # an action segment is never read as an endpoint id, whatever the method
+    for path in ("/_inference/compat/_stream", "/_inference/completion/compat/_stream"):
+        assert "allowed: [POST]" in error(http.put(path, json=OPENAI), 405, "status_exception")
+    assert "allowed: [PUT]" in error(
+        http.post("/_inference/compat/_update", json={}), 405, "status_exception"
+    )
     assert "no handler found for uri [/_nope]" in error(http.get("/_nope"), 400, "illegal_argument_exception")
+    assert "no handler found" in error(http.get("/_inference/a/b/c"), 400, "illegal_argument_exception")
     pretty = http.get("/_inference/compat?pretty")
     assert pretty.text.startswith('{\n  "endpoints"')
     filtered = http.get("/_inference/compat?filter_path=endpoints.inference_id").json()
@@ -250,6 +257,24 @@ def test_bad_bodies_are_4xx_and_write_nothing(http: httpx.Client) -> None:
         reason = error(response, status, es_type)
         assert "Traceback" not in reason
     assert http.get("/_inference/bad-body").status_code == 404
+
+
+@pytest.mark.parametrize("depth", [100, 5000])
+def test_deeply_nested_bodies_are_a_400(http: httpx.Client, depth: int) -> None:
+    """Thousands of nested arrays or objects used to be an uncaught RecursionError (a 500)."""
+    nested_arrays = b"[" * depth + b"]" * depth
+    nested_objects = b'{"a":' * depth + b"1" + b"}" * depth
+    assert http.put(f"/_inference/completion/nested-{depth}", json=OPENAI).status_code == 200
+    for inner in (nested_arrays, nested_objects):
+        put = b'{"service": "openai", "service_settings": {"api_key": "k", "model_id": ' + inner + b"}}"
+        update = b'{"task_settings": {"user": ' + inner + b"}}"
+        for method, path, body in (
+            ("PUT", "/_inference/completion/nested-new", put),
+            ("PUT", f"/_inference/nested-{depth}/_update", update),
+        ):
+            response = http.request(method, path, content=body, headers={"content-type": "application/json"})
+            assert "nest" in error(response, 400, "x_content_parse_exception")
+    assert http.get("/_inference/nested-new").status_code == 404
 
 
 def test_oversize_body_is_413(tmp_path: Path) -> None:

@@ -106,8 +106,8 @@ def test_endpoints_seeded_by_a_revision(tmp_path: Path, monkeypatch: pytest.Monk
             }
         ]
         assert "sk-seeded" not in got.text
-        endpoint = service.app.state.services.catalog.endpoints
-        assert [e.secrets for e in endpoint if e.inference_id == "support-chat"] == [
+        resolved = service.app.state.services.catalog.endpoints
+        assert [e.endpoint.secrets for e in resolved if e.endpoint.inference_id == "support-chat"] == [
             {"api_key": "sk-seeded-secret-1234"}
         ]
     command.downgrade(service_alembic_config(settings), "0002")

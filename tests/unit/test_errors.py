@@ -1,71 +1,61 @@
-"""The one error hierarchy and its two renderers."""
+"""The one error hierarchy (inference_service.errors): statuses and types as class data."""
 
 from __future__ import annotations
 
+import pytest
+
 from inference_service.errors import (
+    ActionValidationError,
+    BadRequestError,
+    ContentParseError,
     EndpointExistsError,
     EndpointNotFoundError,
+    InferenceServiceError,
     InvalidRequestError,
+    MalformedUpstreamError,
     RequestTimeoutError,
-    UnsupportedError,
+    UpstreamConnectionError,
     UpstreamError,
-    es_error_body,
-    status_code_name,
-    unified_error_body,
+    UpstreamTimeoutError,
+    validation_failed,
 )
 
 
-def test_es_envelope() -> None:
-    assert es_error_body(EndpointNotFoundError("x")) == {
-        "error": {
-            "root_cause": [
-                {"type": "resource_not_found_exception", "reason": "Inference endpoint not found [x]"}
-            ],
-            "type": "resource_not_found_exception",
-            "reason": "Inference endpoint not found [x]",
-        },
-        "status": 404,
-    }
-    assert es_error_body(EndpointExistsError("x"))["status"] == 400
+@pytest.mark.parametrize(
+    ("error", "status", "error_type"),
+    [
+        (InferenceServiceError("x"), 500, "status_exception"),
+        (BadRequestError("x"), 400, "status_exception"),
+        (InvalidRequestError("x"), 400, "validation_exception"),
+        (ActionValidationError("x"), 400, "action_request_validation_exception"),
+        (ContentParseError("x"), 400, "x_content_parse_exception"),
+        (EndpointExistsError("x"), 400, "resource_already_exists_exception"),
+        (EndpointNotFoundError("x"), 404, "resource_not_found_exception"),
+        (RequestTimeoutError("x"), 408, "status_exception"),
+        (UpstreamError("x"), 502, "status_exception"),
+        (MalformedUpstreamError("x"), 502, "x_content_parse_exception"),
+        (UpstreamConnectionError("x"), 502, "status_exception"),
+        (UpstreamTimeoutError("x"), 504, "status_exception"),
+    ],
+)
+def test_status_and_type_are_class_data(error: InferenceServiceError, status: int, error_type: str) -> None:
+    assert (error.status, error.error_type) == (status, error_type)
+    assert type(error).http_status == status
 
 
-def test_caused_by_and_root_cause() -> None:
-    cause = UpstreamError("bad key", status=401, es_type="invalid_request_error")
-    body = es_error_body(UnsupportedError("validation call failed", caused_by=cause))
-    assert body["status"] == 400
-    assert body["error"]["root_cause"] == [{"type": "invalid_request_error", "reason": "bad key"}]
-    assert body["error"]["caused_by"] == {"type": "invalid_request_error", "reason": "bad key"}
+def test_upstream_errors_keep_the_providers_status_and_type() -> None:
+    error = UpstreamError("m", status=429, error_type="requests", code="rate_limit_exceeded", param="model")
+    assert (error.status, error.error_type, error.code, error.param) == (
+        429,
+        "requests",
+        "rate_limit_exceeded",
+        "model",
+    )
+    assert UpstreamError("m").status == 502
 
 
-def test_unified_body_codes() -> None:
-    timeout = RequestTimeoutError("Request timed out after [30s]")
-    assert unified_error_body(timeout) == {
-        "error": {
-            "code": "request_timeout",
-            "message": "Request timed out after [30s]",
-            "type": "status_exception",
-        }
-    }
-    upstream = UpstreamError("m", status=429, es_type="requests", code="rate_limit_exceeded", param="model")
-    assert unified_error_body(upstream) == {
-        "error": {"code": "rate_limit_exceeded", "message": "m", "type": "requests", "param": "model"}
-    }
-    assert unified_error_body(UpstreamError("m"), mid_stream=True)["error"]["code"] == "stream_error"
-    invalid = InvalidRequestError("r", es_type="x_content_parse_exception")
-    assert unified_error_body(invalid)["error"] == {
-        "code": "bad_request",
-        "message": "r",
-        "type": "x_content_parse_exception",
-    }
-
-
-def test_status_names() -> None:
-    assert [status_code_name(s) for s in (400, 401, 404, 408, 429, 502, 999)] == [
-        "bad_request",
-        "unauthorized",
-        "not_found",
-        "request_timeout",
-        "too_many_requests",
-        "bad_gateway",
-        "internal_server_error",
-    ]
+def test_messages() -> None:
+    assert EndpointNotFoundError("x").reason == "Inference endpoint not found [x]"
+    assert EndpointExistsError("x").reason == "Inference endpoint [x] already exists"
+    assert validation_failed(["a", "b"]) == "Validation Failed: 1: a;2: b;"
+    assert repr(RequestTimeoutError("t")) == "RequestTimeoutError(status=408, reason='t')"

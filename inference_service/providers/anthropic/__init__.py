@@ -2,21 +2,18 @@
 
 from inference_service.model.task_type import TaskType
 from inference_service.providers.anthropic.provider import AnthropicProvider
-from inference_service.providers.anthropic.settings import (
-    AnthropicSecrets,
-    AnthropicServiceSettings,
-    AnthropicTaskSettings,
-)
+from inference_service.providers.anthropic.settings import AnthropicServiceSettings, AnthropicTaskSettings
+from inference_service.providers.schema import ApiKeySecrets
 from inference_service.providers.spec import ProviderSpec
 
 PROVIDER = ProviderSpec(
     name="anthropic",
-    build=AnthropicProvider,
+    provider=AnthropicProvider,
     service_settings={
         TaskType.CHAT_COMPLETION: AnthropicServiceSettings,
         TaskType.COMPLETION: AnthropicServiceSettings,
     },
-    secrets=AnthropicSecrets,
+    secrets=ApiKeySecrets,
     task_settings={
         TaskType.CHAT_COMPLETION: AnthropicTaskSettings,
         TaskType.COMPLETION: AnthropicTaskSettings,

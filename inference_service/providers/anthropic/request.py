@@ -33,7 +33,7 @@ from inference_service.model.chat import (
     ToolMessage,
     UserMessage,
 )
-from inference_service.model.endpoint import Endpoint
+from inference_service.providers.anthropic.settings import AnthropicServiceSettings, AnthropicTaskSettings
 
 _ENCODER = msgspec.json.Encoder()
 _DATA_URL_PREFIX = "data:"
@@ -93,11 +93,12 @@ def _tool_choice(choice: Any) -> dict[str, Any]:
     return {"type": "tool", "name": choice.function.name}
 
 
-def to_anthropic_request(request: ChatCompletionRequest, endpoint: Endpoint) -> bytes:
+def to_anthropic_request(
+    request: ChatCompletionRequest, settings: AnthropicServiceSettings, task: AnthropicTaskSettings
+) -> bytes:
     """The JSON body to POST to ``/v1/messages``, encoded once."""
     if request.reasoning is not None:
         raise UnsupportedError("[reasoning] is not supported by the [anthropic] service", param="reasoning")
-    task = endpoint.task_settings
     system: list[str] = []
     turns: list[dict[str, Any]] = []
 
@@ -129,21 +130,21 @@ def to_anthropic_request(request: ChatCompletionRequest, endpoint: Endpoint) -> 
             add("user", [result])
 
     body: dict[str, Any] = {
-        "model": request.model or endpoint.service_settings["model_id"],
-        "max_tokens": request.max_completion_tokens or task["max_tokens"],
+        "model": request.model or settings.model_id,
+        "max_tokens": request.max_completion_tokens or task.max_tokens,
         "messages": turns,
         "stream": True,
     }
     if system:
         body["system"] = "\n\n".join(system)
-    temperature = request.temperature if request.temperature is not None else task.get("temperature")
+    temperature = request.temperature if request.temperature is not None else task.temperature
     if temperature is not None:
         body["temperature"] = temperature
-    top_p = request.top_p if request.top_p is not None else task.get("top_p")
+    top_p = request.top_p if request.top_p is not None else task.top_p
     if top_p is not None:
         body["top_p"] = top_p
-    if task.get("top_k") is not None:
-        body["top_k"] = task["top_k"]
+    if task.top_k is not None:
+        body["top_k"] = task.top_k
     if request.stop:
         body["stop_sequences"] = list(request.stop)
     if request.tools:

@@ -22,7 +22,7 @@ from typing import Any
 
 import msgspec
 
-from inference_service.errors import UpstreamError
+from inference_service.errors import MalformedUpstreamError, UpstreamError
 from inference_service.model.chat import (
     ChatCompletionChunk,
     ChunkChoice,
@@ -31,7 +31,7 @@ from inference_service.model.chat import (
     ToolCallDelta,
     Usage,
 )
-from inference_service.providers.http import upstream_reason, upstream_status
+from inference_service.providers.http import Terminator, upstream_reason, upstream_status
 from inference_service.providers.sse_parser import ServerSentEvent
 
 FINISH_REASONS = {
@@ -108,6 +108,7 @@ _DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
 _ERROR = msgspec.json.Decoder(AnthropicErrorBody)
 _IGNORED = frozenset({"ping", "content_block_stop"})
 OBJECT = "chat.completion.chunk"
+TERMINATOR = Terminator("message_stop", lambda event: event.event == "message_stop")
 
 
 class AnthropicStreamTranslator:
@@ -143,10 +144,9 @@ class AnthropicStreamTranslator:
         try:
             parsed = decoder.decode(event.data)
         except msgspec.DecodeError as exc:
-            raise UpstreamError(
+            raise MalformedUpstreamError(
                 f"The provider sent a malformed [{kind}] event for inference entity id "
-                f"[{self._inference_id}]: {exc}",
-                es_type="x_content_parse_exception",
+                f"[{self._inference_id}]: {exc}"
             ) from None
         return self._translate(parsed)
 
@@ -195,7 +195,7 @@ class AnthropicStreamTranslator:
         return UpstreamError(
             f"Received an error response for request from inference entity id [{self._inference_id}]. "
             f"Error message: [{failure.message}]",
-            es_type=failure.type,
+            error_type=failure.type,
         )
 
 
@@ -208,5 +208,5 @@ def parse_anthropic_error(status: int, body: bytes, inference_id: str, url: str)
     return UpstreamError(
         upstream_reason(status, inference_id, url, failure.message),
         status=upstream_status(status),
-        es_type=failure.type,
+        error_type=failure.type,
     )

@@ -21,7 +21,3 @@ class AnthropicTaskSettings(SettingsStruct):
     temperature: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None
     top_k: PositiveInt | None = None
     top_p: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None
-
-
-class AnthropicSecrets(SettingsStruct):
-    api_key: str

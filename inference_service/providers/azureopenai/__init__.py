@@ -2,43 +2,47 @@
 
 from urllib.parse import quote
 
-from inference_service.model.endpoint import Endpoint
 from inference_service.model.task_type import TaskType
-from inference_service.providers.azureopenai.settings import (
-    AzureOpenAiSecrets,
-    AzureOpenAiServiceSettings,
-    AzureOpenAiTaskSettings,
-)
-from inference_service.providers.openai.provider import OpenAiDialect, build
+from inference_service.providers.azureopenai.settings import AzureOpenAiSecrets, AzureOpenAiServiceSettings
+from inference_service.providers.base import EndpointConfig
+from inference_service.providers.openai.provider import OpenAiCompatibleProvider
+from inference_service.providers.openai.settings import OpenAiTaskSettings
 from inference_service.providers.spec import ProviderSpec
 
 
-def chat_url(endpoint: Endpoint) -> str:
-    """``<base>/openai/deployments/<deployment_id>/chat/completions?api-version=<api_version>``."""
-    settings = endpoint.service_settings
-    base = settings.get("url") or f"https://{quote(settings['resource_name'])}.openai.azure.com"
-    deployment = quote(settings["deployment_id"], safe="")
-    version = quote(settings["api_version"], safe="")
-    return f"{base.rstrip('/')}/openai/deployments/{deployment}/chat/completions?api-version={version}"
+class AzureOpenAiProvider(OpenAiCompatibleProvider):
+    service = "azureopenai"
+    send_model = False  # the deployment in the URL names the model
 
+    def chat_url(self, endpoint: EndpointConfig) -> str:
+        """``<base>/openai/deployments/<deployment_id>/chat/completions?api-version=<api_version>``."""
+        settings = endpoint.service(AzureOpenAiServiceSettings)
+        base = settings.url or f"https://{quote(settings.resource_name)}.openai.azure.com"
+        deployment = quote(settings.deployment_id, safe="")
+        version = quote(settings.api_version, safe="")
+        return f"{base.rstrip('/')}/openai/deployments/{deployment}/chat/completions?api-version={version}"
 
-def auth_headers(endpoint: Endpoint) -> dict[str, str]:
-    if endpoint.secrets.get("api_key"):
-        return {"api-key": endpoint.secrets["api_key"]}
-    return {"authorization": f"Bearer {endpoint.secrets['entra_id']}"}
+    def upstream_model(self, endpoint: EndpointConfig) -> str | None:
+        return None
+
+    def auth_headers(self, endpoint: EndpointConfig) -> dict[str, str]:
+        secrets = endpoint.secret(AzureOpenAiSecrets)
+        if secrets.api_key:
+            return {"api-key": secrets.api_key}
+        return {"authorization": f"Bearer {secrets.entra_id}"}
 
 
 PROVIDER = ProviderSpec(
     name="azureopenai",
-    build=build(OpenAiDialect(default_url=None, send_model=False, url=chat_url, auth=auth_headers)),
+    provider=AzureOpenAiProvider,
     service_settings={
         TaskType.CHAT_COMPLETION: AzureOpenAiServiceSettings,
         TaskType.COMPLETION: AzureOpenAiServiceSettings,
     },
     secrets=AzureOpenAiSecrets,
     task_settings={
-        TaskType.CHAT_COMPLETION: AzureOpenAiTaskSettings,
-        TaskType.COMPLETION: AzureOpenAiTaskSettings,
+        TaskType.CHAT_COMPLETION: OpenAiTaskSettings,
+        TaskType.COMPLETION: OpenAiTaskSettings,
     },
     default_rate_limit={TaskType.CHAT_COMPLETION: 120, TaskType.COMPLETION: 120},
 )

@@ -1,4 +1,4 @@
-"""Settings of the ``azureopenai`` service (reference §6)."""
+"""Settings of the ``azureopenai`` service (reference §6); task settings are ``openai``'s."""
 
 from __future__ import annotations
 
@@ -12,11 +12,6 @@ class AzureOpenAiServiceSettings(SettingsStruct):
     rate_limit: RateLimit | None = None
     url: Url | None = None
     """Not in Elasticsearch: a base URL replacing ``https://<resource_name>.openai.azure.com``."""
-
-
-class AzureOpenAiTaskSettings(SettingsStruct):
-    user: str | None = None
-    headers: dict[str, str] | None = None
 
 
 class AzureOpenAiSecrets(SettingsStruct):

@@ -1,18 +1,32 @@
 """The ``deepseek`` service: DeepSeek's OpenAI-compatible chat API."""
 
 from inference_service.model.task_type import TaskType
-from inference_service.providers.deepseek.settings import DeepSeekSecrets, DeepSeekServiceSettings
-from inference_service.providers.openai.provider import OpenAiDialect, build
+from inference_service.providers.base import EndpointConfig
+from inference_service.providers.deepseek.settings import DeepSeekServiceSettings
+from inference_service.providers.openai.provider import OpenAiCompatibleProvider
+from inference_service.providers.schema import ApiKeySecrets
 from inference_service.providers.spec import ProviderSpec
 
 CHAT_URL = "https://api.deepseek.com/chat/completions"
 
+
+class DeepSeekProvider(OpenAiCompatibleProvider):
+    service = "deepseek"
+    max_tokens_field = "max_tokens"
+
+    def chat_url(self, endpoint: EndpointConfig) -> str:
+        return endpoint.service(DeepSeekServiceSettings).url or CHAT_URL
+
+    def upstream_model(self, endpoint: EndpointConfig) -> str | None:
+        return endpoint.service(DeepSeekServiceSettings).model_id
+
+
 PROVIDER = ProviderSpec(
     name="deepseek",
-    build=build(OpenAiDialect(default_url=CHAT_URL, max_tokens_field="max_tokens")),
+    provider=DeepSeekProvider,
     service_settings={
         TaskType.CHAT_COMPLETION: DeepSeekServiceSettings,
         TaskType.COMPLETION: DeepSeekServiceSettings,
     },
-    secrets=DeepSeekSecrets,
+    secrets=ApiKeySecrets,
 )

@@ -8,7 +8,3 @@ from inference_service.providers.schema import SettingsStruct, Url
 class DeepSeekServiceSettings(SettingsStruct):
     model_id: str
     url: Url | None = None
-
-
-class DeepSeekSecrets(SettingsStruct):
-    api_key: str

@@ -15,7 +15,3 @@ class HuggingFaceChatServiceSettings(SettingsStruct):
     def __post_init__(self) -> None:
         if CHAT_PATH not in self.url:
             raise ValueError(f"[url] must be an OpenAI-compatible chat URL containing [{CHAT_PATH}]")
-
-
-class HuggingFaceSecrets(SettingsStruct):
-    api_key: str

@@ -2,21 +2,18 @@
 
 from inference_service.model.task_type import TaskType
 from inference_service.providers.llamacpp.provider import LlamaCppProvider
-from inference_service.providers.llamacpp.settings import (
-    LlamaCppSecrets,
-    LlamaCppServiceSettings,
-    LlamaCppTaskSettings,
-)
+from inference_service.providers.llamacpp.settings import LlamaCppServiceSettings, LlamaCppTaskSettings
+from inference_service.providers.schema import NoSecrets
 from inference_service.providers.spec import ProviderSpec
 
 PROVIDER = ProviderSpec(
     name="llamacpp",
-    build=LlamaCppProvider,
+    provider=LlamaCppProvider,
     service_settings={
         TaskType.CHAT_COMPLETION: LlamaCppServiceSettings,
         TaskType.COMPLETION: LlamaCppServiceSettings,
     },
-    secrets=LlamaCppSecrets,
+    secrets=NoSecrets,
     task_settings={
         TaskType.CHAT_COMPLETION: LlamaCppTaskSettings,
         TaskType.COMPLETION: LlamaCppTaskSettings,

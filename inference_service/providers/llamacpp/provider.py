@@ -20,10 +20,9 @@ import msgspec
 
 from inference_service.errors import InvalidRequestError, UnsupportedError, UpstreamError
 from inference_service.model.chat import ChatCompletionChunk, ChatCompletionRequest, TextPart
-from inference_service.model.endpoint import Endpoint
-from inference_service.providers.base import ChunkStream, ProviderContext
+from inference_service.providers.base import ChunkStream, EndpointConfig, Provider, ProviderContext
 from inference_service.providers.llamacpp.engine import EngineConfig, LlamaCppEngine
-from inference_service.providers.llamacpp.settings import BUNDLED_MODEL
+from inference_service.providers.llamacpp.settings import LlamaCppServiceSettings, LlamaCppTaskSettings
 
 
 def _text(content: Any, path: str) -> str:
@@ -40,10 +39,12 @@ def _text(content: Any, path: str) -> str:
     return "\n".join(parts)
 
 
-def to_llamacpp_request(request: ChatCompletionRequest, endpoint: Endpoint) -> dict[str, Any]:
+def to_llamacpp_request(
+    request: ChatCompletionRequest, task: LlamaCppTaskSettings, inference_id: str
+) -> dict[str, Any]:
     if request.tools or request.tool_choice is not None:
         raise InvalidRequestError(
-            f"the model of [{endpoint.inference_id}] cannot call tools; remove [tools] and [tool_choice]",
+            f"the model of [{inference_id}] cannot call tools; remove [tools] and [tool_choice]",
             param="$.tools",
         )
     if request.reasoning is not None:
@@ -52,62 +53,58 @@ def to_llamacpp_request(request: ChatCompletionRequest, endpoint: Endpoint) -> d
         {"role": m.__struct_config__.tag, "content": _text(m.content, f"$.messages[{i}].content")}
         for i, m in enumerate(request.messages)
     ]
-    task = endpoint.task_settings
     body: dict[str, Any] = {"messages": messages, "stream": True, "stream_options": {"include_usage": True}}
-    max_tokens = request.max_completion_tokens or task.get("max_tokens")
+    max_tokens = request.max_completion_tokens or task.max_tokens
     if max_tokens:
         body["max_tokens"] = max_tokens
-    for name in ("temperature", "top_p"):
-        value = getattr(request, name)
-        value = value if value is not None else task.get(name)
-        if value is not None:
-            body[name] = value
+    temperature = request.temperature if request.temperature is not None else task.temperature
+    if temperature is not None:
+        body["temperature"] = temperature
+    top_p = request.top_p if request.top_p is not None else task.top_p
+    if top_p is not None:
+        body["top_p"] = top_p
     if request.stop:
         body["stop"] = list(request.stop)
     return body
 
 
-class LlamaCppProvider:
+class LlamaCppProvider(Provider):
     """Serves every llamacpp endpoint; endpoints with the same model configuration share one engine."""
 
     def __init__(self, context: ProviderContext) -> None:
-        self._engines: dict[tuple[str, int, int, int], LlamaCppEngine] = {}
+        super().__init__(context)
+        self._engines: dict[EngineConfig, LlamaCppEngine] = {}
 
     @property
     def engines(self) -> list[LlamaCppEngine]:
         return list(self._engines.values())
 
-    def engine(self, endpoint: Endpoint) -> LlamaCppEngine:
+    def engine(self, endpoint: EndpointConfig) -> LlamaCppEngine:
         """The engine for the endpoint's model configuration, created (not loaded) on first use.
 
         The model file is resolved when the engine loads, off the event loop (assembling the
         bundled model's file takes most of a second).
         """
-        settings = endpoint.service_settings
-        key = (
-            settings.get("model", BUNDLED_MODEL),
-            settings.get("context_size", 4096),
-            settings.get("threads", 2),
-            settings.get("parallel_slots", 2),
-        )
+        settings = endpoint.service(LlamaCppServiceSettings)
+        key = EngineConfig(settings.model, settings.context_size, settings.threads, settings.parallel_slots)
         engine = self._engines.get(key)
         if engine is None:
-            engine = self._engines[key] = LlamaCppEngine(EngineConfig(*key))
+            engine = self._engines[key] = LlamaCppEngine(key)
         return engine
 
-    async def prepare(self, endpoint: Endpoint) -> None:
+    async def prepare(self, endpoint: EndpointConfig) -> None:
         """Load the endpoint's model now (``local_model_preload``) instead of on first use."""
         await self.engine(endpoint).load()
 
-    async def stream_chat(self, endpoint: Endpoint, request: ChatCompletionRequest) -> ChunkStream:
-        body = to_llamacpp_request(request, endpoint)
-        model = endpoint.service_settings.get("model", BUNDLED_MODEL)
+    async def stream_chat(self, endpoint: EndpointConfig, request: ChatCompletionRequest) -> ChunkStream:
+        body = to_llamacpp_request(request, endpoint.task(LlamaCppTaskSettings), endpoint.inference_id)
+        model = endpoint.service(LlamaCppServiceSettings).model
         chunks = self.engine(endpoint).stream_chat(body)
         try:
             async for batch in chunks:
                 converted: list[ChatCompletionChunk] = []
                 for raw in batch:
-                    error = self._error(raw, endpoint)
+                    error = self._error(raw, endpoint.inference_id)
                     if error is not None:
                         if converted:
                             yield converted
@@ -119,16 +116,15 @@ class LlamaCppProvider:
             await chunks.aclose()
 
     @staticmethod
-    def _error(raw: dict[str, Any], endpoint: Endpoint) -> UpstreamError | None:
+    def _error(raw: dict[str, Any], inference_id: str) -> UpstreamError | None:
         """llama.cpp reports failures (e.g. a prompt longer than a slot's context) as a chunk."""
         error = raw.get("error")
         if error is None:
             return None
         return UpstreamError(
-            f"The local model failed for inference entity id [{endpoint.inference_id}]: "
-            f"{error.get('message', error)}",
+            f"The local model failed for inference entity id [{inference_id}]: {error.get('message', error)}",
             status=400 if error.get("code") == 400 else 502,
-            es_type=str(error.get("type") or "status_exception"),
+            error_type=str(error.get("type") or "status_exception"),
         )
 
     def close(self) -> None:

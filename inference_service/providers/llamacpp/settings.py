@@ -35,7 +35,3 @@ class LlamaCppTaskSettings(SettingsStruct):
     max_tokens: Annotated[int, msgspec.Meta(ge=1)] | None = None
     temperature: Annotated[float, msgspec.Meta(ge=0, le=2)] | None = None
     top_p: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None
-
-
-class LlamaCppSecrets(SettingsStruct):
-    """A local model needs no secret."""

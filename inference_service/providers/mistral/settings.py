@@ -11,7 +11,3 @@ class MistralServiceSettings(SettingsStruct):
     rate_limit: RateLimit | None = None
     url: Url | None = None
     """Not in Elasticsearch: overrides the Mistral API URL (a proxy, a private deployment)."""
-
-
-class MistralSecrets(SettingsStruct):
-    api_key: str

@@ -1,101 +1,97 @@
 """The OpenAI-compatible provider: glue of request + http + response, nothing else.
 
-One class serves ``openai`` and every OpenAI-compatible service (mistral, deepseek,
-hugging_face, azureopenai); what differs between them is an :class:`OpenAiDialect` (data).
+:class:`OpenAiCompatibleProvider` does the work for every OpenAI-compatible service; each
+service (``openai``, mistral, deepseek, hugging_face, azureopenai) is a subclass that only states
+how it differs: class attributes for the wire differences, and the hooks :meth:`chat_url` and
+:meth:`upstream_model` (and :meth:`auth_headers` where auth is not a bearer API key) reading
+its own typed settings (the ``SenderService`` template of the Elasticsearch plugin).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import aclosing
-from dataclasses import dataclass, field
+from abc import abstractmethod
+from typing import ClassVar
 
 from inference_service.model.chat import ChatCompletionRequest
-from inference_service.model.endpoint import Endpoint
-from inference_service.providers.base import ChunkStream, ProviderContext, translate_batch
-from inference_service.providers.http import stream_events
+from inference_service.providers.base import ChunkStream, EndpointConfig, Provider
+from inference_service.providers.http import UpstreamRequest, stream_chunks
 from inference_service.providers.openai.request import to_openai_request
-from inference_service.providers.openai.response import is_done, parse_openai_error, parse_openai_event
+from inference_service.providers.openai.response import TERMINATOR, parse_openai_error, parse_openai_event
+from inference_service.providers.openai.settings import OpenAiServiceSettings, OpenAiTaskSettings
+from inference_service.providers.schema import ApiKeySecrets
 
 OPENAI_CHAT_URL = "https://api.openai.com/v1/chat/completions"
 
 
-def bearer_auth(endpoint: Endpoint) -> dict[str, str]:
-    headers = {"authorization": f"Bearer {endpoint.secrets['api_key']}"}
-    organization = endpoint.service_settings.get("organization_id")
-    if organization:
-        headers["openai-organization"] = organization
-    return headers
+class OpenAiCompatibleProvider(Provider):
+    service: ClassVar[str]
+    """The wire ``service`` name, for messages."""
+    max_tokens_field: ClassVar[str] = "max_completion_tokens"
+    """Services that predate ``max_completion_tokens`` take ``max_tokens``."""
+    send_model: ClassVar[bool] = True
+    """False where the URL already names the model (Azure deployments)."""
 
+    @abstractmethod
+    def chat_url(self, endpoint: EndpointConfig) -> str: ...
 
-def settings_url(endpoint: Endpoint) -> str | None:
-    url = endpoint.service_settings.get("url")
-    return url if isinstance(url, str) else None
+    @abstractmethod
+    def upstream_model(self, endpoint: EndpointConfig) -> str | None: ...
 
+    def auth_headers(self, endpoint: EndpointConfig) -> dict[str, str]:
+        return {"authorization": f"Bearer {endpoint.secret(ApiKeySecrets).api_key}"}
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OpenAiDialect:
-    """How one OpenAI-compatible service differs from OpenAI."""
+    def task_options(self, endpoint: EndpointConfig) -> tuple[str | None, dict[str, str]]:
+        """The end-user id and the extra headers of the endpoint's task settings."""
+        task = endpoint.task_settings
+        if isinstance(task, OpenAiTaskSettings):
+            return task.user, dict(task.headers or {})
+        return None, {}
 
-    default_url: str | None = OPENAI_CHAT_URL
-    model_setting: str = "model_id"
-    max_tokens_field: str = "max_completion_tokens"
-    send_model: bool = True
-    url: Callable[[Endpoint], str | None] = settings_url
-    auth: Callable[[Endpoint], dict[str, str]] = field(default=bearer_auth)
-
-    def chat_url(self, endpoint: Endpoint) -> str:
-        url = self.url(endpoint) or self.default_url
-        assert url is not None, "settings validation requires a url when there is no default"
-        return url
-
-
-class OpenAiProvider:
-    def __init__(self, context: ProviderContext, dialect: OpenAiDialect) -> None:
-        self._http = context.http
-        self._dialect = dialect
-
-    async def prepare(self, endpoint: Endpoint) -> None:
-        """Nothing to load: connections open on first use."""
-
-    def close(self) -> None:
-        """Nothing to release: the shared HTTP client is closed by the app."""
-
-    async def stream_chat(self, endpoint: Endpoint, request: ChatCompletionRequest) -> ChunkStream:
-        dialect = self._dialect
-        url = dialect.chat_url(endpoint)
+    def stream_chat(self, endpoint: EndpointConfig, request: ChatCompletionRequest) -> ChunkStream:
+        url = self.chat_url(endpoint)
+        user, extra_headers = self.task_options(endpoint)
         body = to_openai_request(
             request,
-            endpoint,
-            model_setting=dialect.model_setting,
-            max_tokens_field=dialect.max_tokens_field,
-            send_model=dialect.send_model,
+            service=self.service,
+            model=self.upstream_model(endpoint),
+            send_model=self.send_model,
+            max_tokens_field=self.max_tokens_field,
+            user=user,
         )
         headers = {
-            **(endpoint.task_settings.get("headers") or {}),
-            **dialect.auth(endpoint),
+            **extra_headers,
+            **self.auth_headers(endpoint),
             "content-type": "application/json",
             "accept": "text/event-stream",
         }
         inference_id = endpoint.inference_id
-        events = stream_events(
-            self._http,
-            url,
+        upstream = UpstreamRequest(
+            url=url,
             headers=headers,
             body=body,
             parse_error=lambda status, raw: parse_openai_error(status, raw, inference_id, url),
-            inference_id=inference_id,
-            is_last=is_done,
-            last_name="[DONE]",
         )
-        async with aclosing(events):
-            async for batch in events:
-                chunks, error = translate_batch(batch, lambda event: parse_openai_event(event, inference_id))
-                if chunks:
-                    yield chunks
-                if error is not None:
-                    raise error
+        return stream_chunks(
+            self.http,
+            upstream,
+            TERMINATOR,
+            inference_id,
+            lambda event: parse_openai_event(event, inference_id),
+        )
 
 
-def build(dialect: OpenAiDialect) -> Callable[[ProviderContext], OpenAiProvider]:
-    return lambda context: OpenAiProvider(context, dialect)
+class OpenAiProvider(OpenAiCompatibleProvider):
+    service = "openai"
+
+    def chat_url(self, endpoint: EndpointConfig) -> str:
+        return endpoint.service(OpenAiServiceSettings).url or OPENAI_CHAT_URL
+
+    def upstream_model(self, endpoint: EndpointConfig) -> str | None:
+        return endpoint.service(OpenAiServiceSettings).model_id
+
+    def auth_headers(self, endpoint: EndpointConfig) -> dict[str, str]:
+        headers = super().auth_headers(endpoint)
+        organization = endpoint.service(OpenAiServiceSettings).organization_id
+        if organization:
+            headers["openai-organization"] = organization
+        return headers

@@ -5,7 +5,8 @@ as Elasticsearch makes them (``OpenAiUnifiedChatCompletionRequestEntity``):
 
 - ``stream: true``, ``n: 1`` and ``stream_options.include_usage: true`` are always sent, so the
   last chunk carries token usage.
-- ``model`` comes from the request if given, else from the endpoint's model setting.
+- ``model`` comes from the request if given, else from the endpoint's model setting; services
+  whose URL names the model (Azure deployments) send none.
 - ``max_completion_tokens`` is renamed for services that still take ``max_tokens``.
 - ``task_settings.user`` becomes ``user``.
 - ``reasoning.effort`` becomes ``reasoning_effort``; the other ``reasoning`` fields have no
@@ -20,24 +21,24 @@ import msgspec
 
 from inference_service.errors import UnsupportedError
 from inference_service.model.chat import ChatCompletionRequest
-from inference_service.model.endpoint import Endpoint
 
 _ENCODER = msgspec.json.Encoder()
 
 
 def to_openai_request(
     request: ChatCompletionRequest,
-    endpoint: Endpoint,
     *,
-    model_setting: str = "model_id",
-    max_tokens_field: str = "max_completion_tokens",
+    service: str,
+    model: str | None,
     send_model: bool = True,
+    max_tokens_field: str = "max_completion_tokens",
+    user: str | None = None,
 ) -> bytes:
-    """The JSON body to POST, encoded once."""
+    """The JSON body to POST, encoded once. ``model`` is the endpoint's upstream model."""
     body: dict[str, Any] = msgspec.to_builtins(request)
-    model = body.pop("model", None) or endpoint.service_settings.get(model_setting)
-    if send_model and model:
-        body["model"] = model
+    chosen = body.pop("model", None) or model
+    if send_model and chosen:
+        body["model"] = chosen
     if max_tokens_field != "max_completion_tokens" and "max_completion_tokens" in body:
         body[max_tokens_field] = body.pop("max_completion_tokens")
     reasoning = body.pop("reasoning", None)
@@ -45,11 +46,10 @@ def to_openai_request(
         unsupported = sorted(set(reasoning) - {"effort"})
         if unsupported:
             raise UnsupportedError(
-                f"reasoning fields {unsupported} are not supported by the [{endpoint.service}] service",
+                f"reasoning fields {unsupported} are not supported by the [{service}] service",
                 param="reasoning",
             )
         body["reasoning_effort"] = reasoning["effort"]
-    user = endpoint.task_settings.get("user")
     if user:
         body["user"] = user
     body["n"] = 1

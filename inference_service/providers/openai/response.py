@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import msgspec
 
-from inference_service.errors import UpstreamError
+from inference_service.errors import MalformedUpstreamError, UpstreamError
 from inference_service.model.chat import ChatCompletionChunk
-from inference_service.providers.http import upstream_reason, upstream_status
+from inference_service.providers.http import Terminator, upstream_reason, upstream_status
 from inference_service.providers.sse_parser import ServerSentEvent
 
 DONE = "[DONE]"
@@ -45,6 +45,9 @@ def is_done(event: ServerSentEvent) -> bool:
     return event.data == DONE
 
 
+TERMINATOR = Terminator("[DONE]", is_done)
+
+
 def parse_openai_event(event: ServerSentEvent, inference_id: str) -> ChatCompletionChunk | None:
     """One upstream event -> a chunk, or None for ``[DONE]``; errors and garbage raise."""
     data = event.data
@@ -56,16 +59,15 @@ def parse_openai_event(event: ServerSentEvent, inference_id: str) -> ChatComplet
         except msgspec.DecodeError as exc:
             failure = _decode_error(data)
             if failure is None:
-                raise UpstreamError(
-                    f"The provider sent a malformed event for inference entity id [{inference_id}]: {exc}",
-                    es_type="x_content_parse_exception",
+                raise MalformedUpstreamError(
+                    f"The provider sent a malformed event for inference entity id [{inference_id}]: {exc}"
                 ) from None
     else:
         failure = _decode_error(data) or OpenAiError(message=data)
     raise UpstreamError(
         f"Received an error response for request from inference entity id [{inference_id}]. "
         f"Error message: [{failure.message}]",
-        es_type=failure.type or "error",
+        error_type=failure.type or "error",
         code=None if failure.code is None else str(failure.code),
         param=failure.param,
     )
@@ -80,7 +82,7 @@ def parse_openai_error(status: int, body: bytes, inference_id: str, url: str) ->
     return UpstreamError(
         upstream_reason(status, inference_id, url, failure.message),
         status=upstream_status(status),
-        es_type=failure.type or "status_exception",
+        error_type=failure.type or "status_exception",
         code=None if failure.code is None else str(failure.code),
         param=failure.param,
     )

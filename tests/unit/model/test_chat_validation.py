@@ -8,24 +8,34 @@ from typing import Any
 import msgspec
 import pytest
 
-from inference_service.errors import InvalidRequestError
+from inference_service.api.bodies import decode_json, require_body
+from inference_service.errors import BadRequestError
 from inference_service.model.chat import (
     ChatCompletionChunk,
+    ChatCompletionRequest,
     ChunkChoice,
     Delta,
     FunctionDelta,
     ToolCallDelta,
     Usage,
-    decode_chat_request,
     validate_chat_request,
 )
+from inference_service.model.nesting import MAX_NESTING
+
+DECODER = msgspec.json.Decoder(ChatCompletionRequest)
+
+
+def decode_chat_request(body: bytes) -> ChatCompletionRequest:
+    """What the chat handlers do with a body: required, then strictly decoded."""
+    return decode_json(require_body(body), DECODER, "UnifiedCompletionRequest")
+
 
 USER = {"role": "user", "content": "hi"}
 TOOL = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
 
 
-def check(body: dict[str, Any]) -> InvalidRequestError:
-    with pytest.raises(InvalidRequestError) as caught:
+def check(body: dict[str, Any]) -> BadRequestError:
+    with pytest.raises(BadRequestError) as caught:
         validate_chat_request(decode_chat_request(json.dumps(body).encode()))
     return caught.value
 
@@ -85,9 +95,9 @@ def test_a_valid_request_passes() -> None:
     ],
 )
 def test_decode_errors_name_the_json_path(body: dict[str, Any], path_fragment: str) -> None:
-    with pytest.raises(InvalidRequestError) as caught:
+    with pytest.raises(BadRequestError) as caught:
         decode_chat_request(json.dumps(body).encode())
-    assert caught.value.es_type == "x_content_parse_exception"
+    assert caught.value.error_type == "x_content_parse_exception"
     assert path_fragment in caught.value.reason
 
 
@@ -98,15 +108,25 @@ def test_empty_and_malformed_bodies() -> None:
         (b"\xff", "x_content_parse_exception"),
         (b'{"messages": [{"role": "user", "content": "a\xff"}]}', "x_content_parse_exception"),
     ):
-        with pytest.raises(InvalidRequestError) as caught:
+        with pytest.raises(BadRequestError) as caught:
             decode_chat_request(body)
-        assert caught.value.es_type == es_type
+        assert caught.value.error_type == es_type
+
+
+def test_tool_parameters_nesting_is_bounded() -> None:
+    deep: dict[str, Any] = {"type": "object"}
+    for _ in range(MAX_NESTING):
+        deep = {"properties": deep}
+    tool = {"type": "function", "function": {"name": "f", "parameters": deep}}
+    error = check({"messages": [USER], "tools": [tool]})
+    assert f"[$.tools[0].function.parameters] nests deeper than {MAX_NESTING} levels" in error.reason
+    assert error.param == "$.tools[0].function.parameters"
 
 
 def test_empty_messages_uses_the_elasticsearch_wording() -> None:
     error = check({"messages": []})
     assert error.reason == "Validation Failed: 1: Field [messages] cannot be an empty array;"
-    assert error.es_type == "action_request_validation_exception"
+    assert error.error_type == "action_request_validation_exception"
     assert error.param == "$.messages"
 
 

@@ -1,4 +1,11 @@
-"""Turn a PUT body's settings maps into validated, storable endpoint settings.
+"""Endpoint settings: validated strictly from a request, loaded leniently from a stored row.
+
+Requests (PUT, ``_update``, per-request ``task_settings``) are parsed strictly, as
+Elasticsearch's REQUEST parse context does: every field problem of the request in one
+``validation_exception`` and leftover keys refused. Stored rows are parsed leniently (its
+PERSISTENT context): a key that this version no longer knows is dropped, so a row written by an
+older version still loads. Either way the result is typed: an
+:class:`~inference_service.providers.base.EndpointConfig` of the provider's own Structs.
 
 Elasticsearch reports every field problem of a request in one ``validation_exception``
 ("Validation Failed: 1: …;2: …;") and leftover keys as "Configuration contains settings
@@ -12,26 +19,32 @@ nothing downstream ever sees them mixed with public settings. Messages never ech
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import msgspec
 
-from inference_service.errors import InvalidRequestError, UnsupportedError
+from inference_service.endpoints.chunking import (
+    CHUNKING_FIELDS,
+    DEFAULT_CHUNKING,
+    ChunkingSettings,
+    chunking_problems,
+)
+from inference_service.errors import InvalidRequestError, UnsupportedError, validation_failed
 from inference_service.model.endpoint import Endpoint
 from inference_service.model.task_type import TaskType
-from inference_service.providers.schema import (
-    DEFAULT_CHUNKING,
-    URL_MARKER,
-    ChunkingSettings,
-    SettingsStruct,
-)
+from inference_service.providers.base import EndpointConfig
+from inference_service.providers.schema import URL_MARKER, SettingsStruct
 from inference_service.providers.spec import ProviderSpec
+
+log = logging.getLogger("inference_service.endpoints")
+S = TypeVar("S", bound=SettingsStruct)
 
 
 class EndpointSettings(msgspec.Struct, frozen=True, kw_only=True):
-    """Validated settings of one endpoint, as plain JSON-ready maps."""
+    """Validated settings of one endpoint, as plain JSON-ready maps (what is stored)."""
 
     service_settings: dict[str, Any]
     task_settings: dict[str, Any]
@@ -52,12 +65,6 @@ def java_map(value: Any) -> str:
     return str(value)
 
 
-def validation_failed(messages: list[str]) -> InvalidRequestError:
-    """Elasticsearch's numbered ``Validation Failed: 1: a;2: b;`` form."""
-    numbered = "".join(f"{i}: {m};" for i, m in enumerate(messages, start=1))
-    return InvalidRequestError(f"Validation Failed: {numbered}")
-
-
 class _Collector:
     """Accumulates field errors and unknown keys across all settings scopes."""
 
@@ -69,11 +76,11 @@ class _Collector:
     def struct(
         self,
         scope: str,
-        struct: type[SettingsStruct],
+        struct: type[S],
         data: Mapping[str, Any],
         *,
         secret: bool = False,
-    ) -> SettingsStruct | None:
+    ) -> S | None:
         """Validate the keys of ``data`` that ``struct`` declares; return it if all pass."""
         values: dict[str, Any] = {}
         ok = True
@@ -118,7 +125,7 @@ class _Collector:
         if self.errors:
             if self.unknown:
                 self.errors.append(self._unknown_message())
-            raise validation_failed(self.errors)
+            raise InvalidRequestError(validation_failed(self.errors))
         if self.unknown:
             raise UnsupportedError(self._unknown_message())
 
@@ -163,39 +170,79 @@ def parse_endpoint_settings(
     secrets = collect.struct("secret_settings", spec.secrets, service_settings, secret=True)
     collect.leftover(service_settings, _names(service_struct) | _names(spec.secrets))
 
-    task_struct = spec.task_settings.get(task_type)
-    task: SettingsStruct | None = None
-    if task_struct is not None:
-        task = collect.struct("task_settings", task_struct, task_settings or {})
-        collect.leftover(task_settings or {}, _names(task_struct))
-    else:
-        collect.leftover(task_settings or {}, frozenset())
+    task_struct = spec.task_settings_for(task_type)
+    task = collect.struct("task_settings", task_struct, task_settings or {})
+    collect.leftover(task_settings or {}, _names(task_struct))
 
     chunking = _parse_chunking(collect, task_type, chunking_settings)
     collect.raise_if_any()
-    assert service is not None and secrets is not None  # raise_if_any saw no errors
+    assert service is not None and secrets is not None and task is not None  # raise_if_any saw no errors
 
     public = msgspec.to_builtins(service)
     if "rate_limit" in _names(service_struct) and "rate_limit" not in public:
         public["rate_limit"] = {"requests_per_minute": spec.default_rate_limit[task_type]}
     return EndpointSettings(
         service_settings=public,
-        task_settings=msgspec.to_builtins(task) if task is not None else {},
+        task_settings=msgspec.to_builtins(task),
         secrets=msgspec.to_builtins(secrets),
         chunking_settings=chunking,
     )
 
 
-def override_task_settings(spec: ProviderSpec, endpoint: Endpoint, override: Mapping[str, Any]) -> Endpoint:
-    """``endpoint`` with a request's ``task_settings`` merged over its own, validated as on PUT."""
+def override_task_settings(
+    spec: ProviderSpec, endpoint: Endpoint, config: EndpointConfig, override: Mapping[str, Any]
+) -> EndpointConfig:
+    """``config`` with a request's ``task_settings`` merged over the endpoint's, validated as on PUT."""
     collect = _Collector(spec.name)
     merged = {**endpoint.task_settings, **override}
-    task_struct = spec.task_settings.get(endpoint.task_type)
-    task = collect.struct("task_settings", task_struct, merged) if task_struct is not None else None
-    collect.leftover(merged, _names(task_struct) if task_struct is not None else frozenset())
+    task_struct = spec.task_settings_for(endpoint.task_type)
+    task = collect.struct("task_settings", task_struct, merged)
+    collect.leftover(merged, _names(task_struct))
     collect.raise_if_any()
-    settings = msgspec.to_builtins(task) if task is not None else {}
-    return msgspec.structs.replace(endpoint, task_settings=settings)
+    assert task is not None
+    return EndpointConfig(
+        inference_id=config.inference_id,
+        task_type=config.task_type,
+        service_settings=config.service_settings,
+        task_settings=task,
+        secrets=config.secrets,
+    )
+
+
+def load_config(spec: ProviderSpec, endpoint: Endpoint) -> EndpointConfig:
+    """The typed configuration of a stored endpoint (lenient: keys this version dropped are ignored).
+
+    Raises :class:`InvalidRequestError` when the row cannot be read even so (a setting that
+    became required, a value that no longer validates): the endpoint is then unusable until
+    it is updated, and its requests say why.
+    """
+    task_type = endpoint.task_type
+    service_struct = spec.service_settings.get(task_type)
+    if service_struct is None:
+        raise UnsupportedError(f"The [{spec.name}] service does not support task type [{task_type}]")
+    return EndpointConfig(
+        inference_id=endpoint.inference_id,
+        task_type=task_type,
+        service_settings=_lenient(service_struct, endpoint.service_settings, endpoint, "service_settings"),
+        task_settings=_lenient(
+            spec.task_settings_for(task_type), endpoint.task_settings, endpoint, "task_settings"
+        ),
+        secrets=_lenient(spec.secrets, endpoint.secrets, endpoint, "secret_settings"),
+    )
+
+
+def _lenient(struct: type[S], data: Mapping[str, Any], endpoint: Endpoint, scope: str) -> S:
+    known = _names(struct)
+    dropped = sorted(k for k in data if k not in known)
+    if dropped:
+        log.info("[%s] ignores stored %s %s unknown to this version", endpoint.inference_id, scope, dropped)
+    try:
+        return msgspec.convert({k: v for k, v in data.items() if k in known}, struct)
+    except msgspec.ValidationError as exc:
+        raise InvalidRequestError(
+            f"The stored configuration of inference endpoint [{endpoint.inference_id}] cannot be read "
+            f"by this version ([{scope}] {exc}); update the endpoint"
+        ) from None
 
 
 def _parse_chunking(
@@ -209,36 +256,9 @@ def _parse_chunking(
     if not data:
         return dict(DEFAULT_CHUNKING)
     parsed = collect.struct("chunking_settings", ChunkingSettings, data)
-    collect.leftover(data, _names(ChunkingSettings))
+    collect.leftover(data, CHUNKING_FIELDS)
     if parsed is None:
         return None
-    assert isinstance(parsed, ChunkingSettings)
-    problems = _chunking_problems(parsed)
+    problems = chunking_problems(parsed)
     collect.errors.extend(f"[chunking_settings] {p}" for p in problems)
     return msgspec.to_builtins(parsed) if not problems else None
-
-
-def _chunking_problems(c: ChunkingSettings) -> list[str]:
-    """The per-strategy rules of Elasticsearch's chunking settings."""
-    size = c.max_chunk_size
-    if c.strategy == "sentence":
-        out = [] if size is None or size >= 20 else ["[max_chunk_size] must be at least 20"]
-        if c.sentence_overlap not in (None, 0, 1):
-            out.append("[sentence_overlap] must be 0 or 1")
-        return out
-    if c.strategy == "word":
-        out = [] if size is None or size >= 10 else ["[max_chunk_size] must be at least 10"]
-        overlap = c.overlap if c.overlap is not None else 100
-        if size is not None and overlap > size // 2:
-            out.append("[overlap] must be at most half of [max_chunk_size]")
-        return out
-    if c.strategy == "none":
-        return []
-    if c.strategy == "recursive":
-        out = [] if size is not None else ["does not contain the required setting [max_chunk_size]"]
-        if (c.separators is None) == (c.separator_group is None):
-            out.append("exactly one of [separators] or [separator_group] is required")
-        if c.separator_group not in (None, "markdown", "plaintext"):
-            out.append("[separator_group] must be one of [markdown, plaintext]")
-        return out
-    return [f"Invalid value [{c.strategy}] for [strategy]; must be one of [sentence, word, none, recursive]"]

@@ -1,8 +1,9 @@
-"""Endpoint management: the create / read / update / delete rules, shared by the REST API and the CLI.
+"""Endpoint management: create / read / update / delete in the store, each change in its own
+transaction, so a failed request writes nothing.
 
-Bodies arrive here as already-decoded JSON maps; this module applies Elasticsearch's rules
-(reference §1.1-§1.6, §2), validates settings through the provider's schemas and runs each
-change in its own transaction, so a failed request writes nothing.
+Bodies arrive as already-decoded JSON maps; :mod:`inference_service.endpoints.rules` validates
+them. Every write bumps the catalog revision in the same transaction (so other workers'
+caches notice) and, once committed, tells the listener (this worker's cache) what changed.
 """
 
 from __future__ import annotations
@@ -12,129 +13,26 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from inference_service.declarative import DeclarationError, Plan, make_plan
-from inference_service.errors import (
-    EndpointNotFoundError,
-    InferenceServiceError,
-    InvalidRequestError,
-    TaskTypeMismatchError,
-    UnsupportedError,
-    VersionConflictError,
+from inference_service.endpoints.configuration import java_map
+from inference_service.endpoints.declarative import DeclarationError, Plan, make_plan
+from inference_service.endpoints.rules import (
+    build_endpoint,
+    check_task_type,
+    check_writable,
+    merge_update,
+    resolve_task_type,
 )
-from inference_service.model.endpoint import PRECONFIGURED_PREFIX, Endpoint, validate_inference_id
-from inference_service.model.task_type import TaskType, parse_task_type
-from inference_service.providers.config import EndpointSettings, java_map, parse_endpoint_settings
+from inference_service.errors import EndpointNotFoundError, InferenceServiceError, VersionConflictError
+from inference_service.model.endpoint import PRECONFIGURED_PREFIX, Endpoint
+from inference_service.model.task_type import TaskType
 from inference_service.providers.registry import ProviderRegistry
 from inference_service.store.endpoints import BUMP_REVISION, EndpointRepository
 from inference_service.store.secret_box import SecretBox
 
-_PUT_FIELDS = frozenset({"service", "service_settings", "task_settings", "chunking_settings", "task_type"})
-_UPDATE_FIELDS = frozenset({"service_settings", "task_settings", "task_type"})
 UPDATE_ATTEMPTS = 8
 
 Validator = Callable[[Endpoint], Awaitable[None]]
 """Checks an endpoint against its provider before it is stored (raises to refuse it)."""
-
-
-def _bad(reason: str, es_type: str = "status_exception") -> InvalidRequestError:
-    return InvalidRequestError(reason, es_type=es_type)
-
-
-def _object(body: Mapping[str, Any], key: str) -> dict[str, Any] | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise _bad(f"Unable to parse [{key}] in the request: expected an object, got [{java_map(value)}]")
-    return value
-
-
-def resolve_task_type(url_task_type: TaskType | None, body_task_type: Any) -> TaskType:
-    """The task type from the URL and/or the body (reference §2.3)."""
-    if body_task_type is not None and not isinstance(body_task_type, str):
-        raise _bad(f"Unknown task_type [{java_map(body_task_type)}]")
-    from_body = parse_task_type(body_task_type) if body_task_type is not None else None
-    if url_task_type is not None and from_body is not None and url_task_type != from_body:
-        raise _bad(
-            "Cannot resolve conflicting task_type parameter in the request URL "
-            f"[{url_task_type}] and the request body [{from_body}]"
-        )
-    task_type = url_task_type or from_body
-    if task_type is None:
-        raise _bad("model is missing required setting [task_type]", "validation_exception")
-    return task_type
-
-
-def check_writable(inference_id: str) -> None:
-    """Ids starting with ``.`` belong to preconfigured endpoints, which are read-only."""
-    if inference_id.startswith(PRECONFIGURED_PREFIX):
-        raise _bad(
-            f"[{inference_id}] is a preconfigured inference endpoint and cannot be created, "
-            f"updated or deleted; ids starting with [{PRECONFIGURED_PREFIX}] are reserved"
-        )
-    validate_inference_id(inference_id)
-
-
-def check_task_type(endpoint: Endpoint, requested: TaskType | None) -> None:
-    if requested is not None and requested != endpoint.task_type:
-        raise TaskTypeMismatchError(
-            f"Requested task type [{requested}] does not match the inference endpoint's "
-            f"task type [{endpoint.task_type}]"
-        )
-
-
-def build_endpoint(
-    registry: ProviderRegistry, inference_id: str, url_task_type: TaskType | None, body: Mapping[str, Any]
-) -> Endpoint:
-    """Validate a PUT body (reference §1.1, §2) into an :class:`Endpoint`; one 400 lists all problems."""
-    check_writable(inference_id)
-    task_type = resolve_task_type(url_task_type, body.get("task_type"))
-    service = body.get("service")
-    if service is None:
-        raise _bad("Model configuration is missing a service", "validation_exception")
-    if not isinstance(service, str):
-        raise _bad(f"Unknown service [{java_map(service)}]")
-    spec = registry.get(service)
-    service_settings = _object(body, "service_settings")
-    if service_settings is None:
-        raise _bad(
-            "Validation Failed: 1: Model configuration is missing [service_settings];",
-            "validation_exception",
-        )
-    leftover = {k: v for k, v in body.items() if k not in _PUT_FIELDS}
-    if leftover:
-        raise UnsupportedError(
-            f"Configuration contains settings [{java_map(leftover)}] unknown to the [{service}] service"
-        )
-    parsed = parse_endpoint_settings(
-        spec,
-        task_type,
-        service_settings,
-        _object(body, "task_settings"),
-        _object(body, "chunking_settings"),
-    )
-    return _endpoint(inference_id, task_type, service, parsed)
-
-
-def merge_update(registry: ProviderRegistry, current: Endpoint, body: Mapping[str, Any]) -> Endpoint:
-    """The endpoint after an ``_update`` body (reference §1.6) is merged into ``current``."""
-    if not body:
-        raise _bad("Request body is empty", "parse_exception")
-    extra = {k: v for k, v in body.items() if k not in _UPDATE_FIELDS}
-    if extra:
-        raise _bad(
-            "Request contained fields which cannot be updated, remove these fields and try "
-            f"again [{java_map(extra)}]"
-        )
-    check_task_type(current, resolve_task_type(current.task_type, body.get("task_type")))
-    parsed = parse_endpoint_settings(
-        registry.get(current.service),
-        current.task_type,
-        {**current.service_settings, **current.secrets, **(_object(body, "service_settings") or {})},
-        {**current.task_settings, **(_object(body, "task_settings") or {})},
-        current.chunking_settings,
-    )
-    return _endpoint(current.inference_id, current.task_type, current.service, parsed)
 
 
 class ChangeListener(Protocol):
@@ -146,11 +44,7 @@ class ChangeListener(Protocol):
 
 
 class EndpointManager:
-    """The operations on stored endpoints.
-
-    Every write bumps the catalog revision in the same transaction (so other workers' caches
-    notice) and, once committed, tells ``listener`` (this worker's cache) what changed.
-    """
+    """The operations on stored endpoints (see the module docstring)."""
 
     def __init__(
         self,
@@ -320,15 +214,3 @@ class EndpointManager:
 
 def _config(endpoint: Endpoint) -> tuple[Any, ...]:
     return (endpoint.service_settings, endpoint.task_settings, endpoint.secrets)
-
-
-def _endpoint(inference_id: str, task_type: TaskType, service: str, parsed: EndpointSettings) -> Endpoint:
-    return Endpoint(
-        inference_id=inference_id,
-        task_type=task_type,
-        service=service,
-        service_settings=parsed.service_settings,
-        task_settings=parsed.task_settings,
-        chunking_settings=parsed.chunking_settings,
-        secrets=parsed.secrets,
-    )

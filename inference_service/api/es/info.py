@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from inference_service import __version__
-from inference_service.api.http import check_request, json_response
+from inference_service.api.es.conventions import check_request, json_response
 
 # The Elasticsearch version we speak; the official client reads ``version.number``.
 COMPATIBLE_ES_VERSION = "9.1.0"

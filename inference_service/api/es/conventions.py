@@ -1,9 +1,8 @@
-"""Request reading and response writing for the JSON API, with Elasticsearch's HTTP conventions.
+"""Elasticsearch's HTTP conventions, for the Elasticsearch face.
 
 One place for: the accepted media types (``application/json`` and the
-``application/vnd.elasticsearch+json; compatible-with=8|9`` forms), the body size limit,
-JSON decoding into plain maps, query-parameter checking, boolean parsing, ``pretty`` and
-``filter_path``.
+``application/vnd.elasticsearch+json; compatible-with=8|9`` forms), query-parameter checking,
+boolean parsing, JSON responses with ``pretty`` and ``filter_path``, and the product header.
 """
 
 from __future__ import annotations
@@ -16,7 +15,8 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from inference_service.errors import InvalidRequestError, NotAcceptableError, PayloadTooLargeError
+from inference_service.api.bodies import read_body, require_body
+from inference_service.errors import IllegalArgumentError, MediaTypeError, NotAcceptableError
 
 COMMON_PARAMS = frozenset({"pretty", "human", "error_trace", "filter_path"})
 _COMPAT = re.compile(r"application/vnd\.elasticsearch\+json\s*;.*compatible-with\s*=\s*(\d+)", re.I)
@@ -25,7 +25,6 @@ JSON_TYPE = "application/json"
 PRODUCT = {"x-elastic-product": "Elasticsearch"}
 """On every response: the official client refuses a 2xx without it (reference §7.3)."""
 _ENCODER = msgspec.json.Encoder()
-_MAP_DECODER = msgspec.json.Decoder(dict[str, Any])
 
 
 def check_request(request: Request, allowed: Iterable[str] = ()) -> None:
@@ -36,9 +35,8 @@ def check_request(request: Request, allowed: Iterable[str] = ()) -> None:
     if unknown:
         names = ", ".join(f"[{k}]" for k in unknown)
         plural = "s" if len(unknown) > 1 else ""
-        raise InvalidRequestError(
-            f"request [{request.url.path}] contains unrecognized parameter{plural}: {names}",
-            es_type="illegal_argument_exception",
+        raise IllegalArgumentError(
+            f"request [{request.url.path}] contains unrecognized parameter{plural}: {names}"
         )
 
 
@@ -50,10 +48,7 @@ def query_bool(request: Request, name: str) -> bool:
         return True
     if raw == "false":
         return False
-    raise InvalidRequestError(
-        f"Failed to parse value [{raw}] as only [true] or [false] are allowed.",
-        es_type="illegal_argument_exception",
-    )
+    raise IllegalArgumentError(f"Failed to parse value [{raw}] as only [true] or [false] are allowed.")
 
 
 def _compat_version(header: str) -> str | None:
@@ -61,10 +56,9 @@ def _compat_version(header: str) -> str | None:
     if match is None:
         return None
     if match.group(1) not in SUPPORTED_COMPAT:
-        raise InvalidRequestError(
+        raise MediaTypeError(
             f"Unsupported compatible-with version [{match.group(1)}] in [{header}]; "
-            f"supported: {', '.join(SUPPORTED_COMPAT)}",
-            es_type="media_type_header_exception",
+            f"supported: {', '.join(SUPPORTED_COMPAT)}"
         )
     return match.group(1)
 
@@ -76,54 +70,14 @@ def check_content_type(request: Request) -> None:
         return
     if media == "application/vnd.elasticsearch+json" and _compat_version(content_type):
         return
-    raise NotAcceptableError(
-        f"Content-Type header [{content_type}] is not supported; use [{JSON_TYPE}]",
-        es_type="media_type_header_exception",
-    )
+    raise NotAcceptableError(f"Content-Type header [{content_type}] is not supported; use [{JSON_TYPE}]")
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The raw body, refusing more than ``limit`` bytes before reading it all (413)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
-    chunks = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _too_large(limit: int) -> PayloadTooLargeError:
-    return PayloadTooLargeError(
-        f"Request body is too large; the limit is [{limit}] bytes (setting max_body_bytes)",
-        es_type="content_too_long_exception",
-    )
-
-
-async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
-    """Decode a required JSON object body into a plain map."""
-    body = await read_body(request, limit)
-    if not body.strip():
-        raise InvalidRequestError("request body is required", es_type="parse_exception")
+async def read_json_body(request: Request, limit: int) -> bytes:
+    """A required JSON body: present (``parse_exception`` otherwise), then of a JSON media type."""
+    body = require_body(await read_body(request, limit))
     check_content_type(request)
-    return decode_json_object(body)
-
-
-def decode_json_object(body: bytes) -> dict[str, Any]:
-    try:
-        return _MAP_DECODER.decode(body)
-    except msgspec.ValidationError:
-        raise InvalidRequestError(
-            "request body must be a JSON object", es_type="x_content_parse_exception"
-        ) from None
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        raise InvalidRequestError(
-            f"Failed to parse the request body as JSON: {exc}", es_type="x_content_parse_exception"
-        ) from None
+    return body
 
 
 def response_media_type(request: Request) -> str:

@@ -1,0 +1,86 @@
+"""The management API: PUT / GET / DELETE / ``_update`` on ``/_inference`` (reference §1.1-§1.6)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from inference_service.api.bodies import decode_json_object
+from inference_service.api.es.conventions import check_request, json_response, query_bool, read_json_body
+from inference_service.api.state import Services, services
+from inference_service.endpoints.manager import Validator
+from inference_service.inference.deadline import Deadline
+from inference_service.inference.validation_call import validation_call
+from inference_service.model.endpoint import Endpoint
+from inference_service.model.task_type import TaskType, parse_task_type
+
+ALL_IDS = ("_all", "*")
+BODY = "inference_endpoint"
+
+
+def path_task_type(request: Request) -> TaskType | None:
+    """The ``{task_type}`` segment of the path, if the route has one (case-insensitive)."""
+    raw = request.path_params.get("task_type")
+    return parse_task_type(raw) if raw is not None else None
+
+
+async def put_endpoint(request: Request) -> Response:
+    """Create. ``?validate=false`` (not in Elasticsearch) skips the provider validation call."""
+    check_request(request, ("timeout", "validate"))
+    state = services(request)
+    validate = _validator(request, state)
+    body = decode_json_object(await read_json_body(request, state.settings.max_body_bytes), BODY)
+    inference_id = request.path_params["inference_id"]
+    endpoint = await state.manager.create(inference_id, path_task_type(request), body, validate)
+    return json_response(request, endpoint.public())
+
+
+async def get_endpoints(request: Request) -> Response:
+    check_request(request)
+    manager = services(request).manager
+    inference_id = request.path_params.get("inference_id")
+    task_type = path_task_type(request)
+    if inference_id is None or inference_id in ALL_IDS:
+        endpoints = await manager.list_endpoints(task_type)
+    else:
+        endpoints = [await manager.get(inference_id, task_type)]
+    return json_response(request, {"endpoints": [e.public() for e in endpoints]})
+
+
+async def delete_endpoint(request: Request) -> Response:
+    """Delete. ``force`` is accepted for compatibility: nothing here can reference an endpoint."""
+    check_request(request, ("dry_run", "force"))
+    dry_run = query_bool(request, "dry_run")
+    query_bool(request, "force")
+    inference_id = request.path_params["inference_id"]
+    deleted = await services(request).manager.delete(inference_id, path_task_type(request), dry_run=dry_run)
+    return json_response(request, {"acknowledged": deleted, "pipelines": [], "indexes": []})
+
+
+async def update_endpoint(request: Request) -> Response:
+    """Update; the validation call re-runs only when the merged settings changed."""
+    check_request(request, ("timeout", "validate"))
+    state = services(request)
+    validate = _validator(request, state)
+    body = decode_json_object(await read_json_body(request, state.settings.max_body_bytes), BODY)
+    inference_id = request.path_params["inference_id"]
+    endpoint = await state.manager.update(inference_id, path_task_type(request), body, validate)
+    return json_response(request, endpoint.public())
+
+
+def _validator(request: Request, state: Services) -> Validator | None:
+    """The provider validation call for this request, or None when it is turned off.
+
+    Its deadline is the request's ``timeout`` (checked here, before the body is read), else
+    the ``default_timeout`` setting.
+    """
+    deadline = Deadline.parse(request.query_params.get("timeout"), state.settings.default_timeout)
+    flag = request.query_params.get("validate")
+    enabled = state.settings.validate_on_put if flag is None else query_bool(request, "validate")
+    if not enabled:
+        return None
+
+    async def validate(endpoint: Endpoint) -> None:
+        await validation_call(state.registry, state.providers, endpoint, deadline)
+
+    return validate

@@ -1,0 +1,178 @@
+"""Performing inference: ``POST /_inference/[{task_type}/]{id}[/_stream]`` (reference §1.4, §1.5, §3).
+
+``chat_completion`` streams only (Elasticsearch 9.1 behaviour); ``completion`` answers as one
+JSON document or, on ``_stream``, as ``{"completion":[{"delta":…}]}`` events. Both run through
+the service layer; a completion is a chat with one user message.
+
+Error formats follow Elasticsearch: failures while preparing the request (missing body, bad
+``timeout``, unknown query parameter) are ordinary JSON errors; failures once the body is
+parsed go out as one SSE ``error`` frame — OpenAI-style for chat, the ES envelope for
+completion — with the error's status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp
+
+from inference_service.api.bodies import decode_json
+from inference_service.api.es.conventions import check_request, json_response, read_json_body
+from inference_service.api.es.endpoints import path_task_type
+from inference_service.api.es.errors import render_es, render_unified
+from inference_service.api.state import Services, services
+from inference_service.api.streaming import ErrorRenderer, EventStreamError, EventStreamResponse
+from inference_service.endpoints.catalog import ResolvedEndpoint
+from inference_service.errors import (
+    ActionValidationError,
+    InferenceServiceError,
+    MethodNotAllowedError,
+    TaskTypeMismatchError,
+    UnsupportedError,
+    validation_failed,
+)
+from inference_service.inference.deadline import Deadline
+from inference_service.model.chat import ChatCompletionRequest, validate_chat_request
+from inference_service.model.completion import InferenceRequest, validate_inference_request
+from inference_service.model.task_type import TaskType
+from inference_service.model.time_value import parse_time_value
+from inference_service.providers.base import ChunkStream, EndpointConfig
+
+_ENCODER = msgspec.json.Encoder()
+_CHAT_DECODER = msgspec.json.Decoder(ChatCompletionRequest)
+_INFERENCE_DECODER = msgspec.json.Decoder(InferenceRequest)
+_DELTA_PREFIX = b'{"completion":[{"delta":'
+_DELTA_SUFFIX = b"}]}"
+
+
+async def _prepare(request: Request) -> tuple[Services, str, TaskType, Deadline, bytes]:
+    """What every inference request needs before its body is interpreted (JSON errors)."""
+    check_request(request, ("timeout",))
+    state = services(request)
+    inference_id = request.path_params["inference_id"]
+    task_type = path_task_type(request)
+    if task_type is None:
+        task_type = (await state.inference.resolve(inference_id)).endpoint.task_type
+    deadline = state.inference.deadline(task_type, request.query_params.get("timeout"))
+    body = await read_json_body(request, state.settings.max_body_bytes)
+    return state, inference_id, task_type, deadline, body
+
+
+async def stream_inference(request: Request) -> ASGIApp:
+    """``…/_stream``: dispatch on the URL task type, or on the endpoint's when the URL has none."""
+    state, inference_id, task_type, deadline, body = await _prepare(request)
+    if task_type == TaskType.CHAT_COMPLETION:
+        return await _chat_stream(state, inference_id, body, deadline)
+    if task_type == TaskType.COMPLETION:
+        return await _completion_stream(state, inference_id, body, deadline)
+    exc = MethodNotAllowedError(
+        f"Streaming is not allowed for task [{task_type}]. Supported tasks: [completion,chat_completion]"
+    )
+    return EventStreamError(exc, render_es, bom=state.settings.sse_bom)
+
+
+def _respond(
+    state: Services, chunks: AsyncGenerator[list[bytes], None], render: ErrorRenderer, deadline: Deadline
+) -> EventStreamResponse:
+    return EventStreamResponse(
+        chunks,
+        render_error=render,
+        deadline=deadline,
+        idle_s=state.settings.stream_idle_timeout,
+        bom=state.settings.sse_bom,
+    )
+
+
+async def _chat_stream(state: Services, inference_id: str, body: bytes, deadline: Deadline) -> ASGIApp:
+    try:
+        chat = decode_json(body, _CHAT_DECODER, "UnifiedCompletionRequest")
+        validate_chat_request(chat)
+        target = await state.inference.resolve(inference_id)
+        if target.endpoint.task_type != TaskType.CHAT_COMPLETION:
+            raise TaskTypeMismatchError(
+                "Incompatible task_type for unified API, the requested type "
+                f"[{target.endpoint.task_type}] must be one of [chat_completion]"
+            )
+        chunks = state.inference.stream_chat(target, chat)
+    except InferenceServiceError as exc:
+        return EventStreamError(exc, render_unified, bom=state.settings.sse_bom)
+    return _respond(state, _encode_chunks(chunks), render_unified, deadline)
+
+
+async def _encode_chunks(chunks: ChunkStream) -> AsyncGenerator[list[bytes], None]:
+    encode = _ENCODER.encode
+    try:
+        async for batch in chunks:
+            yield [encode(chunk) for chunk in batch]
+    finally:
+        await chunks.aclose()
+
+
+async def _prepare_completion(
+    state: Services, inference_id: str, body: bytes, deadline: Deadline, *, streaming: bool
+) -> tuple[ResolvedEndpoint, EndpointConfig, list[str], Deadline]:
+    """The endpoint, this request's configuration (per-request task settings applied), the
+    inputs, and the deadline (the body's own ``timeout`` applies when the query has none)."""
+    inference = decode_json(body, _INFERENCE_DECODER, "inference_request")
+    if inference.timeout is not None:
+        parse_time_value(inference.timeout)
+    validate_inference_request(inference, TaskType.COMPLETION)
+    target = await state.inference.resolve(inference_id)
+    if target.endpoint.task_type != TaskType.COMPLETION:
+        raise TaskTypeMismatchError(
+            f"Incompatible task_type, the requested type [completion] does not match the model type "
+            f"[{target.endpoint.task_type}]"
+        )
+    config = state.inference.configure(target, inference.task_settings)
+    inputs = inference.inputs
+    if streaming and len(inputs) != 1:
+        raise ActionValidationError(
+            validation_failed(["Field [input] must be a single string when streaming a completion"])
+        )
+    return target, config, inputs, deadline.or_body(inference.timeout)
+
+
+async def _completion_stream(state: Services, inference_id: str, body: bytes, deadline: Deadline) -> ASGIApp:
+    try:
+        target, config, inputs, deadline = await _prepare_completion(
+            state, inference_id, body, deadline, streaming=True
+        )
+        chunks = state.inference.stream_completion(target, inputs[0], config)
+    except InferenceServiceError as exc:
+        return EventStreamError(exc, render_es, bom=state.settings.sse_bom)
+    return _respond(state, _completion_deltas(chunks), render_es, deadline)
+
+
+async def _completion_deltas(chunks: ChunkStream) -> AsyncGenerator[list[bytes], None]:
+    encode = _ENCODER.encode
+    try:
+        async for batch in chunks:
+            deltas = [
+                _DELTA_PREFIX + encode(choice.delta.content) + _DELTA_SUFFIX
+                for chunk in batch
+                for choice in chunk.choices
+                if choice.delta.content
+            ]
+            if deltas:
+                yield deltas
+    finally:
+        await chunks.aclose()
+
+
+async def perform_inference(request: Request) -> Response:
+    """Non-streaming ``POST``: ``completion`` only (chat_completion streams, per ES 9.1)."""
+    state, inference_id, task_type, deadline, body = await _prepare(request)
+    if task_type == TaskType.CHAT_COMPLETION:
+        raise UnsupportedError(
+            "The [chat_completion] task type only supports streaming, please try again with the _stream API"
+        )
+    if task_type != TaskType.COMPLETION:
+        raise UnsupportedError(f"Inference for task type [{task_type}] is not available in this service")
+    target, config, inputs, deadline = await _prepare_completion(
+        state, inference_id, body, deadline, streaming=False
+    )
+    results = await state.inference.complete(target, inputs, config, deadline)
+    return json_response(request, {"completion": [{"result": text} for text in results]})

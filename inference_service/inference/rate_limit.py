@@ -1,0 +1,93 @@
+"""``rate_limit.requests_per_minute``, enforced per endpoint in each worker, as Elasticsearch
+queues requests to respect it.
+
+A token bucket per endpoint: tokens accrue evenly at ``requests_per_minute / 60`` per second
+and accumulate up to one second's worth (so a burst is allowed, never a minute's). A request
+takes a token; when none is left it reserves the next one and sleeps until it accrues, so
+waiting requests go in arrival order. The wait counts against the request's ``timeout``
+(the deadline covers queueing); a request that gives up (deadline, disconnect) returns its
+reservation. With N workers the service as a whole allows up to N times the rate.
+
+Buckets are keyed weakly on the catalog's :class:`ResolvedEndpoint`: when an endpoint is
+changed or deleted its entry is replaced or dropped and its bucket goes with it, so nothing
+accumulates; an unchanged endpoint keeps its entry (and bucket) across catalog reloads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from contextlib import aclosing
+from weakref import WeakKeyDictionary
+
+from inference_service.endpoints.catalog import ResolvedEndpoint
+from inference_service.inference.pipeline import ChatHandler, Wrapper
+from inference_service.model.chat import ChatCompletionRequest
+from inference_service.providers.base import ChunkStream, EndpointConfig
+from inference_service.providers.schema import RateLimit
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class TokenBucket:
+    def __init__(self, per_minute: float, *, clock: Clock, sleep: Sleep) -> None:
+        self.rate = per_minute / 60.0
+        self.capacity = max(1.0, self.rate)
+        self.tokens = self.capacity
+        self._clock = clock
+        self._sleep = sleep
+        self.updated = clock()
+
+    async def take(self) -> None:
+        now = self._clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        self.tokens -= 1.0
+        if self.tokens >= 0:
+            return
+        try:
+            await self._sleep(-self.tokens / self.rate)
+        except asyncio.CancelledError:
+            self.tokens += 1.0
+            raise
+
+
+def requests_per_minute(config: EndpointConfig) -> int | None:
+    """The endpoint's ``rate_limit.requests_per_minute`` (materialised on PUT), if it has one."""
+    limit = getattr(config.service_settings, "rate_limit", None)
+    return limit.requests_per_minute if isinstance(limit, RateLimit) else None
+
+
+class RateLimitGate(Wrapper):
+    """Waits for the endpoint's bucket before the provider is called."""
+
+    def __init__(self, *, clock: Clock | None = None, sleep: Sleep | None = None) -> None:
+        self._buckets: WeakKeyDictionary[ResolvedEndpoint, TokenBucket | None] = WeakKeyDictionary()
+        self._clock = clock
+        self._sleep = sleep or asyncio.sleep
+
+    def bucket(self, target: ResolvedEndpoint) -> TokenBucket | None:
+        """The endpoint's bucket (None when it has no rate limit), created on first use."""
+        try:
+            return self._buckets[target]
+        except KeyError:
+            pass
+        per_minute = requests_per_minute(target.config)
+        clock = self._clock or asyncio.get_running_loop().time
+        bucket = TokenBucket(per_minute, clock=clock, sleep=self._sleep) if per_minute else None
+        self._buckets[target] = bucket
+        return bucket
+
+    def stream(self, inner: ChatHandler) -> ChatHandler:
+        async def gated(
+            target: ResolvedEndpoint, config: EndpointConfig, request: ChatCompletionRequest
+        ) -> ChunkStream:
+            bucket = self.bucket(target)
+            if bucket is not None:
+                await bucket.take()
+            async with aclosing(inner(target, config, request)) as chunks:
+                async for batch in chunks:
+                    yield batch
+
+        return gated
