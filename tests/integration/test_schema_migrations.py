@@ -4,6 +4,7 @@ endpoints managed from a (throw-away) revision through ``migration_ops``."""
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -125,3 +126,37 @@ def test_revision_fails_without_its_environment_variable(
     command.upgrade(service_alembic_config(settings), "0002")
     with run_service(make_settings(tmp_path / "data")) as service:
         assert httpx.get(f"{service.url}/_inference/support-chat").status_code == 404
+
+
+def _served_ids(service: Any) -> set[str]:
+    return {e.endpoint.inference_id for e in service.app.state.services.catalog.endpoints}
+
+
+def _wait_for(predicate: Any, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_running_worker_follows_endpoint_changes_made_by_revisions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Revisions bump the catalog revision, so a running worker drops a deleted endpoint and
+    picks up a created one within ``catalog_refresh_interval`` (it used to serve the stale
+    endpoint until restarted)."""
+    monkeypatch.setenv("SEED_TEST_OPENAI_KEY", "sk-seeded-secret-1234")
+    seeded = _seeded_settings(tmp_path)
+    settings = make_settings(
+        tmp_path / "data", migrations_dir=seeded.migrations_dir, catalog_refresh_interval=0.1
+    )
+    upgrade(settings)
+    config = service_alembic_config(settings)
+    with run_service(settings) as service:
+        assert "support-chat" in _served_ids(service)
+        command.downgrade(config, "0002")
+        assert _wait_for(lambda: "support-chat" not in _served_ids(service))
+        command.upgrade(config, "head")
+        assert _wait_for(lambda: "support-chat" in _served_ids(service))
