@@ -16,6 +16,10 @@ from typing import Annotated, Any
 
 import msgspec
 
+from inference_service.providers.llamacpp.settings import LlamaCppServiceSettings
+
+_LOCAL = LlamaCppServiceSettings()
+"""The local model's defaults live in its settings Struct; the settings below start from them."""
 ENV_PREFIX = "INFERENCE_SERVICE_"
 CONFIG_ENV = ENV_PREFIX + "CONFIG"
 DEFAULT_CONFIG_FILE = Path("config/service.toml")
@@ -52,9 +56,9 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
 
     local_model_endpoints: bool = True
     local_model_preload: bool = False
-    local_model_context_size: Annotated[int, msgspec.Meta(ge=256)] = 4096
-    local_model_threads: Annotated[int, msgspec.Meta(ge=1)] = 2
-    local_model_parallel_slots: Annotated[int, msgspec.Meta(ge=1)] = 2
+    local_model_context_size: Annotated[int, msgspec.Meta(ge=256)] = _LOCAL.context_size
+    local_model_threads: Annotated[int, msgspec.Meta(ge=1)] = _LOCAL.threads
+    local_model_parallel_slots: Annotated[int, msgspec.Meta(ge=1)] = _LOCAL.parallel_slots
     local_model_max_tokens: Annotated[int, msgspec.Meta(ge=1)] = 512
 
     @property

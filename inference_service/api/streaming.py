@@ -105,6 +105,8 @@ class EventStreamResponse:
     async def _relay(self, send: Send) -> bool:
         """Forward chunks until the provider is done (True) or failed (False, error sent)."""
         loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
         watchdog = _IdleWatchdog(self._idle_s)
         try:
             while True:
@@ -116,7 +118,7 @@ class EventStreamResponse:
                 except asyncio.CancelledError:
                     if not watchdog.fired:
                         raise
-                    asyncio.current_task().uncancel()  # type: ignore[union-attr]
+                    task.uncancel()
                     idle = UpstreamTimeoutError(
                         f"The provider sent nothing for [{self._idle_s:g}s]; the stream was ended"
                     )

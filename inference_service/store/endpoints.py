@@ -7,11 +7,13 @@ from overwriting each other silently.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
 from inference_service.errors import EndpointExistsError
 from inference_service.model.endpoint import Endpoint
@@ -92,7 +94,7 @@ class EndpointRepository:
 
     async def replace(self, endpoint: Endpoint, *, expected_version: int) -> bool:
         """Overwrite the row if it is still at ``expected_version``; False if someone else won."""
-        result = await self._session.execute(
+        return await self._changed_rows(
             update(EndpointRow)
             .where(
                 EndpointRow.inference_id == endpoint.inference_id,
@@ -104,13 +106,14 @@ class EndpointRepository:
                 updated_at=func.now(),
             )
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def delete(self, inference_id: str) -> bool:
-        result = await self._session.execute(
-            delete(EndpointRow).where(EndpointRow.inference_id == inference_id)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return await self._changed_rows(delete(EndpointRow).where(EndpointRow.inference_id == inference_id))
+
+    async def _changed_rows(self, statement: Executable) -> bool:
+        """Run an UPDATE/DELETE; whether it changed a row (a DML result always has a row count)."""
+        result = cast(CursorResult[Any], await self._session.execute(statement))
+        return bool(result.rowcount)
 
     async def reseal_all(self) -> int:
         """Re-encrypt every row's secrets with the primary key; returns how many changed."""
