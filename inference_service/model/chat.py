@@ -143,6 +143,15 @@ class ChatCompletionRequest(StrictStruct):
     tool_choice: str | ToolChoiceObject | None = None
     reasoning: Reasoning | None = None
 
+    def sampling(self, temperature: float | None, top_p: float | None) -> dict[str, float]:
+        """``temperature`` and ``top_p``: the request's, else the given endpoint defaults;
+        absent when neither sets them."""
+        chosen = {
+            "temperature": self.temperature if self.temperature is not None else temperature,
+            "top_p": self.top_p if self.top_p is not None else top_p,
+        }
+        return {name: value for name, value in chosen.items() if value is not None}
+
 
 TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 TOOL_CHOICES = ("auto", "none", "required")

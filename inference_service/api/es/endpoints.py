@@ -26,13 +26,7 @@ def path_task_type(request: Request) -> TaskType | None:
 
 async def put_endpoint(request: Request) -> Response:
     """Create. ``?validate=false`` (not in Elasticsearch) skips the provider validation call."""
-    check_request(request, ("timeout", "validate"))
-    state = services(request)
-    validate = _validator(request, state)
-    body = decode_json_object(await read_json_body(request, state.settings.max_body_bytes), BODY)
-    inference_id = request.path_params["inference_id"]
-    endpoint = await state.manager.create(inference_id, path_task_type(request), body, validate)
-    return json_response(request, endpoint.public())
+    return await _write(request, create=True)
 
 
 async def get_endpoints(request: Request) -> Response:
@@ -59,12 +53,17 @@ async def delete_endpoint(request: Request) -> Response:
 
 async def update_endpoint(request: Request) -> Response:
     """Update; the validation call re-runs only when the merged settings changed."""
+    return await _write(request, create=False)
+
+
+async def _write(request: Request, *, create: bool) -> Response:
     check_request(request, ("timeout", "validate"))
     state = services(request)
     validate = _validator(request, state)
     body = decode_json_object(await read_json_body(request, state.settings.max_body_bytes), BODY)
     inference_id = request.path_params["inference_id"]
-    endpoint = await state.manager.update(inference_id, path_task_type(request), body, validate)
+    write = state.manager.create if create else state.manager.update
+    endpoint = await write(inference_id, path_task_type(request), body, validate)
     return json_response(request, endpoint.public())
 
 

@@ -12,7 +12,7 @@ completion — with the error's status.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 
 import msgspec
 from starlette.requests import Request
@@ -35,7 +35,7 @@ from inference_service.errors import (
     validation_failed,
 )
 from inference_service.inference.deadline import Deadline
-from inference_service.model.chat import ChatCompletionRequest, validate_chat_request
+from inference_service.model.chat import ChatCompletionChunk, ChatCompletionRequest, validate_chat_request
 from inference_service.model.completion import InferenceRequest, validate_inference_request
 from inference_service.model.task_type import TaskType
 from inference_service.model.time_value import parse_time_value
@@ -99,14 +99,34 @@ async def _chat_stream(state: Services, inference_id: str, body: bytes, deadline
         chunks = state.inference.stream_chat(target, chat)
     except InferenceServiceError as exc:
         return EventStreamError(exc, render_unified, bom=state.settings.sse_bom)
-    return _respond(state, _encode_chunks(chunks), render_unified, deadline)
+    return _respond(state, _encoded(chunks, _chat_frames), render_unified, deadline)
 
 
-async def _encode_chunks(chunks: ChunkStream) -> AsyncGenerator[list[bytes], None]:
+def _chat_frames(batch: list[ChatCompletionChunk]) -> list[bytes]:
     encode = _ENCODER.encode
+    return [encode(chunk) for chunk in batch]
+
+
+def _completion_frames(batch: list[ChatCompletionChunk]) -> list[bytes]:
+    """Completion events carry only the text: ``{"completion":[{"delta":"…"}]}``."""
+    encode = _ENCODER.encode
+    return [
+        _DELTA_PREFIX + encode(choice.delta.content) + _DELTA_SUFFIX
+        for chunk in batch
+        for choice in chunk.choices
+        if choice.delta.content
+    ]
+
+
+async def _encoded(
+    chunks: ChunkStream, frames: Callable[[list[ChatCompletionChunk]], list[bytes]]
+) -> AsyncGenerator[list[bytes], None]:
+    """The stream's batches as frame payloads; batches with nothing to send are skipped."""
     try:
         async for batch in chunks:
-            yield [encode(chunk) for chunk in batch]
+            payloads = frames(batch)
+            if payloads:
+                yield payloads
     finally:
         await chunks.aclose()
 
@@ -143,23 +163,7 @@ async def _completion_stream(state: Services, inference_id: str, body: bytes, de
         chunks = state.inference.stream_completion(target, inputs[0], config)
     except InferenceServiceError as exc:
         return EventStreamError(exc, render_es, bom=state.settings.sse_bom)
-    return _respond(state, _completion_deltas(chunks), render_es, deadline)
-
-
-async def _completion_deltas(chunks: ChunkStream) -> AsyncGenerator[list[bytes], None]:
-    encode = _ENCODER.encode
-    try:
-        async for batch in chunks:
-            deltas = [
-                _DELTA_PREFIX + encode(choice.delta.content) + _DELTA_SUFFIX
-                for chunk in batch
-                for choice in chunk.choices
-                if choice.delta.content
-            ]
-            if deltas:
-                yield deltas
-    finally:
-        await chunks.aclose()
+    return _respond(state, _encoded(chunks, _completion_frames), render_es, deadline)
 
 
 async def perform_inference(request: Request) -> Response:

@@ -137,12 +137,7 @@ def to_anthropic_request(
     }
     if system:
         body["system"] = "\n\n".join(system)
-    temperature = request.temperature if request.temperature is not None else task.temperature
-    if temperature is not None:
-        body["temperature"] = temperature
-    top_p = request.top_p if request.top_p is not None else task.top_p
-    if top_p is not None:
-        body["top_p"] = top_p
+    body.update(request.sampling(task.temperature, task.top_p))
     if task.top_k is not None:
         body["top_k"] = task.top_k
     if request.stop:

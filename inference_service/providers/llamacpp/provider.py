@@ -57,12 +57,7 @@ def to_llamacpp_request(
     max_tokens = request.max_completion_tokens or task.max_tokens
     if max_tokens:
         body["max_tokens"] = max_tokens
-    temperature = request.temperature if request.temperature is not None else task.temperature
-    if temperature is not None:
-        body["temperature"] = temperature
-    top_p = request.top_p if request.top_p is not None else task.top_p
-    if top_p is not None:
-        body["top_p"] = top_p
+    body.update(request.sampling(task.temperature, task.top_p))
     if request.stop:
         body["stop"] = list(request.stop)
     return body
