@@ -1,4 +1,4 @@
-"""Server-Sent Events framing for our ``_stream`` responses (reference §4.1).
+"""Server-Sent Events framing for our ``_stream`` responses, as Elasticsearch frames them.
 
 Every frame is ``event: message`` (or ``event: error``), one ``data:`` line, and a blank line::
 
@@ -57,7 +57,7 @@ SSE_HEADERS: Final[Mapping[str, str]] = MappingProxyType(
         "content-type": "text/event-stream",
         "cache-control": "no-cache",
         "x-accel-buffering": "no",  # tell nginx-style proxies not to buffer the stream
-        "x-elastic-product": "Elasticsearch",  # the official client checks it (reference §7.3)
+        "x-elastic-product": "Elasticsearch",  # the official client refuses a 2xx without it
     }
 )
 """Response headers of every SSE response."""

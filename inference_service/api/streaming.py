@@ -1,6 +1,6 @@
 """The ``_stream`` response: a raw ASGI event stream with deadlines and disconnect handling.
 
-Flow (reference §4, style §6):
+Flow:
 
 1. A watcher task waits on ``receive()``; ``http.disconnect`` cancels the request task, so a
    client that goes away — even before the first token — cancels the upstream read, whose

@@ -126,7 +126,7 @@ class EndpointManager:
         body: Mapping[str, Any],
         validate: Validator | None = None,
     ) -> Endpoint:
-        """Merge new settings/secrets into an endpoint (reference §1.6).
+        """Merge new settings/secrets into an endpoint.
 
         Concurrent updates never lose a write: each attempt reads the row, merges, validates
         (outside any transaction: no lock is held during a provider call) and writes only if

@@ -1,4 +1,4 @@
-"""The rules of endpoint management (reference §1.1-§1.6, §2): pure functions over decoded bodies.
+"""The rules of endpoint management: pure functions over decoded bodies.
 
 Shared by the REST API, the CLI, declarative files and migration revisions, so every way of
 creating or changing an endpoint validates it the same way.
@@ -38,7 +38,7 @@ def _object(body: Mapping[str, Any], key: str) -> dict[str, Any] | None:
 
 
 def resolve_task_type(url_task_type: TaskType | None, body_task_type: Any) -> TaskType:
-    """The task type from the URL and/or the body (reference §2.3)."""
+    """The task type from the URL and/or the body."""
     if body_task_type is not None and not isinstance(body_task_type, str):
         raise BadRequestError(f"Unknown task_type [{java_map(body_task_type)}]")
     from_body = parse_task_type(body_task_type) if body_task_type is not None else None
@@ -74,7 +74,7 @@ def check_task_type(endpoint: Endpoint, requested: TaskType | None) -> None:
 def build_endpoint(
     registry: ProviderRegistry, inference_id: str, url_task_type: TaskType | None, body: Mapping[str, Any]
 ) -> Endpoint:
-    """Validate a PUT body (reference §1.1, §2) into an :class:`Endpoint`; one 400 lists all problems."""
+    """Validate a PUT body into an :class:`Endpoint`; one 400 lists all problems."""
     check_writable(inference_id)
     task_type = resolve_task_type(url_task_type, body.get("task_type"))
     service = body.get("service")
@@ -102,7 +102,7 @@ def build_endpoint(
 
 
 def merge_update(registry: ProviderRegistry, current: Endpoint, body: Mapping[str, Any]) -> Endpoint:
-    """The endpoint after an ``_update`` body (reference §1.6) is merged into ``current``."""
+    """The endpoint after an ``_update`` body is merged into ``current``."""
     if not body:
         raise ParseError("Request body is empty")
     extra = {k: v for k, v in body.items() if k not in _UPDATE_FIELDS}

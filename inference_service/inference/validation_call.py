@@ -1,4 +1,4 @@
-"""The provider call made on PUT/_update before an endpoint is stored (reference §1.1).
+"""The provider call made on PUT/_update before an endpoint is stored.
 
 Like Elasticsearch, the service sends one small request of the endpoint's own task type and
 refuses the endpoint if the provider fails: a one-message chat ("how big", the first chunk is

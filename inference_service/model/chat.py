@@ -1,4 +1,4 @@
-"""The unified chat completion request (reference §3.1) and the chunks we stream (§4.2).
+"""The unified chat request (Elasticsearch's OpenAI-shaped ``chat_completion`` body) and its chunks.
 
 Request rules. Decoding is strict (msgspec, through the one body decoder ``api/bodies.py``): an
 unknown field, a wrong JSON type, a missing required field, or a value out of range is a 400

@@ -1,4 +1,4 @@
-"""The body of ``POST /_inference/{task_type}/{id}`` and ``completion/…/_stream`` (reference §1.4)."""
+"""The body of ``POST /_inference/{task_type}/{id}`` and ``completion/…/_stream``."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: datetime | None = None
 
     def public(self) -> dict[str, Any]:
-        """The endpoint info Elasticsearch returns (reference §2.2): no secrets, no empty task settings."""
+        """The endpoint info Elasticsearch returns: no secrets, no empty task settings."""
         info: dict[str, Any] = {
             "inference_id": self.inference_id,
             "task_type": str(self.task_type),

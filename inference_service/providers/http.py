@@ -202,7 +202,7 @@ def upstream_status(status: int) -> int:
 
 
 def upstream_reason(status: int, inference_id: str, url: str, message: str) -> str:
-    """Elasticsearch's wording for provider failures (reference §5.3)."""
+    """Elasticsearch's wording for provider failures (the messages of its response handlers)."""
     if status == 404:
         prefix = f"Resource not found at [{url}]"
     elif status == 401:

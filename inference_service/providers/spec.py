@@ -31,7 +31,7 @@ class ProviderSpec:
     task_settings: Mapping[TaskType, type[SettingsStruct]] = field(default_factory=dict)
     """Task settings Struct per task type; task types not listed take none."""
     default_rate_limit: Mapping[TaskType, int] = field(default_factory=dict)
-    """``rate_limit.requests_per_minute`` materialised when not given (reference §6)."""
+    """``rate_limit.requests_per_minute`` materialised when not given (Elasticsearch's defaults)."""
 
     @property
     def task_types(self) -> frozenset[TaskType]:

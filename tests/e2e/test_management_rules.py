@@ -1,4 +1,4 @@
-"""The management API's rules, over raw HTTP on both backends (reference §0-§2, §5)."""
+"""The management API's rules, over raw HTTP on both backends as Elasticsearch defines them."""
 
 from __future__ import annotations
 

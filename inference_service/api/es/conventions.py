@@ -23,7 +23,7 @@ _COMPAT = re.compile(r"application/vnd\.elasticsearch\+json\s*;.*compatible-with
 SUPPORTED_COMPAT = ("8", "9")
 JSON_TYPE = "application/json"
 PRODUCT = {"x-elastic-product": "Elasticsearch"}
-"""On every response: the official client refuses a 2xx without it (reference §7.3)."""
+"""On every response: the official client refuses a 2xx without it."""
 _ENCODER = msgspec.json.Encoder()
 
 

@@ -1,4 +1,4 @@
-"""The management API: PUT / GET / DELETE / ``_update`` on ``/_inference`` (reference §1.1-§1.6)."""
+"""The management API: PUT / GET / DELETE / ``_update`` on ``/_inference``."""
 
 from __future__ import annotations
 

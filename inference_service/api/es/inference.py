@@ -1,4 +1,4 @@
-"""Performing inference: ``POST /_inference/[{task_type}/]{id}[/_stream]`` (reference §1.4, §1.5, §3).
+"""Performing inference: ``POST /_inference/[{task_type}/]{id}[/_stream]``.
 
 ``chat_completion`` streams only (Elasticsearch 9.1 behaviour); ``completion`` answers as one
 JSON document or, on ``_stream``, as ``{"completion":[{"delta":…}]}`` events. Both run through

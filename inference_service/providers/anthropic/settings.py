@@ -1,4 +1,4 @@
-"""Settings of the ``anthropic`` service (reference §6). ``task_settings.max_tokens`` is required."""
+"""Settings of the ``anthropic`` service. ``task_settings.max_tokens`` is required."""
 
 from __future__ import annotations
 

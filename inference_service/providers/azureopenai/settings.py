@@ -1,4 +1,4 @@
-"""Settings of the ``azureopenai`` service (reference §6); task settings are ``openai``'s."""
+"""Settings of the ``azureopenai`` service; task settings are ``openai``'s."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Settings of the ``deepseek`` service (reference §6)."""
+"""Settings of the ``deepseek`` service."""
 
 from __future__ import annotations
 

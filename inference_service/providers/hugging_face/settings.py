@@ -1,4 +1,4 @@
-"""Settings of the ``hugging_face`` service for chat (reference §6): an OpenAI-compatible URL."""
+"""Settings of the ``hugging_face`` service for chat: an OpenAI-compatible URL."""
 
 from __future__ import annotations
 

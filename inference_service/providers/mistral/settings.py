@@ -1,4 +1,4 @@
-"""Settings of the ``mistral`` service (reference §6). Note: ``model``, not ``model_id``."""
+"""Settings of the ``mistral`` service. Note: ``model``, not ``model_id``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Settings of the ``openai`` service, with Elasticsearch's names (reference §6)."""
+"""Settings of the ``openai`` service, with Elasticsearch's names."""
 
 from __future__ import annotations
 
