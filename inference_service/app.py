@@ -80,7 +80,7 @@ def create_app(settings: Settings) -> Starlette:
             box = load_secret_box(settings.secrets_key, settings.resolved_secrets_key_file, create=True)
             sessions = create_sessionmaker(engine)
             registry = builtin_registry()
-            context = ProviderContext(http=http)
+            context = ProviderContext(http=http, max_response_bytes=settings.max_upstream_response_bytes)
             providers = {spec.name: spec.provider(context) for spec in registry.specs}
             preconfigured = preconfigured_endpoints(settings)
             catalog = EndpointCatalog(

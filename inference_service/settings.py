@@ -40,6 +40,9 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
     hypercorn_config: str = "config/hypercorn.toml"
     migrations_dir: str = ""
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 10 * 1024 * 1024
+    max_inputs_per_request: Annotated[int, msgspec.Meta(ge=1)] = 10_000
+    embedding_batch_concurrency: Annotated[int, msgspec.Meta(ge=1)] = 4
+    max_upstream_response_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 256 * 1024 * 1024
     log_level: str = "info"
     pool_size: Annotated[int, msgspec.Meta(ge=1)] = 10
 

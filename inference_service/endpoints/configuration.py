@@ -33,7 +33,7 @@ from inference_service.endpoints.chunking import (
     chunking_problems,
 )
 from inference_service.errors import InvalidRequestError, UnsupportedError, validation_failed
-from inference_service.model.endpoint import Endpoint
+from inference_service.model.endpoint import INTERNAL_SETTINGS, Endpoint
 from inference_service.model.task_type import TaskType
 from inference_service.providers.base import EndpointConfig
 from inference_service.providers.schema import URL_MARKER, SettingsStruct
@@ -85,6 +85,8 @@ class _Collector:
         values: dict[str, Any] = {}
         ok = True
         for field in msgspec.structs.fields(struct):
+            if field.name in INTERNAL_SETTINGS:
+                continue
             if field.name not in data or data[field.name] is None:
                 if field.required:
                     self.errors.append(f"[{scope}] does not contain the required setting [{field.name}]")
@@ -154,33 +156,52 @@ def _names(struct: type[SettingsStruct]) -> frozenset[str]:
     return frozenset(f.name for f in msgspec.structs.fields(struct))
 
 
+def _request_names(struct: type[SettingsStruct]) -> frozenset[str]:
+    """The settings a request may give (the service's internal ones are not among them)."""
+    return _names(struct) - INTERNAL_SETTINGS
+
+
 def parse_endpoint_settings(
     spec: ProviderSpec,
     task_type: TaskType,
     service_settings: Mapping[str, Any],
     task_settings: Mapping[str, Any] | None,
     chunking_settings: Mapping[str, Any] | None,
+    *,
+    dimensions_set_by_user: bool | None = None,
 ) -> EndpointSettings:
-    """Validate a PUT's settings for ``spec``/``task_type``; raise one error listing all problems."""
+    """Validate a PUT's settings for ``spec``/``task_type``; raise one error listing all problems.
+
+    Embedding settings that have ``dimensions_set_by_user`` record whether the request gave
+    ``dimensions`` (or ``dimensions_set_by_user`` when the caller knows better: an update that
+    keeps dimensions the validation call filled in); providers send dimensions upstream only
+    when the user chose them.
+    """
     if task_type not in spec.task_types:
         raise UnsupportedError(f"The [{spec.name}] service does not support task type [{task_type}]")
     collect = _Collector(spec.name)
     service_struct = spec.service_settings[task_type]
     service = collect.struct("service_settings", service_struct, service_settings)
     secrets = collect.struct("secret_settings", spec.secrets, service_settings, secret=True)
-    collect.leftover(service_settings, _names(service_struct) | _names(spec.secrets))
+    collect.leftover(service_settings, _request_names(service_struct) | _names(spec.secrets))
 
     task_struct = spec.task_settings_for(task_type)
     task = collect.struct("task_settings", task_struct, task_settings or {})
-    collect.leftover(task_settings or {}, _names(task_struct))
+    collect.leftover(task_settings or {}, _request_names(task_struct))
 
     chunking = _parse_chunking(collect, task_type, chunking_settings)
     collect.raise_if_any()
     assert service is not None and secrets is not None and task is not None  # raise_if_any saw no errors
 
     public = msgspec.to_builtins(service)
-    if "rate_limit" in _names(service_struct) and "rate_limit" not in public:
+    fields = _names(service_struct)
+    if "rate_limit" in fields and "rate_limit" not in public:
         public["rate_limit"] = {"requests_per_minute": spec.default_rate_limit[task_type]}
+    if "dimensions_set_by_user" in fields:
+        chosen = (
+            "dimensions" in service_settings if dimensions_set_by_user is None else dimensions_set_by_user
+        )
+        public["dimensions_set_by_user"] = chosen
     return EndpointSettings(
         service_settings=public,
         task_settings=msgspec.to_builtins(task),
@@ -197,7 +218,7 @@ def override_task_settings(
     merged = {**endpoint.task_settings, **override}
     task_struct = spec.task_settings_for(endpoint.task_type)
     task = collect.struct("task_settings", task_struct, merged)
-    collect.leftover(merged, _names(task_struct))
+    collect.leftover(merged, _request_names(task_struct))
     collect.raise_if_any()
     assert task is not None
     return EndpointConfig(

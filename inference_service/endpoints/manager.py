@@ -31,8 +31,9 @@ from inference_service.store.secret_box import SecretBox
 
 UPDATE_ATTEMPTS = 8
 
-Validator = Callable[[Endpoint], Awaitable[None]]
-"""Checks an endpoint against its provider before it is stored (raises to refuse it)."""
+Validator = Callable[[Endpoint], Awaitable[Endpoint]]
+"""Checks an endpoint against its provider before it is stored (raises to refuse it) and
+returns it completed with what the provider told (embedding dimensions and similarity)."""
 
 
 class ChangeListener(Protocol):
@@ -74,7 +75,7 @@ class EndpointManager:
         """Create an endpoint; ``validate`` (the provider call) runs before anything is written."""
         endpoint = self.build(inference_id, url_task_type, body)
         if validate is not None:
-            await validate(endpoint)
+            endpoint = await validate(endpoint)
         async with self._sessions.begin() as session:
             await EndpointRepository(session, self._box).insert(endpoint)
             await self._changed(session)
@@ -145,7 +146,7 @@ class EndpointManager:
             check_task_type(current, url_task_type)
             updated = merge_update(self._registry, current, body)
             if validate is not None and _config(updated) != _config(current):
-                await validate(updated)
+                updated = await validate(updated)
             async with self._sessions.begin() as session:
                 repo = EndpointRepository(session, self._box)
                 written = await repo.replace(updated, expected_version=current.version)

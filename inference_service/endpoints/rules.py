@@ -18,7 +18,12 @@ from inference_service.errors import (
     UnsupportedError,
     validation_failed,
 )
-from inference_service.model.endpoint import PRECONFIGURED_PREFIX, Endpoint, validate_inference_id
+from inference_service.model.endpoint import (
+    INTERNAL_SETTINGS,
+    PRECONFIGURED_PREFIX,
+    Endpoint,
+    validate_inference_id,
+)
 from inference_service.model.task_type import TaskType, parse_task_type
 from inference_service.providers.registry import ProviderRegistry
 
@@ -112,12 +117,16 @@ def merge_update(registry: ProviderRegistry, current: Endpoint, body: Mapping[st
             f"again [{java_map(extra)}]"
         )
     check_task_type(current, resolve_task_type(current.task_type, body.get("task_type")))
+    changes = _object(body, "service_settings") or {}
+    stored = {k: v for k, v in current.service_settings.items() if k not in INTERNAL_SETTINGS}
+    by_user = current.internal_settings.get("dimensions_set_by_user")
     parsed = parse_endpoint_settings(
         registry.get(current.service),
         current.task_type,
-        {**current.service_settings, **current.secrets, **(_object(body, "service_settings") or {})},
+        {**stored, **current.secrets, **changes},
         {**current.task_settings, **(_object(body, "task_settings") or {})},
         current.chunking_settings,
+        dimensions_set_by_user=True if "dimensions" in changes else by_user,
     )
     return endpoint_from_settings(current.inference_id, current.task_type, current.service, parsed)
 

@@ -11,25 +11,33 @@ together (:mod:`inference_service.inference.aggregate`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 from inference_service.endpoints.catalog import EndpointCatalog, ResolvedEndpoint
 from inference_service.endpoints.configuration import override_task_settings
+from inference_service.errors import UpstreamError
 from inference_service.inference.aggregate import aggregate_chat
+from inference_service.inference.batching import embed_batched
 from inference_service.inference.deadline import Deadline, default_timeout
 from inference_service.inference.pipeline import Wrapper, compose
 from inference_service.model.chat import ChatCompletion, ChatCompletionRequest, UserMessage
+from inference_service.model.embedding import EmbeddingRequest, SparseEmbeddingResult, TextEmbeddingResult
+from inference_service.model.rerank import RankedDocument, RerankRequest, RerankResult
 from inference_service.model.task_type import TaskType
 from inference_service.providers.base import ChunkStream, EndpointConfig
 from inference_service.settings import Settings
+
+T = TypeVar("T")
 
 
 class InferenceService:
     def __init__(self, settings: Settings, catalog: EndpointCatalog, wrappers: Sequence[Wrapper]) -> None:
         self.settings = settings
         self.catalog = catalog
-        self._chat = compose(wrappers)
+        self._pipeline = compose(wrappers)
+        self._batch_limits: WeakKeyDictionary[ResolvedEndpoint, asyncio.Semaphore] = WeakKeyDictionary()
 
     async def resolve(self, inference_id: str) -> ResolvedEndpoint:
         """The endpoint ready to serve (404 when there is none)."""
@@ -52,7 +60,7 @@ class InferenceService:
     ) -> ChunkStream:
         """The answer as a stream of chunks (the caller closes it and applies the deadline to the
         first chunk)."""
-        return self._chat(target, config or target.config, request)
+        return self._pipeline.chat(target, config or target.config, request)
 
     async def chat(
         self,
@@ -62,11 +70,7 @@ class InferenceService:
         config: EndpointConfig | None = None,
     ) -> ChatCompletion:
         """The whole answer at once; the deadline covers all of it."""
-        try:
-            async with asyncio.timeout(deadline.seconds):
-                return await aggregate_chat(self.stream_chat(target, request, config))
-        except TimeoutError:
-            raise deadline.expired() from None
+        return await _within(deadline, aggregate_chat(self.stream_chat(target, request, config)))
 
     def stream_completion(self, target: ResolvedEndpoint, text: str, config: EndpointConfig) -> ChunkStream:
         """A completion is a chat with one user message."""
@@ -81,11 +85,83 @@ class InferenceService:
             answer = await aggregate_chat(self.stream_completion(target, text, config))
             return answer.choices[0].message.content or ""
 
-        try:
-            async with asyncio.timeout(deadline.seconds):
-                return list(await asyncio.gather(*(one(text) for text in inputs)))
-        except TimeoutError:
-            raise deadline.expired() from None
+        return list(await _within(deadline, asyncio.gather(*(one(text) for text in inputs))))
+
+    async def embed(
+        self, target: ResolvedEndpoint, config: EndpointConfig, request: EmbeddingRequest, deadline: Deadline
+    ) -> TextEmbeddingResult:
+        """Dense vectors, one per input in order; large inputs run as concurrent batches."""
+        result = await _within(deadline, self._batched(target, config, request))
+        if not isinstance(result, TextEmbeddingResult):
+            raise _wrong_result(target, result)
+        return result
+
+    async def sparse_embed(
+        self, target: ResolvedEndpoint, config: EndpointConfig, request: EmbeddingRequest, deadline: Deadline
+    ) -> SparseEmbeddingResult:
+        """Token -> weight maps, one per input in order, batched like :meth:`embed`."""
+        result = await _within(deadline, self._batched(target, config, request))
+        if not isinstance(result, SparseEmbeddingResult):
+            raise _wrong_result(target, result)
+        return result
+
+    async def rerank(
+        self, target: ResolvedEndpoint, config: EndpointConfig, request: RerankRequest, deadline: Deadline
+    ) -> RerankResult:
+        """The inputs by relevance, best first, at most ``top_n``; each document's text when
+        ``return_documents`` (taken from the request, so every provider answers alike)."""
+        result = await _within(deadline, self._pipeline.unary(target, config, request))
+        if not isinstance(result, RerankResult):
+            raise _wrong_result(target, result)
+        return ranked(target, request, result)
+
+    def _batched(
+        self, target: ResolvedEndpoint, config: EndpointConfig, request: EmbeddingRequest
+    ) -> Awaitable[TextEmbeddingResult | SparseEmbeddingResult]:
+        limit = self._batch_limits.get(target)
+        if limit is None:
+            limit = self._batch_limits[target] = asyncio.Semaphore(self.settings.embedding_batch_concurrency)
+        return embed_batched(self._pipeline.unary, target, config, request, limit)
+
+
+async def _within(deadline: Deadline, work: Awaitable[T]) -> T:
+    """``work`` under the deadline; expiry is the 408 naming the timeout."""
+    try:
+        async with asyncio.timeout(deadline.seconds):
+            return await work
+    except TimeoutError:
+        raise deadline.expired() from None
+
+
+def _wrong_result(target: ResolvedEndpoint, result: object) -> UpstreamError:
+    return UpstreamError(
+        f"The provider of [{target.endpoint.inference_id}] answered with {type(result).__name__} "
+        f"for task type [{target.endpoint.task_type}]"
+    )
+
+
+def ranked(target: ResolvedEndpoint, request: RerankRequest, result: RerankResult) -> RerankResult:
+    """Best first, ``top_n`` at most, indexes checked, texts per ``return_documents``."""
+    documents = request.input
+    for doc in result.ranked:
+        if not 0 <= doc.index < len(documents):
+            raise UpstreamError(
+                f"The provider ranked a document at index [{doc.index}] for inference entity id "
+                f"[{target.endpoint.inference_id}], which has [{len(documents)}] inputs"
+            )
+    order = sorted(result.ranked, key=lambda d: d.relevance_score, reverse=True)
+    if request.top_n is not None:
+        order = order[: request.top_n]
+    if request.return_documents is not None:
+        order = [
+            RankedDocument(
+                index=d.index,
+                relevance_score=d.relevance_score,
+                text=documents[d.index] if request.return_documents else None,
+            )
+            for d in order
+        ]
+    return RerankResult(ranked=order)
 
 
 def completion_chat(text: str) -> ChatCompletionRequest:

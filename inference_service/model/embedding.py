@@ -6,20 +6,85 @@ API face renders them in its own wire format.
 
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import Literal
+
 import msgspec
+
+from inference_service.errors import ActionValidationError, InvalidRequestError, validation_failed
+
+
+class InputType(StrEnum):
+    """How the embedded text will be used (Elasticsearch's ``input_type``).
+
+    ``internal_*`` are what Elasticsearch itself sends for semantic_text (and what our PUT
+    validation call sends); providers without the notion accept them and send nothing, and
+    refuse the REST values with Elasticsearch's 400.
+    """
+
+    INGEST = "ingest"
+    SEARCH = "search"
+    CLASSIFICATION = "classification"
+    CLUSTERING = "clustering"
+    INTERNAL_INGEST = "internal_ingest"
+    INTERNAL_SEARCH = "internal_search"
+
+    @property
+    def is_internal(self) -> bool:
+        return self in (InputType.INTERNAL_INGEST, InputType.INTERNAL_SEARCH)
+
+    @property
+    def public(self) -> InputType:
+        """The REST value an internal one stands for."""
+        if self == InputType.INTERNAL_INGEST:
+            return InputType.INGEST
+        if self == InputType.INTERNAL_SEARCH:
+            return InputType.SEARCH
+        return self
+
+
+REST_INPUT_TYPES = (InputType.INGEST, InputType.SEARCH, InputType.CLASSIFICATION, InputType.CLUSTERING)
+
+
+def parse_input_type(value: str) -> InputType:
+    """A REST ``input_type`` (case-insensitive, trimmed); the internal values are not REST values."""
+    try:
+        parsed = InputType(value.strip().lower())
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.is_internal:
+        raise ActionValidationError(validation_failed([f"Unrecognized input_type [{value}]"]))
+    return parsed
+
+
+def refuse_rest_input_type(input_type: InputType | None) -> None:
+    """For providers with no notion of input type: a REST value is refused as Elasticsearch
+    refuses it; the internal values (semantic_text, the PUT validation call) pass."""
+    if input_type is not None and not input_type.is_internal:
+        raise InvalidRequestError(
+            validation_failed(
+                [f"Invalid input_type [{input_type}]. The input_type option is not supported by this service"]
+            )
+        )
+
+
+ElementType = Literal["float", "byte", "bit"]
+"""``float`` vectors, ``byte`` (signed int8 per dimension) or ``bit`` (packed bits as signed
+int8, dims/8 values)."""
 
 
 class EmbeddingRequest(msgspec.Struct, frozen=True, kw_only=True):
-    """Texts to embed, in order; ``input_type`` is Elasticsearch's ingest/search/... hint."""
+    """Texts to embed, in order, and how they will be used."""
 
     input: list[str]
-    input_type: str | None = None
+    input_type: InputType | None = None
 
 
 class TextEmbeddingResult(msgspec.Struct, frozen=True, kw_only=True):
     """One dense vector per input, in input order."""
 
     embeddings: list[list[float]]
+    element_type: ElementType = "float"
 
 
 class SparseEmbedding(msgspec.Struct, frozen=True, kw_only=True):

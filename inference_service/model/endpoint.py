@@ -13,6 +13,9 @@ from inference_service.model.task_type import TaskType
 
 _ID_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9_\-.]*[a-z0-9])?")
 PRECONFIGURED_PREFIX = "."
+INTERNAL_SETTINGS = frozenset({"dimensions_set_by_user"})
+"""Service settings the service keeps for itself (as Elasticsearch does): stored, never
+accepted from a request and never returned."""
 
 
 class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
@@ -35,13 +38,19 @@ class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
             "inference_id": self.inference_id,
             "task_type": str(self.task_type),
             "service": self.service,
-            "service_settings": self.service_settings,
+            "service_settings": {
+                k: v for k, v in self.service_settings.items() if k not in INTERNAL_SETTINGS
+            },
         }
         if self.task_settings:
             info["task_settings"] = self.task_settings
         if self.chunking_settings is not None:
             info["chunking_settings"] = self.chunking_settings
         return info
+
+    @property
+    def internal_settings(self) -> dict[str, Any]:
+        return {k: v for k, v in self.service_settings.items() if k in INTERNAL_SETTINGS}
 
 
 def validate_inference_id(inference_id: str) -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 import aiohttp
 
@@ -77,16 +77,27 @@ def _narrow(value: SettingsStruct, kind: type[S], inference_id: str) -> S:
 
 @dataclass(frozen=True, slots=True)
 class ProviderContext:
-    """What a provider is built with: the process-wide pooled HTTP client."""
+    """What a provider is built with: the process-wide pooled HTTP client and its limits."""
 
     http: aiohttp.ClientSession
+    max_response_bytes: int = 256 * 1024 * 1024
+    """The largest non-streamed upstream answer read (setting max_upstream_response_bytes)."""
 
 
 class Provider:
     """Base class of every provider; see the module docstring for the obligations."""
 
+    max_batch_size: ClassVar[int] = 2048
+    """The most inputs one upstream embedding call may carry (the service splits larger
+    requests into concurrent batches)."""
+
     def __init__(self, context: ProviderContext) -> None:
         self.http = context.http
+        self.max_response_bytes = context.max_response_bytes
+
+    def batch_size(self, endpoint: EndpointConfig) -> int:
+        """Inputs per upstream embedding call for ``endpoint``."""
+        return self.max_batch_size
 
     def stream_chat(self, endpoint: EndpointConfig, request: ChatCompletionRequest) -> ChunkStream:
         """``chat_completion`` and ``completion`` (a completion is a chat of one user message)."""

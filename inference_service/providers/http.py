@@ -109,6 +109,35 @@ async def open_stream(
         response.release()
 
 
+async def post_json(client: aiohttp.ClientSession, request: UpstreamRequest, limit: int) -> bytes:
+    """POST and return the whole 2xx body (at most ``limit`` bytes); a non-2xx answer raises
+    the provider's parsed error, a larger body an :class:`UpstreamError`."""
+    url = request.url
+    async with open_stream(
+        client, url, headers=request.headers, body=request.body, parse_error=request.parse_error
+    ) as response:
+        with map_client_errors(url):
+            declared = response.content_length
+            if declared is not None:
+                if declared > limit:
+                    raise _too_large(url, limit)
+                return await response.read()
+            parts: list[bytes] = []
+            size = 0
+            async for part in response.content.iter_any():
+                size += len(part)
+                if size > limit:
+                    raise _too_large(url, limit)
+                parts.append(part)
+            return b"".join(parts)
+
+
+def _too_large(url: str, limit: int) -> UpstreamError:
+    return UpstreamError(
+        f"The provider at [{url}] sent more than [{limit}] bytes (setting max_upstream_response_bytes)"
+    )
+
+
 async def stream_events(
     client: aiohttp.ClientSession, request: UpstreamRequest, terminator: Terminator, inference_id: str
 ) -> AsyncGenerator[list[ServerSentEvent], None]:

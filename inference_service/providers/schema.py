@@ -9,7 +9,7 @@ Elasticsearch's validation messages.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -31,6 +31,23 @@ class SettingsStruct(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, o
 
 class RateLimit(SettingsStruct):
     requests_per_minute: PositiveInt
+
+
+Similarity = Literal["cosine", "dot_product", "l2_norm"]
+
+
+class EmbeddingSettings(SettingsStruct, kw_only=True):
+    """The settings every dense-embedding endpoint has: the base of a provider's own Struct.
+
+    ``dimensions`` and ``similarity`` are filled by the PUT validation call when not given;
+    ``dimensions_set_by_user`` is internal (never accepted or returned): only dimensions the
+    user chose are sent upstream.
+    """
+
+    dimensions: PositiveInt | None = None
+    similarity: Similarity | None = None
+    max_input_tokens: PositiveInt | None = None
+    dimensions_set_by_user: bool | None = None
 
 
 class ApiKeySecrets(SettingsStruct):

@@ -30,6 +30,8 @@ class ProviderSpec:
     """Secret settings (sent inside ``service_settings``, stored encrypted, never returned)."""
     task_settings: Mapping[TaskType, type[SettingsStruct]] = field(default_factory=dict)
     """Task settings Struct per task type; task types not listed take none."""
+    default_similarity: str = "dot_product"
+    """What the PUT validation call fills in for a text_embedding endpoint without ``similarity``."""
     default_rate_limit: Mapping[TaskType, int] = field(default_factory=dict)
     """``rate_limit.requests_per_minute`` materialised when not given (Elasticsearch's defaults)."""
 

@@ -102,8 +102,16 @@ def test_defaults_are_materialised(http: httpx.Client) -> None:
     chat = http.put("/_inference/chat_completion/defaults-chat", json=OPENAI).json()
     assert chat["service_settings"]["rate_limit"] == {"requests_per_minute": 500}
     assert "chunking_settings" not in chat and "task_settings" not in chat
-    assert error(http.put("/_inference/text_embedding/no-embed", json=OPENAI), 400, "status_exception") == (
-        "The [openai] service does not support task type [text_embedding]"
+    embed = http.put("/_inference/text_embedding/defaults-embed", json=OPENAI).json()
+    assert embed["service_settings"] == {"model_id": "gpt-4o-mini", "rate_limit": {"requests_per_minute": 3000}}
+    assert embed["chunking_settings"] == {
+        "strategy": "sentence",
+        "max_chunk_size": 250,
+        "sentence_overlap": 1,
+    }
+    internal = {**OPENAI, "service_settings": {**OPENAI["service_settings"], "dimensions_set_by_user": True}}
+    assert "dimensions_set_by_user" in error(
+        http.put("/_inference/text_embedding/internal", json=internal), 400, "status_exception"
     )
     custom = {
         **OPENAI,

@@ -79,7 +79,7 @@ def _validator(request: Request, state: Services) -> Validator | None:
     if not enabled:
         return None
 
-    async def validate(endpoint: Endpoint) -> None:
-        await validation_call(state.registry, state.providers, endpoint, deadline)
+    async def validate(endpoint: Endpoint) -> Endpoint:
+        return await validation_call(state.registry, state.providers, endpoint, deadline)
 
     return validate

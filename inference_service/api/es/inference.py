@@ -23,6 +23,7 @@ from inference_service.api.bodies import decode_json
 from inference_service.api.es.conventions import check_request, json_response, read_json_body
 from inference_service.api.es.endpoints import path_task_type
 from inference_service.api.es.errors import render_es, render_unified
+from inference_service.api.es.retrieval import perform_retrieval
 from inference_service.api.state import Services, services
 from inference_service.api.streaming import ErrorRenderer, EventStreamError, EventStreamResponse
 from inference_service.endpoints.catalog import ResolvedEndpoint
@@ -131,28 +132,38 @@ async def _encoded(
         await chunks.aclose()
 
 
-async def _prepare_completion(
-    state: Services, inference_id: str, body: bytes, deadline: Deadline, *, streaming: bool
-) -> tuple[ResolvedEndpoint, EndpointConfig, list[str], Deadline]:
-    """The endpoint, this request's configuration (per-request task settings applied), the
-    inputs, and the deadline (the body's own ``timeout`` applies when the query has none)."""
+async def prepare_request(
+    state: Services, inference_id: str, body: bytes, deadline: Deadline, task_type: TaskType
+) -> tuple[InferenceRequest, ResolvedEndpoint, EndpointConfig, Deadline]:
+    """The decoded and validated body, the endpoint, this request's configuration (per-request
+    task settings applied) and the deadline (the body's own ``timeout`` applies when the query
+    has none) of a non-chat inference request."""
     inference = decode_json(body, _INFERENCE_DECODER, "inference_request")
     if inference.timeout is not None:
         parse_time_value(inference.timeout)
-    validate_inference_request(inference, TaskType.COMPLETION)
+    validate_inference_request(inference, task_type, state.settings.max_inputs_per_request)
     target = await state.inference.resolve(inference_id)
-    if target.endpoint.task_type != TaskType.COMPLETION:
+    if target.endpoint.task_type != task_type:
         raise TaskTypeMismatchError(
-            f"Incompatible task_type, the requested type [completion] does not match the model type "
+            f"Incompatible task_type, the requested type [{task_type}] does not match the model type "
             f"[{target.endpoint.task_type}]"
         )
     config = state.inference.configure(target, inference.task_settings)
+    return inference, target, config, deadline.or_body(inference.timeout)
+
+
+async def _prepare_completion(
+    state: Services, inference_id: str, body: bytes, deadline: Deadline, *, streaming: bool
+) -> tuple[ResolvedEndpoint, EndpointConfig, list[str], Deadline]:
+    inference, target, config, deadline = await prepare_request(
+        state, inference_id, body, deadline, TaskType.COMPLETION
+    )
     inputs = inference.inputs
     if streaming and len(inputs) != 1:
         raise ActionValidationError(
             validation_failed(["Field [input] must be a single string when streaming a completion"])
         )
-    return target, config, inputs, deadline.or_body(inference.timeout)
+    return target, config, inputs, deadline
 
 
 async def _completion_stream(state: Services, inference_id: str, body: bytes, deadline: Deadline) -> ASGIApp:
@@ -167,14 +178,19 @@ async def _completion_stream(state: Services, inference_id: str, body: bytes, de
 
 
 async def perform_inference(request: Request) -> Response:
-    """Non-streaming ``POST``: ``completion`` only (chat_completion streams, per ES 9.1)."""
+    """Non-streaming ``POST``: every task type but chat_completion (which streams, per ES 9.1)."""
     state, inference_id, task_type, deadline, body = await _prepare(request)
     if task_type == TaskType.CHAT_COMPLETION:
         raise UnsupportedError(
             "The [chat_completion] task type only supports streaming, please try again with the _stream API"
         )
     if task_type != TaskType.COMPLETION:
-        raise UnsupportedError(f"Inference for task type [{task_type}] is not available in this service")
+        inference, target, config, deadline = await prepare_request(
+            state, inference_id, body, deadline, task_type
+        )
+        return json_response(
+            request, await perform_retrieval(state.inference, inference, target, config, deadline)
+        )
     target, config, inputs, deadline = await _prepare_completion(
         state, inference_id, body, deadline, streaming=False
     )

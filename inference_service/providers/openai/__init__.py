@@ -1,12 +1,12 @@
-"""The ``openai`` service: the OpenAI API and any OpenAI-compatible server (via ``url``).
-
-``text_embedding`` endpoints are not declared yet: the service cannot serve them, and the
-registry refuses a declaration the provider cannot honour.
-"""
+"""The ``openai`` service: the OpenAI API and any OpenAI-compatible server (via ``url``)."""
 
 from inference_service.model.task_type import TaskType
 from inference_service.providers.openai.provider import OpenAiProvider
-from inference_service.providers.openai.settings import OpenAiServiceSettings, OpenAiTaskSettings
+from inference_service.providers.openai.settings import (
+    OpenAiEmbeddingServiceSettings,
+    OpenAiServiceSettings,
+    OpenAiTaskSettings,
+)
 from inference_service.providers.schema import ApiKeySecrets
 from inference_service.providers.spec import ProviderSpec
 
@@ -16,14 +16,17 @@ PROVIDER = ProviderSpec(
     service_settings={
         TaskType.CHAT_COMPLETION: OpenAiServiceSettings,
         TaskType.COMPLETION: OpenAiServiceSettings,
+        TaskType.TEXT_EMBEDDING: OpenAiEmbeddingServiceSettings,
     },
     secrets=ApiKeySecrets,
     task_settings={
         TaskType.CHAT_COMPLETION: OpenAiTaskSettings,
         TaskType.COMPLETION: OpenAiTaskSettings,
+        TaskType.TEXT_EMBEDDING: OpenAiTaskSettings,
     },
     default_rate_limit={
         TaskType.CHAT_COMPLETION: 500,
         TaskType.COMPLETION: 500,
+        TaskType.TEXT_EMBEDDING: 3000,
     },
 )

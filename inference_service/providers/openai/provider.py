@@ -13,14 +13,25 @@ from abc import abstractmethod
 from typing import ClassVar
 
 from inference_service.model.chat import ChatCompletionRequest
+from inference_service.model.embedding import EmbeddingRequest, TextEmbeddingResult
 from inference_service.providers.base import ChunkStream, EndpointConfig, Provider
-from inference_service.providers.http import UpstreamRequest, stream_chunks
+from inference_service.providers.http import UpstreamRequest, post_json, stream_chunks
+from inference_service.providers.openai.embeddings import (
+    parse_openai_embeddings,
+    to_openai_embeddings_request,
+)
 from inference_service.providers.openai.request import to_openai_request
 from inference_service.providers.openai.response import TERMINATOR, parse_openai_error, parse_openai_event
-from inference_service.providers.openai.settings import OpenAiServiceSettings, OpenAiTaskSettings
-from inference_service.providers.schema import ApiKeySecrets
+from inference_service.providers.openai.settings import (
+    OpenAiEmbeddingServiceSettings,
+    OpenAiServiceSettings,
+    OpenAiTaskSettings,
+)
+from inference_service.providers.schema import ApiKeySecrets, EmbeddingSettings
 
 OPENAI_CHAT_URL = "https://api.openai.com/v1/chat/completions"
+OPENAI_EMBEDDINGS_URL = "https://api.openai.com/v1/embeddings"
+OPENAI_EMBEDDINGS_URL = "https://api.openai.com/v1/embeddings"
 
 
 class OpenAiCompatibleProvider(Provider):
@@ -64,13 +75,8 @@ class OpenAiCompatibleProvider(Provider):
             "content-type": "application/json",
             "accept": "text/event-stream",
         }
+        upstream = self.upstream(endpoint, url, headers, body)
         inference_id = endpoint.inference_id
-        upstream = UpstreamRequest(
-            url=url,
-            headers=headers,
-            body=body,
-            parse_error=lambda status, raw: parse_openai_error(status, raw, inference_id, url),
-        )
         return stream_chunks(
             self.http,
             upstream,
@@ -79,8 +85,43 @@ class OpenAiCompatibleProvider(Provider):
             lambda event: parse_openai_event(event, inference_id),
         )
 
+    def upstream(
+        self, endpoint: EndpointConfig, url: str, headers: dict[str, str], body: bytes
+    ) -> UpstreamRequest:
+        inference_id = endpoint.inference_id
+        return UpstreamRequest(
+            url=url,
+            headers=headers,
+            body=body,
+            parse_error=lambda status, raw: parse_openai_error(status, raw, inference_id, url),
+        )
 
-class OpenAiProvider(OpenAiCompatibleProvider):
+
+class OpenAiEmbeddings(OpenAiCompatibleProvider):
+    """``text_embedding`` through OpenAI's Embeddings API, for the services that serve it."""
+
+    @abstractmethod
+    def embeddings_url(self, endpoint: EndpointConfig) -> str: ...
+
+    @abstractmethod
+    def embeddings_model(self, endpoint: EndpointConfig) -> str | None: ...
+
+    async def embed(self, endpoint: EndpointConfig, request: EmbeddingRequest) -> TextEmbeddingResult:
+        settings = endpoint.service(EmbeddingSettings)
+        user, extra_headers = self.task_options(endpoint)
+        body = to_openai_embeddings_request(
+            request,
+            model=self.embeddings_model(endpoint),
+            dimensions=settings.dimensions if settings.dimensions_set_by_user else None,
+            user=user,
+        )
+        headers = {**extra_headers, **self.auth_headers(endpoint), "content-type": "application/json"}
+        upstream = self.upstream(endpoint, self.embeddings_url(endpoint), headers, body)
+        raw = await post_json(self.http, upstream, self.max_response_bytes)
+        return parse_openai_embeddings(raw, endpoint.inference_id)
+
+
+class OpenAiProvider(OpenAiEmbeddings):
     service = "openai"
 
     def chat_url(self, endpoint: EndpointConfig) -> str:
@@ -89,9 +130,20 @@ class OpenAiProvider(OpenAiCompatibleProvider):
     def upstream_model(self, endpoint: EndpointConfig) -> str | None:
         return endpoint.service(OpenAiServiceSettings).model_id
 
+    def embeddings_url(self, endpoint: EndpointConfig) -> str:
+        return endpoint.service(OpenAiEmbeddingServiceSettings).url or OPENAI_EMBEDDINGS_URL
+
+    def embeddings_model(self, endpoint: EndpointConfig) -> str | None:
+        return endpoint.service(OpenAiEmbeddingServiceSettings).model_id
+
     def auth_headers(self, endpoint: EndpointConfig) -> dict[str, str]:
         headers = super().auth_headers(endpoint)
-        organization = endpoint.service(OpenAiServiceSettings).organization_id
+        settings = endpoint.service_settings
+        organization = (
+            settings.organization_id
+            if isinstance(settings, OpenAiServiceSettings | OpenAiEmbeddingServiceSettings)
+            else None
+        )
         if organization:
             headers["openai-organization"] = organization
         return headers

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from inference_service.providers.schema import RateLimit, SettingsStruct, Url
+from inference_service.providers.schema import EmbeddingSettings, RateLimit, SettingsStruct, Url
 
 
 class OpenAiServiceSettings(SettingsStruct):
     """``service_settings`` for completion and chat_completion endpoints."""
+
+    model_id: str
+    url: Url | None = None
+    organization_id: str | None = None
+    rate_limit: RateLimit | None = None
+
+
+class OpenAiEmbeddingServiceSettings(EmbeddingSettings, kw_only=True):
+    """``service_settings`` for text_embedding endpoints (``url``: the embeddings URL)."""
 
     model_id: str
     url: Url | None = None
