@@ -47,8 +47,11 @@ async def embed_batched(
     if len(parts) == 1:
         results = [await one(parts[0])]
     else:
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(one(part)) for part in parts]
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(one(part)) for part in parts]
+        except ExceptionGroup as failed:
+            raise _first(failed) from None
         results = [task.result() for task in tasks]
     for part, result in zip(parts, results, strict=True):
         _check_count(target, len(part), result)
@@ -67,6 +70,12 @@ async def embed_batched(
     merged = TextEmbeddingResult(embeddings=dense, element_type=element_type or "float")
     check_dimensions(target, merged)
     return merged
+
+
+def _first(group: ExceptionGroup[Exception]) -> Exception:
+    """The failure that failed the request (the others were cancelled because of it)."""
+    error = group.exceptions[0]
+    return _first(error) if isinstance(error, ExceptionGroup) else error
 
 
 def _check_count(target: ResolvedEndpoint, expected: int, result: UnaryResult) -> None:

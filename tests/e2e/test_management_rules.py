@@ -103,7 +103,10 @@ def test_defaults_are_materialised(http: httpx.Client) -> None:
     assert chat["service_settings"]["rate_limit"] == {"requests_per_minute": 500}
     assert "chunking_settings" not in chat and "task_settings" not in chat
     embed = http.put("/_inference/text_embedding/defaults-embed", json=OPENAI).json()
-    assert embed["service_settings"] == {"model_id": "gpt-4o-mini", "rate_limit": {"requests_per_minute": 3000}}
+    assert embed["service_settings"] == {
+        "model_id": "gpt-4o-mini",
+        "rate_limit": {"requests_per_minute": 3000},
+    }
     assert embed["chunking_settings"] == {
         "strategy": "sentence",
         "max_chunk_size": 250,

@@ -236,3 +236,12 @@ def test_malformed_frames_are_complete_frames_with_broken_json(malformed: bytes)
     data = malformed.split(b"data: ", 1)[1].strip()
     with pytest.raises(json.JSONDecodeError):
         json.loads(data)
+
+
+def test_openai_embeddings_fake_matches_the_recorded_answer() -> None:
+    from tests.fakes import openai_embeddings
+
+    recorded = (FIXTURES.parent / "json" / "openai_embeddings.json").read_bytes()
+    assert recorded == openai_embeddings.embeddings(
+        [[0.0023064255, -0.009327292, -0.0028842222], [-0.0066423, 0.0151937, 0.0039911]]
+    )
