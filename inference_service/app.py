@@ -20,12 +20,13 @@ from inference_service.errors import (
     InferenceServiceError,
     es_error_body,
 )
+from inference_service.logs import configure_logging
 from inference_service.management import EndpointManager
 from inference_service.preconfigured import preconfigured_endpoints
 from inference_service.providers.base import ProviderContext
 from inference_service.providers.registry import builtin_registry
 from inference_service.rate_limit import RateLimiter
-from inference_service.settings import Settings, load_settings
+from inference_service.settings import Settings, decode_settings
 from inference_service.store.engine import create_engine, create_sessionmaker
 from inference_service.store.migrate import ensure_schema_current
 from inference_service.store.secret_box import load_secret_box
@@ -117,6 +118,9 @@ def create_app(settings: Settings) -> Starlette:
     return app
 
 
-def create_app_from_environment() -> Starlette:
-    """Entry point for hypercorn workers: settings from ``INFERENCE_SERVICE_*`` and the config file."""
-    return create_app(load_settings())
+def create_app_from_encoded(token: str) -> Starlette:
+    """Entry point for hypercorn workers: the settings ``serve`` resolved, handed over in the
+    application path (``server.application_path``), so a worker never re-reads the sources."""
+    settings = decode_settings(token)
+    configure_logging(settings.log_level)
+    return create_app(settings)

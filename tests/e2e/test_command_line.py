@@ -60,7 +60,7 @@ def free_port() -> int:
 
 def test_serve_refuses_an_unmigrated_database_then_migrates(cli: Cli) -> None:
     refused = cli.run("serve", "--port", str(free_port()), check=False)
-    assert refused.returncode == 1
+    assert refused.returncode == 2
     assert "inference-service db upgrade" in refused.stderr
     port = free_port()
     process = subprocess.Popen(
