@@ -12,15 +12,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP_RUN): pyproject.toml | $(BIN)/python
+$(STAMP_RUN): pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[local]'
 	touch $@
 
-$(STAMP_TEST): pyproject.toml | $(BIN)/python
+$(STAMP_TEST): pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[local,test]'
 	touch $@ $(STAMP_RUN)
 
-## Set up, migrate the embedded SQLite database and serve on 127.0.0.1:9280.
+## Set up, migrate the embedded SQLite database and serve on 127.0.0.1:9280. The checkout keeps
+## its data in ./data (an installed service defaults to the per-user data directory).
 run: $(STAMP_RUN)
 	@echo
 	@echo "Starting on http://127.0.0.1:9280 -- in another terminal, stream from the bundled local model:"
@@ -29,7 +30,7 @@ run: $(STAMP_RUN)
 	@echo "       -H 'Content-Type: application/json' \\"
 	@echo "       -d '{\"messages\":[{\"role\":\"user\",\"content\":\"Write a haiku about search.\"}],\"max_completion_tokens\":64}'"
 	@echo
-	$(BIN)/inference-service serve --migrate
+	INFERENCE_SERVICE_DATA_DIR=$(CURDIR)/data $(BIN)/inference-service serve --migrate
 
 ## Set up and run every check: ruff, mypy (strict) and the whole test suite.
 test: check

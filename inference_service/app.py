@@ -21,9 +21,10 @@ from inference_service.endpoints.preconfigured import preconfigured_endpoints
 from inference_service.errors import INTERNAL_ERROR_REASON, InferenceServiceError
 from inference_service.inference.rate_limit import RateLimitGate
 from inference_service.inference.service import InferenceService
+from inference_service.logs import configure_logging
 from inference_service.providers.base import ProviderContext
 from inference_service.providers.registry import builtin_registry
-from inference_service.settings import Settings, load_settings
+from inference_service.settings import Settings, decode_settings
 from inference_service.store.engine import create_engine, create_sessionmaker
 from inference_service.store.migrate import ensure_schema_current
 from inference_service.store.secret_box import load_secret_box
@@ -128,6 +129,9 @@ def create_app(settings: Settings) -> Starlette:
     )
 
 
-def create_app_from_environment() -> Starlette:
-    """Entry point for hypercorn workers: settings from ``INFERENCE_SERVICE_*`` and the config file."""
-    return create_app(load_settings())
+def create_app_from_encoded(token: str) -> Starlette:
+    """Entry point for hypercorn workers: the settings ``serve`` resolved, handed over in the
+    application path (``server.application_path``), so a worker never re-reads the sources."""
+    settings = decode_settings(token)
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -1,7 +1,9 @@
 """The ``inference-service`` command: serve, db, endpoints, secrets.
 
 Every subcommand loads the one :class:`Settings` (``--config``, ``INFERENCE_SERVICE_*``) and
-acts on the database it names. Exit codes: 0 success, 1 an operation failed, 2 bad usage.
+acts on the database it names. Exit codes: 0 success, 1 an operation failed, 2 bad usage or a
+start-up failure (settings, migrations, schema, secrets key, listen address), reported as one
+``error: ...`` line on stderr before anything is changed.
 """
 
 from __future__ import annotations
@@ -9,33 +11,34 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
+
+from alembic.util import CommandError as AlembicCommandError
 
 from inference_service import __version__
 from inference_service.endpoints.declarative import DeclarationError, load_file, resolve_secrets
 from inference_service.endpoints.manager import EndpointManager
 from inference_service.errors import InferenceServiceError
+from inference_service.logs import configure_logging
 from inference_service.model.task_type import parse_task_type
 from inference_service.providers.registry import builtin_registry
-from inference_service.settings import (
-    CONFIG_ENV,
-    ENV_PREFIX,
-    Settings,
-    SettingsError,
-    load_settings,
-)
-from inference_service.store.engine import create_engine, create_sessionmaker
+from inference_service.resources import MissingResourceError
+from inference_service.settings import Settings, SettingsError, load_settings
+from inference_service.store.engine import DatabaseUnavailableError, create_engine, create_sessionmaker
 from inference_service.store.migrate import (
+    MigrationsNotFoundError,
     SchemaNotCurrentError,
     alembic_config,
     ensure_schema_current,
     upgrade,
 )
+from inference_service.store.migration_ops import MigrationOpError
 from inference_service.store.secret_box import (
+    SecretBox,
     SecretKeyError,
     generate_key,
     load_secret_box,
@@ -51,11 +54,26 @@ class CommandError(Exception):
     """A failure to report on stderr with exit code 1."""
 
 
+class StartupError(Exception):
+    """A failure before the command acted (e.g. an unusable secrets key): exit code 2."""
+
+
+# Failures that mean the command could not start; reported as one line with exit code 2.
+STARTUP_ERRORS = (
+    StartupError,
+    SettingsError,
+    MissingResourceError,
+    MigrationsNotFoundError,
+    SchemaNotCurrentError,
+    DatabaseUnavailableError,
+)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="inference-service", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
-    common.add_argument("--config", help="TOML settings file (default: config/service.toml if present)")
+    common.add_argument("--config", help="TOML settings file (default: the packaged service.toml)")
     common.add_argument("--database-url", help="overrides the database_url setting")
     parser.add_argument("--config", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--database-url", default=None, help=argparse.SUPPRESS)
@@ -114,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings(args.config, overrides=_overrides(args))
+        configure_logging(settings.log_level)
         if args.command == "serve":
             return _serve(args, settings)
         if args.command == "db":
@@ -121,12 +140,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "endpoints":
             return asyncio.run(_endpoints(args, settings))
         return _secrets(args, settings)
+    except STARTUP_ERRORS as exc:
+        print("error: " + " ".join(str(exc).split()), file=sys.stderr)
+        return 2
     except (
         CommandError,
-        SettingsError,
         SecretKeyError,
-        SchemaNotCurrentError,
         DeclarationError,
+        MigrationOpError,
+        AlembicCommandError,
     ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -142,22 +164,35 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from inference_service.server import run_server
+    from inference_service.server import ListenError, hypercorn_config, run_server
 
+    config = hypercorn_config(settings)  # a bad hypercorn file fails before anything migrates
     if args.migrate:
         upgrade(settings)
-    # Workers rebuild Settings from the environment: hand them the same sources.
-    for name, value in _overrides(args).items():
-        os.environ[ENV_PREFIX + name.upper()] = str(value)
-    if args.config:
-        os.environ[CONFIG_ENV] = str(Path(args.config).resolve())
     asyncio.run(_check_ready(settings))
-    return run_server(settings)
+    try:
+        return run_server(config)  # workers get ``settings`` inside config.application_path
+    except ListenError as exc:
+        raise StartupError(str(exc)) from None
+
+
+@contextmanager
+def _starting() -> Iterator[None]:
+    """A secrets key that cannot be used is a start-up failure, found before any change."""
+    try:
+        yield
+    except SecretKeyError as exc:
+        raise StartupError(str(exc)) from None
+
+
+def _secret_box(settings: Settings, *, create: bool) -> SecretBox:
+    with _starting():
+        return load_secret_box(settings.secrets_key, settings.resolved_secrets_key_file, create=create)
 
 
 async def _check_ready(settings: Settings) -> None:
     """Fail before binding a port: schema at head, secrets key readable (created if new)."""
-    load_secret_box(settings.secrets_key, settings.resolved_secrets_key_file, create=True)
+    _secret_box(settings, create=True)
     engine = create_engine(settings.resolved_database_url, pool_size=1)
     try:
         await ensure_schema_current(engine, settings)
@@ -179,7 +214,7 @@ def _db(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _with_manager(settings: Settings, action: Callable[[EndpointManager], Awaitable[T]]) -> T:
-    box = load_secret_box(settings.secrets_key, settings.resolved_secrets_key_file, create=True)
+    box = _secret_box(settings, create=True)
     engine = create_engine(settings.resolved_database_url, pool_size=1)
     try:
         await ensure_schema_current(engine, settings)
@@ -264,8 +299,9 @@ async def _rotate(settings: Settings) -> int:
     path = settings.resolved_secrets_key_file
     if not path.exists():
         raise CommandError(f"no key file at {path}: nothing to rotate")
+    with _starting():
+        read_key_file(path)  # validates permissions and format
     old = [line.strip() for line in path.read_text("ascii").split() if line.strip()]
-    read_key_file(path)  # validates permissions and format
     new = generate_key()
     write_key_file(path, [new, *old])
     changed = await _reseal(settings)
@@ -277,7 +313,7 @@ async def _rotate(settings: Settings) -> int:
 async def _reseal(settings: Settings) -> int:
     from inference_service.store.endpoints import EndpointRepository
 
-    box = load_secret_box(settings.secrets_key, settings.resolved_secrets_key_file, create=False)
+    box = _secret_box(settings, create=False)
     engine = create_engine(settings.resolved_database_url, pool_size=1)
     try:
         await ensure_schema_current(engine, settings)

@@ -1,25 +1,94 @@
-"""Run the app under hypercorn, with its tuning from ``config/hypercorn.toml``."""
+"""Run the app under hypercorn.
+
+hypercorn's tuning (backlog, keep-alive, logs) comes from a TOML file, the packaged
+``hypercorn.toml`` unless ``hypercorn_config`` names another; what the service settings own
+(address, workers, log level, the application) comes from :class:`Settings` and is refused in
+that file, so there is one place for each. Workers receive the resolved settings inside the
+application path (see :func:`application_path`), never through the environment.
+"""
 
 from __future__ import annotations
 
+import logging
 import resource
-from pathlib import Path
 
-from hypercorn.config import Config
+from hypercorn.config import Config, Sockets
 from hypercorn.run import run
 
-from inference_service.settings import Settings
+from inference_service.settings import Settings, SettingsError, encode_settings, read_toml
 
-APP_FACTORY = "inference_service.app:create_app_from_environment()"
+APP_MODULE = "inference_service.app"
+
+# hypercorn keys set from the service settings, with the setting to use instead.
+OWNED_KEYS = {
+    "bind": "host and port",
+    "workers": "workers",
+    "loglevel": "log_level",
+    "application_path": "none: the service sets it",
+    "worker_class": "none: the service sets it",
+}
+
+log = logging.getLogger("inference_service.server")
 
 
-def hypercorn_config(settings_host: str, settings_port: int, workers: int, config_file: str) -> Config:
-    path = Path(config_file)
-    config = Config.from_toml(path) if path.is_file() else Config()
-    config.bind = [f"{settings_host}:{settings_port}"]
-    config.application_path = APP_FACTORY
+class ListenError(Exception):
+    """The address cannot be bound (in use, not permitted, unknown host)."""
+
+
+class ServiceConfig(Config):
+    """hypercorn's Config, reporting a failure to bind as a :class:`ListenError`.
+
+    hypercorn binds inside :func:`hypercorn.run.run`, so this is the one place that can tell
+    a bind failure from any other ``OSError``. Workers unpickle it by this module's name.
+    """
+
+    settings_file = ""  # the hypercorn TOML file this was read from, for the start-up log line
+
+    def create_sockets(self) -> Sockets:
+        try:
+            sockets = super().create_sockets()
+        except OSError as exc:
+            raise ListenError(f"cannot listen on {', '.join(self.bind)}: {exc.strerror or exc}") from None
+        log.info("hypercorn settings from %s", self.settings_file)
+        return sockets
+
+
+def _settable_keys() -> frozenset[str]:
+    """hypercorn ignores keys it does not know; a typo here should not go unnoticed."""
+    names = set()
+    for name, value in vars(Config).items():
+        if isinstance(value, property):
+            if value.fset is not None:
+                names.add(name)
+        elif not (name.startswith("_") or callable(value) or isinstance(value, classmethod | staticmethod)):
+            names.add(name)
+    return frozenset(names)
+
+
+def application_path(settings: Settings) -> str:
+    """What hypercorn evaluates in each worker to build the app: the settings travel inside."""
+    return f'{APP_MODULE}:create_app_from_encoded("{encode_settings(settings)}")'
+
+
+def hypercorn_config(settings: Settings) -> ServiceConfig:
+    path = settings.resolved_hypercorn_config
+    values = read_toml(path)
+    owned = sorted(set(values) & set(OWNED_KEYS))
+    if owned:
+        instead = "; ".join(f"{key}: {OWNED_KEYS[key]}" for key in owned)
+        raise SettingsError(f"hypercorn config {path} sets what the service settings own ({instead})")
+    unknown = sorted(set(values) - _settable_keys())
+    if unknown:
+        raise SettingsError(f"hypercorn config {path} has unknown settings: {', '.join(unknown)}")
+    config = ServiceConfig()
+    config.settings_file = str(path)
+    for key, value in values.items():
+        setattr(config, key, value)
+    config.bind = [f"{settings.host}:{settings.port}"]
+    config.loglevel = settings.log_level.upper()
+    config.application_path = application_path(settings)
     # One worker runs in this process (hypercorn's workers=0); more are spawned processes.
-    config.workers = 0 if workers == 1 else workers
+    config.workers = 0 if settings.workers == 1 else settings.workers
     try:
         import uvloop  # noqa: F401
 
@@ -37,7 +106,7 @@ def raise_open_file_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def run_server(settings: Settings) -> int:
+def run_server(config: Config) -> int:
+    """Serve until stopped; ``config`` comes from :func:`hypercorn_config`."""
     raise_open_file_limit()
-    config = hypercorn_config(settings.host, settings.port, settings.workers, settings.hypercorn_config)
     return int(run(config) or 0)

@@ -1,49 +1,56 @@
 """The service's settings: one typed object, read once, passed explicitly.
 
-Sources, later ones winning: the defaults below, a TOML file (``config/service.toml`` when it
-exists, or the file named by ``--config`` / ``INFERENCE_SERVICE_CONFIG``), and environment
-variables ``INFERENCE_SERVICE_<NAME>`` (upper-cased field names). There is no module-level
-instance: :func:`load_settings` builds one and callers hand it down.
+Sources, later ones winning: the defaults below, one TOML file (the file named by ``--config``
+or ``INFERENCE_SERVICE_CONFIG``, else the packaged ``service.toml``, which documents every
+default), and environment variables ``INFERENCE_SERVICE_<NAME>`` (upper-cased field names).
+No default depends on the working directory. There is no module-level instance:
+:func:`load_settings` builds one and callers hand it down (hypercorn workers get the parent's
+through :func:`encode_settings`).
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 import msgspec
+import platformdirs
 
 from inference_service.providers.llamacpp.settings import LlamaCppServiceSettings
+from inference_service.resources import default_hypercorn_config, default_service_config
 
 _LOCAL = LlamaCppServiceSettings()
 """The local model's defaults live in its settings Struct; the settings below start from them."""
 ENV_PREFIX = "INFERENCE_SERVICE_"
 CONFIG_ENV = ENV_PREFIX + "CONFIG"
-DEFAULT_CONFIG_FILE = Path("config/service.toml")
+APP_NAME = "inference-service"
 
 Seconds = Annotated[float, msgspec.Meta(gt=0)]
+LogLevel = Literal["debug", "info", "warning", "error", "critical"]
+LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
 
 
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
-    """Every setting of the service; ``config/service.toml`` documents each one."""
+    """Every setting of the service; the packaged ``service.toml`` documents each one."""
 
     host: str = "127.0.0.1"
     port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 9280
     workers: Annotated[int, msgspec.Meta(ge=1)] = 1
-    data_dir: str = "data"
+    data_dir: str = ""
     database_url: str = ""
     secrets_key: str = ""
     secrets_key_file: str = ""
-    hypercorn_config: str = "config/hypercorn.toml"
+    hypercorn_config: str = ""
     migrations_dir: str = ""
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 10 * 1024 * 1024
     max_inputs_per_request: Annotated[int, msgspec.Meta(ge=1)] = 10_000
     embedding_batch_concurrency: Annotated[int, msgspec.Meta(ge=1)] = 4
     max_upstream_response_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 256 * 1024 * 1024
-    log_level: str = "info"
+    log_level: LogLevel = "info"
     pool_size: Annotated[int, msgspec.Meta(ge=1)] = 10
 
     chat_completion_timeout: Seconds = 120.0
@@ -65,15 +72,28 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
     local_model_max_tokens: Annotated[int, msgspec.Meta(ge=1)] = 512
 
     @property
+    def resolved_data_dir(self) -> Path:
+        """``data_dir``, or the per-user data directory (``~/.local/share/inference-service``
+        on Linux, ``$XDG_DATA_HOME`` respected)."""
+        return Path(self.data_dir or platformdirs.user_data_dir(APP_NAME))
+
+    @property
     def resolved_database_url(self) -> str:
-        """The configured URL, or the embedded SQLite file inside ``data_dir``."""
+        """The configured URL, or the embedded SQLite file inside the data directory."""
         if self.database_url:
             return self.database_url
-        return f"sqlite+aiosqlite:///{Path(self.data_dir).resolve() / 'inference.db'}"
+        return f"sqlite+aiosqlite:///{self.resolved_data_dir.resolve() / 'inference.db'}"
 
     @property
     def resolved_secrets_key_file(self) -> Path:
-        return Path(self.secrets_key_file or Path(self.data_dir) / "secrets.key")
+        return (
+            Path(self.secrets_key_file) if self.secrets_key_file else self.resolved_data_dir / "secrets.key"
+        )
+
+    @property
+    def resolved_hypercorn_config(self) -> Path:
+        """``hypercorn_config``, or the packaged ``hypercorn.toml``."""
+        return Path(self.hypercorn_config) if self.hypercorn_config else default_hypercorn_config()
 
 
 class SettingsError(Exception):
@@ -90,30 +110,48 @@ def load_settings(
 ) -> Settings:
     """Read the TOML file, then ``INFERENCE_SERVICE_*`` variables, then explicit overrides."""
     env = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
-    path = Path(config_file or env.get(CONFIG_ENV) or DEFAULT_CONFIG_FILE)
-    if config_file is not None or CONFIG_ENV in env or path.exists():
-        values.update(_read_toml(path))
+    named = config_file if config_file is not None else env.get(CONFIG_ENV)
+    path = Path(named) if named else default_service_config()
+    values = read_toml(path)
+    unknown = sorted(set(values) - _FIELDS)
+    if unknown:
+        raise SettingsError(f"config file {path} has unknown settings: {', '.join(unknown)}")
     for name in _FIELDS:
         raw = env.get(ENV_PREFIX + name.upper())
         if raw is not None:
             values[name] = raw
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    level = values.get("log_level", "info")
+    if level not in LOG_LEVELS:
+        allowed = ", ".join(LOG_LEVELS)
+        raise SettingsError(f"invalid settings: log_level must be one of {allowed}, not {level!r}")
     try:
         return msgspec.convert(values, Settings, strict=False)
     except msgspec.ValidationError as exc:
         raise SettingsError(f"invalid settings: {exc}") from None
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as a dict; any failure is a :class:`SettingsError` naming the file."""
     try:
         with path.open("rb") as f:
-            data = tomllib.load(f)
+            return tomllib.load(f)
     except FileNotFoundError:
         raise SettingsError(f"config file not found: {path}") from None
+    except OSError as exc:
+        raise SettingsError(f"cannot read config file {path}: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
-    unknown = sorted(set(data) - _FIELDS)
-    if unknown:
-        raise SettingsError(f"config file {path} has unknown settings: {', '.join(unknown)}")
-    return data
+
+
+def encode_settings(settings: Settings) -> str:
+    """``settings`` as one ASCII token without colons or quotes, for :func:`decode_settings`.
+
+    hypercorn hands its Config to spawned workers and each evaluates the application path;
+    the token travels in that path (where a colon would be read as a separator).
+    """
+    return base64.b64encode(msgspec.json.encode(settings)).decode("ascii")
+
+
+def decode_settings(token: str) -> Settings:
+    return msgspec.json.decode(base64.b64decode(token, validate=True), type=Settings)

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inference_service.settings import Settings, load_settings
-from inference_service.store.engine import create_engine
+from inference_service.store.engine import create_engine, open_connection
 from inference_service.store.tables import Base
 
 config = context.config
@@ -43,7 +43,7 @@ def _run_sync(connection: Connection) -> None:
 
 
 async def _run_on(engine: AsyncEngine) -> None:
-    async with engine.connect() as connection:
+    async with open_connection(engine) as connection:
         await connection.run_sync(_run_sync)
         await connection.commit()
 

@@ -1,4 +1,9 @@
-"""Schema management through alembic: the only way the schema is created or changed."""
+"""Schema management through alembic: the only way the schema is created or changed.
+
+The scripts are the packaged migrations (:func:`~inference_service.resources.packaged_migrations`)
+unless the ``migrations_dir`` setting names a copy, e.g. one with endpoint-seeding revisions.
+No ``alembic.ini`` is read: the service's settings are the whole configuration.
+"""
 
 from __future__ import annotations
 
@@ -10,33 +15,32 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from inference_service.resources import packaged_migrations
 from inference_service.settings import Settings
-
-_REPO_ROOT = Path(__file__).resolve().parents[2]
+from inference_service.store.engine import open_connection
 
 
 class SchemaNotCurrentError(Exception):
     """The database is not at the latest migration; the message names the command to run."""
 
 
-def _migrations_dir(settings: Settings) -> Path:
-    if settings.migrations_dir:
-        configured = Path(settings.migrations_dir)
-        if not (configured / "env.py").is_file():
-            raise FileNotFoundError(f"migrations_dir [{configured}] has no env.py")
-        return configured
-    for candidate in (Path.cwd() / "migrations", _REPO_ROOT / "migrations"):
-        if (candidate / "env.py").is_file():
-            return candidate
-    raise FileNotFoundError("cannot find the migrations/ directory (run from the project root)")
+class MigrationsNotFoundError(Exception):
+    """``migrations_dir`` names a directory that holds no alembic scripts."""
+
+
+def migrations_dir(settings: Settings) -> Path:
+    if not settings.migrations_dir:
+        return packaged_migrations()
+    configured = Path(settings.migrations_dir)
+    if not (configured / "env.py").is_file():
+        raise MigrationsNotFoundError(f"migrations_dir [{configured}] has no env.py")
+    return configured
 
 
 def alembic_config(settings: Settings) -> Config:
     """An alembic Config for ``settings``' database, with no need for a working directory."""
-    migrations = _migrations_dir(settings)
-    ini = migrations.parent / "alembic.ini"
-    config = Config(str(ini)) if ini.is_file() else Config()
-    config.set_main_option("script_location", str(migrations))
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir(settings)))
     config.attributes["settings"] = settings
     return config
 
@@ -50,7 +54,7 @@ def head_revisions(settings: Settings) -> set[str]:
 
 
 async def current_revisions(engine: AsyncEngine) -> set[str]:
-    async with engine.connect() as connection:
+    async with open_connection(engine) as connection:
         heads = await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_heads())
     return set(heads)
 

@@ -124,10 +124,16 @@ def _create_key_file(path: Path) -> None:
 
 
 def read_key_file(path: Path) -> list[bytes]:
-    mode = path.stat().st_mode & 0o777
-    if mode & 0o077:
-        raise SecretKeyError(f"{path} is readable by other users (mode {mode:o}); run: chmod 600 {path}")
-    return parse_keys(path.read_text("ascii"), str(path))
+    try:
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            raise SecretKeyError(f"{path} is readable by other users (mode {mode:o}); run: chmod 600 {path}")
+        text = path.read_text("ascii")
+    except OSError as exc:
+        raise SecretKeyError(f"cannot read the secrets key file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise SecretKeyError(f"{path}: the key file holds non-ASCII bytes, not base64 keys") from None
+    return parse_keys(text, str(path))
 
 
 def load_secret_box(env_keys: str, key_file: Path, *, create: bool) -> SecretBox:
@@ -137,5 +143,10 @@ def load_secret_box(env_keys: str, key_file: Path, *, create: bool) -> SecretBox
     if not key_file.exists():
         if not create:
             raise SecretKeyError(f"no secrets key: {key_file} does not exist")
-        _create_key_file(key_file)
+        try:
+            _create_key_file(key_file)
+        except OSError as exc:
+            raise SecretKeyError(
+                f"cannot create the secrets key file {key_file}: {exc.strerror or exc}"
+            ) from None
     return SecretBox(read_key_file(key_file))

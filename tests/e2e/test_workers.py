@@ -1,5 +1,11 @@
 """Two hypercorn workers (``serve --workers 2``) stay consistent: a change made through one is
-served by both, without any per-request database query."""
+served by both, without any per-request database query.
+
+Each phase sends requests on fresh connections until both worker processes have answered,
+and checks every answer; which process answered is read from the kernel
+(:mod:`tests.support.connections`). The settings come from a ``--config`` file only: workers
+can serve them only if ``serve`` handed its resolved settings over.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +14,36 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
 import pytest
 
 from tests.fakes import openai as fake_openai
 from tests.fakes.server import FakeProvider, Reply
+from tests.support import connections
+
+pytestmark = pytest.mark.skipif(not connections.AVAILABLE, reason="needs Linux /proc/net/tcp")
 
 CHAT = {"messages": [{"role": "user", "content": "hi"}]}
 REFRESH = 0.3
+MAX_ATTEMPTS = 200
+T = TypeVar("T")
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@dataclass
+class TwoWorkers:
+    url: str
+    port: int
+    pid: int  # the ``serve`` process; the workers are its children
 
 
 @pytest.fixture(scope="module")
@@ -34,20 +53,16 @@ def upstream() -> Iterator[FakeProvider]:
 
 
 @pytest.fixture(scope="module")
-def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoWorkers]:
     data = tmp_path_factory.mktemp("workers")
     config = data / "service.toml"
-    config.write_text("")
+    config.write_text(f'data_dir = "{data}"\ncatalog_refresh_interval = {REFRESH}\nvalidate_on_put = false\n')
     port = free_port()
-    env = {
-        **os.environ,
-        "INFERENCE_SERVICE_DATA_DIR": str(data),
-        "INFERENCE_SERVICE_CATALOG_REFRESH_INTERVAL": str(REFRESH),
-        "INFERENCE_SERVICE_VALIDATE_ON_PUT": "false",
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INFERENCE_SERVICE_")}
     command = [sys.executable, "-m", "inference_service", "serve", "--migrate", "--workers", "2"]
     command += ["--port", str(port), "--config", str(config)]
-    process = subprocess.Popen(command, env=env, cwd=Path(__file__).parents[2], stderr=subprocess.PIPE)
+    cwd = tmp_path_factory.mktemp("cwd")
+    process = subprocess.Popen(command, env=env, cwd=cwd, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -60,7 +75,7 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                     assert process.stderr is not None
                     raise RuntimeError(f"service did not start: {process.stderr.read()!r}") from None
                 time.sleep(0.1)
-        yield url
+        yield TwoWorkers(url, port, process.pid)
     finally:
         process.terminate()
         process.wait(20)
@@ -68,17 +83,45 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process.stderr.close()
 
 
-def models_served(url: str, upstream: FakeProvider, inference_id: str, count: int) -> set[str]:
-    """Stream ``count`` times on fresh connections (spread over both workers)."""
-    before = len(upstream.requests)
-    for _ in range(count):
-        response = httpx.post(f"{url}/_inference/chat_completion/{inference_id}/_stream", json=CHAT)
+def by_worker(
+    service: TwoWorkers, send: Callable[[httpx.Client], tuple[httpx.Response, T]]
+) -> dict[int, list[T]]:
+    """``send`` on a fresh connection each time until two worker processes have answered;
+    what each returned, grouped by the process that answered."""
+    answers: dict[int, list[T]] = {}
+    for _ in range(MAX_ATTEMPTS):
+        with httpx.Client(base_url=service.url, timeout=10) as client:
+            response, outcome = send(client)
+            # Asked while the connection is still open: its server side belongs to one worker.
+            worker = connections.answering_process(service.port, response, connections.children(service.pid))
+        answers.setdefault(worker, []).append(outcome)
+        if len(answers) == 2:
+            return answers
+    raise AssertionError(f"only {sorted(answers)} answered in {MAX_ATTEMPTS} fresh connections")
+
+
+def stream_models(service: TwoWorkers, upstream: FakeProvider, inference_id: str) -> dict[int, set[str]]:
+    """Per worker, the models its streams asked the provider for."""
+
+    def send(client: httpx.Client) -> tuple[httpx.Response, str]:
+        before = len(upstream.requests)
+        response = client.post(f"/_inference/chat_completion/{inference_id}/_stream", json=CHAT)
         assert response.status_code == 200, response.text
-    return {r.json["model"] for r in upstream.requests[before:]}
+        [request] = upstream.requests[before:]
+        return response, str(request.json["model"])
+
+    return {worker: set(models) for worker, models in by_worker(service, send).items()}
 
 
-def test_changes_reach_every_worker(two_workers: str, upstream: FakeProvider) -> None:
-    url = two_workers
+def status(path: str) -> Callable[[httpx.Client], tuple[httpx.Response, int]]:
+    def send(client: httpx.Client) -> tuple[httpx.Response, int]:
+        response = client.post(path, json=CHAT) if path.endswith("/_stream") else client.get(path)
+        return response, response.status_code
+
+    return send
+
+
+def test_changes_reach_every_worker(two_workers: TwoWorkers, upstream: FakeProvider) -> None:
     body = {
         "service": "openai",
         "service_settings": {
@@ -87,16 +130,20 @@ def test_changes_reach_every_worker(two_workers: str, upstream: FakeProvider) ->
             "url": upstream.url + "/v1/chat/completions",
         },
     }
-    assert httpx.put(f"{url}/_inference/chat_completion/shared", json=body).status_code == 200
+    assert httpx.put(f"{two_workers.url}/_inference/chat_completion/shared", json=body).status_code == 200
     # Created a moment ago on one worker: the other finds it too (a cache miss loads it).
-    assert models_served(url, upstream, "shared", 12) == {"model-a"}
+    assert list(stream_models(two_workers, upstream, "shared").values()) == [{"model-a"}, {"model-a"}]
     time.sleep(REFRESH * 3)
     update = {"service_settings": {"model_id": "model-b"}}
-    assert httpx.put(f"{url}/_inference/shared/_update", json=update).status_code == 200
+    assert httpx.put(f"{two_workers.url}/_inference/shared/_update", json=update).status_code == 200
     time.sleep(REFRESH * 4)
-    assert models_served(url, upstream, "shared", 12) == {"model-b"}
-    assert httpx.delete(f"{url}/_inference/shared").status_code == 200
+    assert list(stream_models(two_workers, upstream, "shared").values()) == [{"model-b"}, {"model-b"}]
+    assert httpx.delete(f"{two_workers.url}/_inference/shared").status_code == 200
     time.sleep(REFRESH * 4)
-    for _ in range(12):
-        response = httpx.post(f"{url}/_inference/chat_completion/shared/_stream", json=CHAT)
-        assert response.status_code == 404
+    gone = by_worker(two_workers, status("/_inference/chat_completion/shared/_stream"))
+    assert [set(codes) for codes in gone.values()] == [{404}, {404}]
+
+
+def test_two_worker_processes_answer(two_workers: TwoWorkers) -> None:
+    answered = by_worker(two_workers, status("/"))
+    assert [set(codes) for codes in answered.values()] == [{200}, {200}]

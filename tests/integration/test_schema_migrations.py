@@ -13,6 +13,7 @@ import httpx
 import pytest
 from alembic import command
 from alembic.config import Config
+from pytest_alembic.plugin.fixtures import alembic_runner
 from pytest_alembic.tests import (
     test_model_definitions_match_ddl,
     test_single_head_revision,
@@ -29,6 +30,7 @@ from tests.conftest import make_settings
 from tests.support.service import run_service
 
 __all__ = [
+    "alembic_runner",
     "test_model_definitions_match_ddl",
     "test_single_head_revision",
     "test_up_down_consistency",

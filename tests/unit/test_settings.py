@@ -8,7 +8,15 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from inference_service.settings import Settings, SettingsError, load_settings
+from inference_service import resources
+from inference_service.settings import (
+    Settings,
+    SettingsError,
+    decode_settings,
+    encode_settings,
+    load_settings,
+)
+from inference_service.store.migrate import MigrationsNotFoundError, migrations_dir
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -39,6 +47,8 @@ def test_config_file_from_the_environment(tmp_path: Path) -> None:
         ("", {"INFERENCE_SERVICE_WORKERS": "zero"}, "workers"),
         ("stream_idle_timeout = -1\n", {}, "stream_idle_timeout"),
         ("port = \n", {}, "not valid TOML"),
+        ('log_level = "verbose"\n', {}, "log_level must be one of debug, info, warning, error, critical"),
+        ("", {"INFERENCE_SERVICE_LOG_LEVEL": "INFO"}, "not 'INFO'"),
     ],
 )
 def test_bad_settings_are_refused(tmp_path: Path, toml: str, environ: dict[str, str], message: str) -> None:
@@ -54,10 +64,44 @@ def test_missing_config_file_is_an_error(tmp_path: Path) -> None:
 
 
 def test_the_shipped_config_documents_every_setting_with_its_default() -> None:
-    shipped = tomllib.loads((REPO / "config" / "service.toml").read_text())
+    shipped = tomllib.loads(resources.default_service_config().read_text())
     fields = {f.name: f.default for f in msgspec.structs.fields(Settings)}
     assert set(shipped) == set(fields)
     assert shipped == {name: default for name, default in fields.items()}
+
+
+def test_packaged_files_are_the_top_level_directories_of_the_checkout() -> None:
+    """One source: the editable install maps the packaged names onto config/ and migrations/."""
+    assert resources.default_service_config() == REPO / "config" / "service.toml"
+    assert resources.default_hypercorn_config() == REPO / "config" / "hypercorn.toml"
+    assert resources.packaged_migrations() == REPO / "migrations"
+
+
+def test_no_default_depends_on_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    settings = load_settings(environ={})
+    assert settings.resolved_data_dir == tmp_path / "xdg" / "inference-service"
+    assert settings.resolved_secrets_key_file == tmp_path / "xdg" / "inference-service" / "secrets.key"
+    assert settings.resolved_hypercorn_config == REPO / "config" / "hypercorn.toml"
+    assert migrations_dir(settings) == REPO / "migrations"
+
+
+def test_a_migrations_dir_without_env_py_is_refused(tmp_path: Path) -> None:
+    settings = load_settings(_empty(tmp_path), environ={}, overrides={"migrations_dir": str(tmp_path)})
+    with pytest.raises(MigrationsNotFoundError, match=r"has no env\.py"):
+        migrations_dir(settings)
+
+
+def test_settings_round_trip_through_the_worker_token(tmp_path: Path) -> None:
+    settings = load_settings(
+        _empty(tmp_path),
+        environ={"INFERENCE_SERVICE_SECRETS_KEY": "a:b\"c'"},
+        overrides={"port": 1234, "log_level": "debug", "data_dir": str(tmp_path)},
+    )
+    token = encode_settings(settings)
+    assert not set(token) & set(":'\"")
+    assert decode_settings(token) == settings
 
 
 def test_default_database_is_sqlite_in_the_data_dir(tmp_path: Path) -> None:

@@ -1,0 +1,30 @@
+"""Logging of the service's own loggers (``inference_service.*``) at the ``log_level`` setting.
+
+One stderr handler in hypercorn's error-log format, so the service's lines and hypercorn's read
+as one log. The CLI calls :func:`configure_logging` once per process and so does each hypercorn
+worker; calling it again only changes the level. ``create_app`` does not call it: an embedding
+application (or a test) keeps its own logging setup.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+ROOT_LOGGER = "inference_service"
+_HANDLER_NAME = "inference_service.stderr"
+# hypercorn.logging's format, so that both loggers' lines look alike.
+_FORMAT = "%(asctime)s [%(process)d] [%(levelname)s] %(message)s"
+_DATE_FORMAT = "[%Y-%m-%d %H:%M:%S %z]"
+
+
+def configure_logging(level: str) -> None:
+    """``level`` is a validated ``log_level`` setting (``debug`` … ``critical``)."""
+    logger = logging.getLogger(ROOT_LOGGER)
+    logger.setLevel(level.upper())
+    if not any(handler.get_name() == _HANDLER_NAME for handler in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.set_name(_HANDLER_NAME)
+        handler.setFormatter(logging.Formatter(_FORMAT, _DATE_FORMAT))
+        logger.addHandler(handler)
+    logger.propagate = False
