@@ -61,7 +61,7 @@ async def embed_batched(
             assert isinstance(result, SparseEmbeddingResult)
             sparse.extend(result.embeddings)
         return SparseEmbeddingResult(embeddings=sparse)
-    dense: list[list[float]] = []
+    dense: list[Sequence[float]] = []
     element_type = None
     for result in results:
         assert isinstance(result, TextEmbeddingResult)

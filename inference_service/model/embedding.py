@@ -6,6 +6,7 @@ API face renders them in its own wire format.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Literal
 
@@ -81,9 +82,10 @@ class EmbeddingRequest(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class TextEmbeddingResult(msgspec.Struct, frozen=True, kw_only=True):
-    """One dense vector per input, in input order."""
+    """One dense vector per input, in input order: floats, or for ``byte``/``bit`` element types
+    the signed int8 values."""
 
-    embeddings: list[list[float]]
+    embeddings: Sequence[Sequence[float]]
     element_type: ElementType = "float"
 
 
