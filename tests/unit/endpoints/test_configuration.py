@@ -303,6 +303,7 @@ def test_sentence_chunking_values_are_kept() -> None:
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="BUG: ChunkingSettings inherits omit_defaults and its strategy defaults to 'sentence', so an "
     "explicit sentence strategy is dropped from the stored (and returned) chunking_settings; "
     "{'strategy': 'sentence'} alone is stored as {}, which a later _update re-materialises as the defaults",
@@ -471,6 +472,7 @@ def test_override_validates_the_merge_as_on_put() -> None:
 
 @pytest.mark.xfail(
     strict=True,
+    raises=UnsupportedError,
     reason="BUG: override_task_settings merges the request over the RAW stored task_settings, so a "
     "stored key this version dropped (ignored by load_config) makes every per-request override "
     "fail as 'unknown' although the request never sent it",
@@ -552,6 +554,7 @@ def test_load_config_of_an_unsupported_task_type() -> None:
 
 @pytest.mark.xfail(
     strict=True,
+    raises=InvalidRequestError,
     reason="BUG: load_config is lenient only at the top level; a nested stored map (rate_limit) with a "
     "key this version does not know makes the whole endpoint unreadable",
 )
