@@ -1,0 +1,143 @@
+"""Unified chat request -> OpenAI body (inference_service.providers.openai.request): one golden
+case per documented deviation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import msgspec
+import pytest
+
+from inference_service.errors import UnsupportedError
+from inference_service.model.chat import ChatCompletionRequest
+from inference_service.providers.openai.request import to_openai_request
+
+USER = {"role": "user", "content": "hi"}
+ALWAYS = {"n": 1, "stream": True, "stream_options": {"include_usage": True}}
+
+
+def request(**fields: Any) -> ChatCompletionRequest:
+    """A request decoded from JSON, as the API builds it."""
+    body = {"messages": [USER], **fields}
+    return msgspec.json.decode(json.dumps(body).encode(), type=ChatCompletionRequest)
+
+
+def translate(req: ChatCompletionRequest, **options: Any) -> dict[str, Any]:
+    options.setdefault("service", "openai")
+    options.setdefault("model", "gpt-4o-mini")
+    body = to_openai_request(req, **options)
+    assert isinstance(body, bytes)
+    decoded: dict[str, Any] = json.loads(body)
+    return decoded
+
+
+def test_minimal_request_gets_n_stream_and_include_usage() -> None:
+    body = to_openai_request(request(), service="openai", model="gpt-4o-mini")
+    assert body == (
+        b'{"messages":[{"role":"user","content":"hi"}],"model":"gpt-4o-mini","n":1,"stream":true,'
+        b'"stream_options":{"include_usage":true}}'
+    )
+
+
+def test_fixed_fields_accompany_the_client_fields() -> None:
+    # ``stream``/``n`` are not request fields (decoding refuses them); the body always has them.
+    body = translate(request(temperature=0.5))
+    assert {k: body[k] for k in ALWAYS} == ALWAYS
+    assert body["temperature"] == 0.5
+
+
+def test_model_from_the_request_wins_over_the_endpoint() -> None:
+    assert translate(request(model="gpt-4.1"), model="gpt-4o-mini")["model"] == "gpt-4.1"
+
+
+def test_model_from_the_endpoint_when_the_request_has_none() -> None:
+    assert translate(request(), model="gpt-4o-mini")["model"] == "gpt-4o-mini"
+
+
+def test_no_model_anywhere_sends_none() -> None:
+    assert "model" not in translate(request(), model=None)
+
+
+def test_send_model_false_sends_no_model_even_from_the_request() -> None:
+    body = translate(request(model="gpt-4.1"), model="gpt-4o-mini", send_model=False)
+    assert "model" not in body
+    assert body == {"messages": [USER], **ALWAYS}
+
+
+def test_max_completion_tokens_is_kept_by_default() -> None:
+    body = translate(request(max_completion_tokens=64))
+    assert body["max_completion_tokens"] == 64
+    assert "max_tokens" not in body
+
+
+def test_max_completion_tokens_is_renamed_for_older_services() -> None:
+    body = translate(request(max_completion_tokens=64), max_tokens_field="max_tokens")
+    assert body["max_tokens"] == 64
+    assert "max_completion_tokens" not in body
+
+
+def test_rename_without_max_completion_tokens_adds_nothing() -> None:
+    body = translate(request(), max_tokens_field="max_tokens")
+    assert "max_tokens" not in body
+    assert "max_completion_tokens" not in body
+
+
+def test_task_settings_user_becomes_user() -> None:
+    assert translate(request(), user="user-42")["user"] == "user-42"
+    assert "user" not in translate(request(), user=None)
+    assert "user" not in translate(request(), user="")
+
+
+def test_reasoning_effort_becomes_reasoning_effort() -> None:
+    body = translate(request(reasoning={"effort": "low"}))
+    assert body["reasoning_effort"] == "low"
+    assert "reasoning" not in body
+
+
+@pytest.mark.parametrize(
+    ("reasoning", "unsupported"),
+    [
+        ({"effort": "high", "summary": "auto"}, "['summary']"),
+        ({"enabled": True}, "['enabled']"),
+        ({"exclude": True, "summary": "concise", "effort": "low"}, "['exclude', 'summary']"),
+    ],
+)
+def test_other_reasoning_fields_are_refused_with_param(reasoning: dict[str, Any], unsupported: str) -> None:
+    with pytest.raises(UnsupportedError) as caught:
+        translate(request(reasoning=reasoning), service="mistral")
+    assert caught.value.reason == f"reasoning fields {unsupported} are not supported by the [mistral] service"
+    assert caught.value.param == "reasoning"
+    assert caught.value.status == 400
+
+
+def test_an_empty_reasoning_object_is_dropped() -> None:
+    body = translate(request(reasoning={}))
+    assert "reasoning" not in body
+    assert "reasoning_effort" not in body
+
+
+def test_everything_else_passes_through_unchanged() -> None:
+    tool_call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"a":1}'}}
+    messages = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": [{"type": "text", "text": "Weather?"}]},
+        {"role": "assistant", "tool_calls": [tool_call]},
+        {"role": "tool", "tool_call_id": "c1", "content": "rain"},
+    ]
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
+    req = msgspec.json.decode(
+        json.dumps(
+            {"messages": messages, "tools": tools, "tool_choice": "auto", "stop": ["END"], "top_p": 0.9}
+        ).encode(),
+        type=ChatCompletionRequest,
+    )
+    assert translate(req) == {
+        "messages": messages,
+        "tools": tools,
+        "tool_choice": "auto",
+        "stop": ["END"],
+        "top_p": 0.9,
+        "model": "gpt-4o-mini",
+        **ALWAYS,
+    }

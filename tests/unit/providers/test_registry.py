@@ -1,0 +1,207 @@
+"""Provider declarations are checked at start-up (inference_service.providers.registry)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Mapping
+
+import pytest
+
+from inference_service.errors import BadRequestError, UnsupportedError
+from inference_service.model.chat import ChatCompletionRequest, UserMessage
+from inference_service.model.embedding import EmbeddingRequest, TextEmbeddingResult
+from inference_service.model.rerank import RerankRequest
+from inference_service.model.task_type import TaskType
+from inference_service.providers import BUILTIN_PROVIDERS
+from inference_service.providers.base import ChunkStream, EndpointConfig, Provider
+from inference_service.providers.registry import (
+    ProviderRegistry,
+    ProviderSpecError,
+    builtin_registry,
+    check_spec,
+)
+from inference_service.providers.schema import NoSecrets, NoTaskSettings, RateLimit, SettingsStruct
+from inference_service.providers.spec import ProviderSpec
+
+CHAT = TaskType.CHAT_COMPLETION
+COMPLETION = TaskType.COMPLETION
+EMBEDDING = TaskType.TEXT_EMBEDDING
+
+
+class Plain(SettingsStruct):
+    model: str
+
+
+class Limited(SettingsStruct):
+    model: str
+    rate_limit: RateLimit | None = None
+
+
+class Bare(Provider):
+    """Overrides no task method; built without an HTTP client (these tests never call out)."""
+
+    def __init__(self) -> None:
+        pass
+
+
+class Chat(Bare):
+    def stream_chat(self, endpoint: EndpointConfig, request: ChatCompletionRequest) -> ChunkStream:
+        raise NotImplementedError
+
+
+class Embed(Bare):
+    async def embed(self, endpoint: EndpointConfig, request: EmbeddingRequest) -> TextEmbeddingResult:
+        return TextEmbeddingResult(embeddings=[[0.0] for _ in request.input])
+
+
+def spec(
+    provider: type[Provider] = Chat,
+    service_settings: Mapping[TaskType, type[SettingsStruct]] | None = None,
+    *,
+    name: str = "p",
+    task_settings: Mapping[TaskType, type[SettingsStruct]] | None = None,
+    default_rate_limit: Mapping[TaskType, int] | None = None,
+) -> ProviderSpec:
+    return ProviderSpec(
+        name=name,
+        provider=provider,
+        service_settings={CHAT: Plain, COMPLETION: Plain} if service_settings is None else service_settings,
+        secrets=NoSecrets,
+        task_settings=task_settings or {},
+        default_rate_limit=default_rate_limit or {},
+    )
+
+
+def refused(declaration: ProviderSpec, message: str) -> None:
+    with pytest.raises(ProviderSpecError, match=f"^{re.escape(message)}$"):
+        check_spec(declaration)
+    with pytest.raises(ProviderSpecError, match=f"^{re.escape(message)}$"):
+        ProviderRegistry([declaration])
+
+
+def test_a_consistent_declaration_is_accepted() -> None:
+    registry = ProviderRegistry(
+        [
+            spec(name="chat", task_settings={CHAT: NoTaskSettings}),
+            spec(Embed, {EMBEDDING: Limited}, name="embed", default_rate_limit={EMBEDDING: 60}),
+        ]
+    )
+    assert registry.names == ["chat", "embed"]
+    assert [s.name for s in registry.specs] == ["chat", "embed"]
+    assert registry.get("embed").provider is Embed
+
+
+def test_a_duplicate_name_is_refused() -> None:
+    with pytest.raises(ProviderSpecError, match=r"^provider \[p\] is registered twice$"):
+        ProviderRegistry([spec(), spec(Embed, {EMBEDDING: Plain})])
+
+
+def test_no_task_types_is_refused() -> None:
+    refused(spec(Bare, {}), "provider [p] declares no task types")
+
+
+def test_a_declared_task_type_without_its_method_is_refused() -> None:
+    refused(
+        spec(Chat, {CHAT: Plain, COMPLETION: Plain, EMBEDDING: Plain}),
+        f"provider [p] declares task types {sorted([CHAT, COMPLETION, EMBEDDING])} "
+        f"but Chat implements {sorted([CHAT, COMPLETION])}",
+    )
+    refused(
+        spec(Bare, {EMBEDDING: Plain}),
+        f"provider [p] declares task types {[EMBEDDING]} but Bare implements []",
+    )
+
+
+def test_an_implemented_method_not_declared_is_refused() -> None:
+    # stream_chat serves both chat_completion and completion: declaring one is not enough
+    refused(
+        spec(Chat, {CHAT: Plain}),
+        f"provider [p] declares task types {[CHAT]} but Chat implements {sorted([CHAT, COMPLETION])}",
+    )
+
+
+def test_task_settings_for_an_undeclared_task_type_are_refused() -> None:
+    refused(
+        spec(task_settings={CHAT: NoTaskSettings, EMBEDDING: NoTaskSettings}),
+        f"provider [p] has task settings for undeclared task types {[EMBEDDING]}",
+    )
+
+
+def test_default_rate_limits_for_an_undeclared_task_type_are_refused() -> None:
+    refused(
+        spec(default_rate_limit={TaskType.RERANK: 10}),
+        f"provider [p] has default rate limits for undeclared task types {[TaskType.RERANK]}",
+    )
+
+
+def test_rate_limited_settings_need_a_default_rate_limit() -> None:
+    refused(
+        spec(service_settings={CHAT: Limited, COMPLETION: Limited}, default_rate_limit={CHAT: 5}),
+        f"provider [p] has no default rate limit for {[COMPLETION]}",
+    )
+
+
+def test_builtin_registry_accepts_the_builtins() -> None:
+    registry = builtin_registry()
+    assert registry.names == [
+        "anthropic",
+        "azureopenai",
+        "deepseek",
+        "hugging_face",
+        "llamacpp",
+        "mistral",
+        "openai",
+    ]
+    assert sorted(registry.specs, key=lambda s: s.name) == sorted(BUILTIN_PROVIDERS, key=lambda s: s.name)
+    for builtin in BUILTIN_PROVIDERS:
+        check_spec(builtin)
+        assert registry.get(builtin.name) is builtin
+
+
+def test_an_unknown_service_is_a_400() -> None:
+    with pytest.raises(BadRequestError, match=r"^Unknown service \[nope\]$"):
+        builtin_registry().get("nope")
+
+
+# --- task methods a provider does not override ---------------------------------------------
+
+
+def config(task_type: TaskType) -> EndpointConfig:
+    return EndpointConfig(
+        inference_id="ep",
+        task_type=task_type,
+        service_settings=Plain(model="m"),
+        task_settings=NoTaskSettings(),
+        secrets=NoSecrets(),
+    )
+
+
+def test_stream_chat_not_overridden_raises_unsupported_when_called() -> None:
+    request = ChatCompletionRequest(messages=[UserMessage(content="hi")])
+    with pytest.raises(UnsupportedError) as caught:
+        Embed().stream_chat(config(CHAT), request)
+    assert caught.value.reason == "The [Embed] provider does not support task type [chat_completion]"
+    assert caught.value.status == 400
+
+
+def test_async_task_methods_not_overridden_raise_unsupported() -> None:
+    provider = Chat()
+    texts = EmbeddingRequest(input=["a"])
+
+    async def call(task_type: TaskType) -> object:
+        if task_type == EMBEDDING:
+            return await provider.embed(config(task_type), texts)
+        if task_type == TaskType.SPARSE_EMBEDDING:
+            return await provider.sparse_embed(config(task_type), texts)
+        return await provider.rerank(config(task_type), RerankRequest(query="q", input=["a"]))
+
+    for task_type in (EMBEDDING, TaskType.SPARSE_EMBEDDING, TaskType.RERANK):
+        with pytest.raises(UnsupportedError) as caught:
+            asyncio.run(call(task_type))
+        assert caught.value.reason == f"The [Chat] provider does not support task type [{task_type}]"
+
+
+def test_an_overridden_method_is_the_providers_own() -> None:
+    result = asyncio.run(Embed().embed(config(EMBEDDING), EmbeddingRequest(input=["a", "b"])))
+    assert result == TextEmbeddingResult(embeddings=[[0.0], [0.0]])
