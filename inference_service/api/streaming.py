@@ -83,13 +83,16 @@ class EventStreamResponse:
             await self._chunks.aclose()
 
     async def _stream(self, send: Send) -> None:
+        window = asyncio.timeout(self._deadline.seconds)
         try:
-            async with asyncio.timeout(self._deadline.seconds):
+            async with window:
                 first = await anext(self._chunks)
         except StopAsyncIteration:
             first = None
-        except TimeoutError:
-            await self._fail_before_start(send, self._deadline.expired())
+        except TimeoutError as exc:
+            # only the deadline's own expiry is the client's 408; a provider's timeout is its error
+            failure = self._deadline.expired() if window.expired() else _as_service_error(exc)
+            await self._fail_before_start(send, failure)
             return
         except Exception as exc:
             await self._fail_before_start(send, _as_service_error(exc))

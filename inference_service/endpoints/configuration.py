@@ -29,6 +29,7 @@ import msgspec
 from inference_service.endpoints.chunking import (
     CHUNKING_FIELDS,
     DEFAULT_CHUNKING,
+    NO_STRATEGY,
     ChunkingSettings,
     chunking_problems,
 )
@@ -215,8 +216,8 @@ def override_task_settings(
 ) -> EndpointConfig:
     """``config`` with a request's ``task_settings`` merged over the endpoint's, validated as on PUT."""
     collect = _Collector(spec.name)
-    merged = {**endpoint.task_settings, **override}
     task_struct = spec.task_settings_for(endpoint.task_type)
+    merged = {**known_only(task_struct, endpoint.task_settings), **override}
     task = collect.struct("task_settings", task_struct, merged)
     collect.leftover(merged, _request_names(task_struct))
     collect.raise_if_any()
@@ -253,17 +254,57 @@ def load_config(spec: ProviderSpec, endpoint: Endpoint) -> EndpointConfig:
 
 
 def _lenient(struct: type[S], data: Mapping[str, Any], endpoint: Endpoint, scope: str) -> S:
-    known = _names(struct)
-    dropped = sorted(k for k in data if k not in known)
+    dropped: list[str] = []
+    known = known_only(struct, data, dropped)
     if dropped:
         log.info("[%s] ignores stored %s %s unknown to this version", endpoint.inference_id, scope, dropped)
     try:
-        return msgspec.convert({k: v for k, v in data.items() if k in known}, struct)
+        return msgspec.convert(known, struct)
     except msgspec.ValidationError as exc:
         raise InvalidRequestError(
             f"The stored configuration of inference endpoint [{endpoint.inference_id}] cannot be read "
             f"by this version ([{scope}] {exc}); update the endpoint"
         ) from None
+
+
+def known_only(
+    struct: type[SettingsStruct], data: Mapping[str, Any], dropped: list[str] | None = None, prefix: str = ""
+) -> dict[str, Any]:
+    """``data`` without the keys ``struct`` does not declare, at every level of nested settings
+    Structs (``rate_limit``...): how a stored row written by another version is read. The
+    dropped keys' dotted names are appended to ``dropped``."""
+    fields = {f.name: f.type for f in msgspec.structs.fields(struct)}
+    kept: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in fields:
+            if dropped is not None:
+                dropped.append(prefix + key)
+            continue
+        nested = _nested_struct(fields[key])
+        if nested is not None and isinstance(value, Mapping):
+            value = known_only(nested, value, dropped, f"{prefix}{key}.")
+        kept[key] = value
+    return kept
+
+
+def _nested_struct(annotation: Any) -> type[SettingsStruct] | None:
+    info = msgspec.inspect.type_info(annotation)
+    members = info.types if isinstance(info, msgspec.inspect.UnionType) else (info,)
+    for member in members:
+        if isinstance(member, msgspec.inspect.StructType) and issubclass(member.cls, SettingsStruct):
+            return member.cls
+    return None
+
+
+def stored_request_settings(spec: ProviderSpec, endpoint: Endpoint) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An endpoint's stored service settings (secrets included) and task settings as a request
+    would give them: without internal settings and without keys this version dropped, so that
+    merging a change over them validates only what the request brought."""
+    task_type = endpoint.task_type
+    service = known_only(spec.service_settings[task_type], endpoint.service_settings)
+    public = {k: v for k, v in service.items() if k not in INTERNAL_SETTINGS}
+    secrets = known_only(spec.secrets, endpoint.secrets)
+    return {**public, **secrets}, known_only(spec.task_settings_for(task_type), endpoint.task_settings)
 
 
 def _parse_chunking(
@@ -276,6 +317,10 @@ def _parse_chunking(
         return None
     if not data:
         return dict(DEFAULT_CHUNKING)
+    if data.get("strategy") is None:
+        collect.errors.append(f"[chunking_settings] {NO_STRATEGY}")
+        collect.leftover(data, CHUNKING_FIELDS)
+        return None
     parsed = collect.struct("chunking_settings", ChunkingSettings, data)
     collect.leftover(data, CHUNKING_FIELDS)
     if parsed is None:

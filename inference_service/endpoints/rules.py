@@ -9,7 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from inference_service.endpoints.configuration import EndpointSettings, java_map, parse_endpoint_settings
+from inference_service.endpoints.configuration import (
+    EndpointSettings,
+    java_map,
+    parse_endpoint_settings,
+    stored_request_settings,
+)
 from inference_service.errors import (
     BadRequestError,
     InvalidRequestError,
@@ -19,7 +24,6 @@ from inference_service.errors import (
     validation_failed,
 )
 from inference_service.model.endpoint import (
-    INTERNAL_SETTINGS,
     PRECONFIGURED_PREFIX,
     Endpoint,
     validate_inference_id,
@@ -118,13 +122,14 @@ def merge_update(registry: ProviderRegistry, current: Endpoint, body: Mapping[st
         )
     check_task_type(current, resolve_task_type(current.task_type, body.get("task_type")))
     changes = _object(body, "service_settings") or {}
-    stored = {k: v for k, v in current.service_settings.items() if k not in INTERNAL_SETTINGS}
+    spec = registry.get(current.service)
+    stored_service, stored_task = stored_request_settings(spec, current)
     by_user = current.internal_settings.get("dimensions_set_by_user")
     parsed = parse_endpoint_settings(
-        registry.get(current.service),
+        spec,
         current.task_type,
-        {**stored, **current.secrets, **changes},
-        {**current.task_settings, **(_object(body, "task_settings") or {})},
+        {**stored_service, **changes},
+        {**stored_task, **(_object(body, "task_settings") or {})},
         current.chunking_settings,
         dimensions_set_by_user=True if "dimensions" in changes else by_user,
     )

@@ -126,11 +126,14 @@ class InferenceService:
 
 async def _within(deadline: Deadline, work: Awaitable[T]) -> T:
     """``work`` under the deadline; expiry is the 408 naming the timeout."""
+    window = asyncio.timeout(deadline.seconds)
     try:
-        async with asyncio.timeout(deadline.seconds):
+        async with window:
             return await work
     except TimeoutError:
-        raise deadline.expired() from None
+        if window.expired():
+            raise deadline.expired() from None
+        raise
 
 
 def _wrong_result(target: ResolvedEndpoint, result: object) -> UpstreamError:

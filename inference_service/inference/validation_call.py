@@ -47,10 +47,13 @@ async def validation_call(
     spec = registry.get(endpoint.service)
     config = load_config(spec, endpoint)
     provider = providers[endpoint.service]
+    window = asyncio.timeout(deadline.seconds)
     try:
-        async with asyncio.timeout(deadline.seconds):
+        async with window:
             vector = await _probe(provider, config)
     except TimeoutError:
+        if not window.expired():
+            raise
         raise UnsupportedError(FAILED, caused_by=deadline.expired()) from None
     except InferenceServiceError as exc:
         raise UnsupportedError(FAILED, caused_by=exc) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from inference_service.errors import BadRequestError
+from inference_service.model.task_type import TaskType
 from inference_service.providers.base import implemented_task_types
 from inference_service.providers.spec import ProviderSpec
 
@@ -21,8 +22,8 @@ def check_spec(spec: ProviderSpec) -> None:
     implemented = implemented_task_types(spec.provider)
     if declared != implemented:
         raise ProviderSpecError(
-            f"provider [{spec.name}] declares task types {sorted(declared)} but "
-            f"{spec.provider.__name__} implements {sorted(implemented)}"
+            f"provider [{spec.name}] declares task types {_names(declared)} but "
+            f"{spec.provider.__name__} implements {_names(implemented)}"
         )
     for what, keys in (
         ("task settings", spec.task_settings),
@@ -31,12 +32,16 @@ def check_spec(spec: ProviderSpec) -> None:
         extra = set(keys) - declared
         if extra:
             raise ProviderSpecError(
-                f"provider [{spec.name}] has {what} for undeclared task types {sorted(extra)}"
+                f"provider [{spec.name}] has {what} for undeclared task types {_names(extra)}"
             )
     limited = {t for t, s in spec.service_settings.items() if "rate_limit" in s.__struct_fields__}
     missing = limited - set(spec.default_rate_limit)
     if missing:
-        raise ProviderSpecError(f"provider [{spec.name}] has no default rate limit for {sorted(missing)}")
+        raise ProviderSpecError(f"provider [{spec.name}] has no default rate limit for {_names(missing)}")
+
+
+def _names(task_types: Iterable[TaskType]) -> str:
+    return "[" + ", ".join(sorted(str(t) for t in task_types)) + "]"
 
 
 class ProviderRegistry:

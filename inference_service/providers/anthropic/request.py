@@ -15,7 +15,8 @@ Deviations from the unified (OpenAI-shaped) request, and why:
 - ``tool_choice``: ``auto`` -> ``{"type":"auto"}``, ``required`` -> ``{"type":"any"}``,
   ``none`` -> ``{"type":"none"}``, a named function -> ``{"type":"tool","name":…}``.
 - Content parts: ``text`` -> text block; ``image_url`` -> image block (``data:`` URLs as
-  base64, others by URL); ``file`` with a PDF ``data:`` URL -> document block. ``reasoning``
+  base64, others by URL); ``file`` with a PDF ``data:`` URL -> document block (other files
+  are refused). System messages take text only (Anthropic's ``system`` is text). ``reasoning``
   has no Anthropic equivalent here and is rejected.
 """
 
@@ -68,7 +69,13 @@ def _blocks(content: Any, path: str) -> list[dict[str, Any]]:
             data = part["file"].get("file_data", "")
             if not data.startswith(_DATA_URL_PREFIX):
                 raise UnsupportedError(f"{where}: files must be given as data URLs", param=where)
-            blocks.append({"type": "document", "source": _media(data, where)})
+            source = _media(data, where)
+            if source["media_type"] != "application/pdf":
+                raise UnsupportedError(
+                    f"{where}: the [anthropic] service reads PDF files only, not [{source['media_type']}]",
+                    param=where,
+                )
+            blocks.append({"type": "document", "source": source})
         else:
             raise UnsupportedError(f"{where}: content type [{kind}] is not supported", param=where)
     return blocks
@@ -111,9 +118,14 @@ def to_anthropic_request(
     for i, message in enumerate(request.messages):
         path = f"$.messages[{i}]"
         if isinstance(message, SystemMessage):
-            system.extend(
-                b["text"] for b in _blocks(message.content, f"{path}.content") if b["type"] == "text"
-            )
+            for block in _blocks(message.content, f"{path}.content"):
+                if block["type"] != "text":
+                    raise UnsupportedError(
+                        f"{path}.content: system messages take text only for the [anthropic] service, "
+                        f"not [{block['type']}]",
+                        param=f"{path}.content",
+                    )
+                system.append(block["text"])
         elif isinstance(message, UserMessage):
             add("user", _blocks(message.content, f"{path}.content"))
         elif isinstance(message, AssistantMessage):

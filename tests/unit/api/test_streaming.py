@@ -242,6 +242,19 @@ def test_an_unexpected_error_before_the_first_chunk_is_a_500_that_hides_the_deta
     assert b"secret detail" not in b"".join(client.bodies)
 
 
+def test_a_providers_own_timeout_before_the_first_chunk_is_not_the_clients_408(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def scenario() -> Client:
+        client = Client()
+        await respond(Probe().produce([], then=TimeoutError("socket")), client)
+        return client
+
+    with caplog.at_level(logging.ERROR, logger="inference_service.stream"):
+        client = asyncio.run(scenario())
+    assert client.status == 500
+
+
 def test_the_deadline_before_the_first_chunk_is_a_408() -> None:
     async def scenario() -> tuple[Client, Probe]:
         client, probe = Client(), Probe()

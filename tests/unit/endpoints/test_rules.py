@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from inference_service.endpoints.rules import merge_update
-from inference_service.errors import BadRequestError, InvalidRequestError, ParseError, UnsupportedError
+from inference_service.errors import BadRequestError, InvalidRequestError, ParseError
 from inference_service.model.endpoint import Endpoint
 from inference_service.model.task_type import TaskType
 from inference_service.providers.registry import ProviderRegistry, builtin_registry
@@ -73,13 +73,6 @@ def test_what_an_update_cannot_do() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnsupportedError,
-    reason="BUG: merge_update re-validates the RAW stored settings strictly, so an endpoint whose row "
-    "holds a key this version dropped (which load_config tolerates) can never be updated: every "
-    "_update fails with 'Configuration contains settings [...] unknown'",
-)
 def test_an_endpoint_with_a_stored_key_this_version_dropped_can_still_be_updated() -> None:
     current = stored(
         service_settings={

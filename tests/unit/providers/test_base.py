@@ -65,7 +65,11 @@ def test_implemented_task_types() -> None:
         TaskType.COMPLETION,
         TaskType.SPARSE_EMBEDDING,
     }
-    assert implemented_task_types(OpenAiProvider) == {TaskType.CHAT_COMPLETION, TaskType.COMPLETION}
+    assert implemented_task_types(OpenAiProvider) == {
+        TaskType.CHAT_COMPLETION,
+        TaskType.COMPLETION,
+        TaskType.TEXT_EMBEDDING,
+    }
     assert implemented_task_types(AnthropicProvider) == {TaskType.CHAT_COMPLETION, TaskType.COMPLETION}
 
 

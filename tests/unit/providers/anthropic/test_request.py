@@ -270,6 +270,26 @@ def test_files_must_be_data_urls() -> None:
     assert caught.value.param == "$.messages[0].content[0]"
 
 
+def test_only_pdf_files_become_documents() -> None:
+    part = {"type": "file", "file": {"file_data": "data:text/csv;base64,YSxi"}}
+    with pytest.raises(UnsupportedError) as caught:
+        translate(request([{"role": "user", "content": [part]}]))
+    assert (
+        caught.value.reason
+        == "$.messages[0].content[0]: the [anthropic] service reads PDF files only, not [text/csv]"
+    )
+
+
+def test_system_messages_take_text_only() -> None:
+    image = {"type": "image_url", "image_url": {"url": "https://example.com/cat.jpg"}}
+    with pytest.raises(UnsupportedError) as caught:
+        translate(request([{"role": "system", "content": [{"type": "text", "text": "a"}, image]}, USER]))
+    assert caught.value.reason == (
+        "$.messages[0].content: system messages take text only for the [anthropic] service, not [image]"
+    )
+    assert caught.value.param == "$.messages[0].content"
+
+
 def test_reasoning_is_refused() -> None:
     with pytest.raises(UnsupportedError) as caught:
         translate(request(reasoning={"effort": "high"}))
