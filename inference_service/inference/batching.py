@@ -3,8 +3,9 @@
 A search engine sends up to thousands of inputs in one call (semantic_text at ingest); a
 provider takes at most :meth:`~inference_service.providers.base.Provider.batch_size` per call.
 The inputs are cut into batches that run concurrently, at most ``embedding_batch_concurrency``
-at a time per endpoint, each through the wrapper chain (so each batch waits for the rate
-limit), inside the request's deadline. The first failing batch fails the request and cancels
+at a time per request (many requests to one endpoint are bounded by its rate limit and the
+upstream connection pool, not by each other), each through the wrapper chain (so each batch
+waits for the rate limit), inside the request's deadline. The first failing batch fails the request and cancels
 the others: a partial result is never returned as a success. What comes back is checked: one
 vector per input and, for dense vectors, one length throughout, matching the endpoint's
 ``dimensions`` when it has them (a provider answering otherwise is a 502 naming the problem).
@@ -23,6 +24,8 @@ from inference_service.model.embedding import (
     SparseEmbedding,
     SparseEmbeddingResult,
     TextEmbeddingResult,
+    Vector,
+    vector_length,
 )
 from inference_service.providers.base import EndpointConfig
 
@@ -61,7 +64,7 @@ async def embed_batched(
             assert isinstance(result, SparseEmbeddingResult)
             sparse.extend(result.embeddings)
         return SparseEmbeddingResult(embeddings=sparse)
-    dense: list[Sequence[float]] = []
+    dense: list[Vector] = []
     element_type = None
     for result in results:
         assert isinstance(result, TextEmbeddingResult)
@@ -92,12 +95,13 @@ def check_dimensions(target: ResolvedEndpoint, result: TextEmbeddingResult) -> N
     if not result.embeddings:
         return
     dimensions = target.endpoint.service_settings.get("dimensions")
-    expected = len(result.embeddings[0])
+    expected = vector_length(result.embeddings[0])
     if isinstance(dimensions, int):
         expected = dimensions // 8 if result.element_type == "bit" else dimensions
     for i, vector in enumerate(result.embeddings):
-        if len(vector) != expected:
+        length = vector_length(vector)
+        if length != expected:
             raise UpstreamError(
-                f"The provider returned an embedding of [{len(vector)}] values at position [{i}] for "
+                f"The provider returned an embedding of [{length}] values at position [{i}] for "
                 f"inference entity id [{target.endpoint.inference_id}]; expected [{expected}]"
             )

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, TypeVar
-from weakref import WeakKeyDictionary
 
 from inference_service.endpoints.catalog import EndpointCatalog, ResolvedEndpoint
 from inference_service.endpoints.configuration import override_task_settings
@@ -37,7 +36,6 @@ class InferenceService:
         self.settings = settings
         self.catalog = catalog
         self._pipeline = compose(wrappers)
-        self._batch_limits: WeakKeyDictionary[ResolvedEndpoint, asyncio.Semaphore] = WeakKeyDictionary()
 
     async def resolve(self, inference_id: str) -> ResolvedEndpoint:
         """The endpoint ready to serve (404 when there is none)."""
@@ -118,9 +116,7 @@ class InferenceService:
     def _batched(
         self, target: ResolvedEndpoint, config: EndpointConfig, request: EmbeddingRequest
     ) -> Awaitable[TextEmbeddingResult | SparseEmbeddingResult]:
-        limit = self._batch_limits.get(target)
-        if limit is None:
-            limit = self._batch_limits[target] = asyncio.Semaphore(self.settings.embedding_batch_concurrency)
+        limit = asyncio.Semaphore(self.settings.embedding_batch_concurrency)
         return embed_batched(self._pipeline.unary, target, config, request, limit)
 
 

@@ -26,7 +26,7 @@ from inference_service.endpoints.configuration import load_config
 from inference_service.errors import InferenceServiceError, UnsupportedError
 from inference_service.inference.deadline import Deadline
 from inference_service.inference.service import completion_chat
-from inference_service.model.embedding import EmbeddingRequest, InputType, TextEmbeddingResult
+from inference_service.model.embedding import EmbeddingRequest, InputType, TextEmbeddingResult, vector_length
 from inference_service.model.endpoint import Endpoint
 from inference_service.model.rerank import RerankRequest
 from inference_service.model.task_type import TaskType
@@ -85,9 +85,10 @@ async def _probe(provider: Provider, config: EndpointConfig) -> TextEmbeddingRes
 def _with_embedding_details(
     endpoint: Endpoint, settings: type[SettingsStruct], similarity: str, result: TextEmbeddingResult
 ) -> Endpoint:
-    if not result.embeddings or not result.embeddings[0]:
+    length = vector_length(result.embeddings[0]) if result.embeddings else 0
+    if not length:
         raise UnsupportedError(FAILED, caused_by=UnsupportedError("Could not determine embedding size"))
-    size = len(result.embeddings[0]) * (8 if result.element_type == "bit" else 1)
+    size = length * (8 if result.element_type == "bit" else 1)
     fields = settings.__struct_fields__
     service_settings = dict(endpoint.service_settings)
     configured = service_settings.get("dimensions")

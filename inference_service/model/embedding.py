@@ -7,6 +7,7 @@ API face renders them in its own wire format.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
@@ -69,6 +70,31 @@ def refuse_rest_input_type(input_type: InputType | None) -> None:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class JsonVector:
+    """A vector kept as the provider's own JSON bytes (``[0.1,-0.2,...]``), checked to be an
+    array of ``length`` numbers.
+
+    Decoding millions of floats into Python objects and printing them again costs several
+    times the transfer itself (measured in ``benchmarks/embeddings.py``); a JSON face writes
+    these bytes through unchanged, and :meth:`values` decodes them for a face that needs the
+    numbers.
+    """
+
+    raw: msgspec.Raw
+    length: int
+
+    def values(self) -> list[float]:
+        return msgspec.json.decode(self.raw, type=list[float])
+
+
+Vector = Sequence[float] | JsonVector
+
+
+def vector_length(vector: Vector) -> int:
+    return vector.length if isinstance(vector, JsonVector) else len(vector)
+
+
 ElementType = Literal["float", "byte", "bit"]
 """``float`` vectors, ``byte`` (signed int8 per dimension) or ``bit`` (packed bits as signed
 int8, dims/8 values)."""
@@ -85,7 +111,7 @@ class TextEmbeddingResult(msgspec.Struct, frozen=True, kw_only=True):
     """One dense vector per input, in input order: floats, or for ``byte``/``bit`` element types
     the signed int8 values."""
 
-    embeddings: Sequence[Sequence[float]]
+    embeddings: Sequence[Vector]
     element_type: ElementType = "float"
 
 

@@ -144,6 +144,10 @@ def test_a_failing_batch_fails_the_whole_request(svc: RunningService, upstream: 
         (fake.embeddings([[0.1, 0.2], [0.3]]), "an embedding of [1] values at position [1]"),
         (b'{"data": "nope"}', "malformed embeddings response"),
         (fake.embeddings([[0.1], [0.2]], order=[0, 0]), "do not have the indexes"),
+        (
+            b'{"data": [{"index": 0, "embedding": [0.1]}, {"index": 1, "embedding": [null]}]}',
+            "embedding at index [1] for inference entity id",
+        ),
     ],
 )
 def test_wrong_answers_are_a_502_naming_the_problem(

@@ -17,7 +17,7 @@ from inference_service.endpoints.catalog import ResolvedEndpoint
 from inference_service.inference.deadline import Deadline
 from inference_service.inference.service import InferenceService
 from inference_service.model.completion import InferenceRequest
-from inference_service.model.embedding import EmbeddingRequest, TextEmbeddingResult
+from inference_service.model.embedding import EmbeddingRequest, JsonVector, TextEmbeddingResult
 from inference_service.model.rerank import RerankRequest, RerankResult
 from inference_service.model.task_type import TaskType
 from inference_service.providers.base import EndpointConfig
@@ -56,7 +56,12 @@ async def perform_retrieval(
 
 
 def render_dense(result: TextEmbeddingResult) -> dict[str, Any]:
-    return {DENSE_KEYS[result.element_type]: [{"embedding": vector} for vector in result.embeddings]}
+    """Vectors kept as the provider's JSON are written through as they came."""
+    return {
+        DENSE_KEYS[result.element_type]: [
+            {"embedding": v.raw if isinstance(v, JsonVector) else v} for v in result.embeddings
+        ]
+    }
 
 
 def render_rerank(result: RerankResult) -> dict[str, Any]:

@@ -2,10 +2,10 @@
 
 Request: ``{"input": [...], "model": ..., "encoding_format": "float"}`` plus ``dimensions``
 only when the user chose them (models without the option refuse it) and ``user`` from task
-settings. ``float`` rather than base64: the service decodes each number once and writes it
-back as the same shortest decimal, where base64 float32 would come back as long float64
-decimals. Response: ``{"data": [{"index": i, "embedding": [...]}, ...]}``, put back in input
-order by ``index``.
+settings. ``float`` rather than base64: the vectors can then travel on as the provider wrote
+them (:mod:`inference_service.providers.json_vectors`), where base64 would have to be decoded
+into floats and printed again. Response: ``{"data": [{"index": i, "embedding": [...]}, ...]}``,
+put back in input order by ``index``.
 
 Services with no notion of input type refuse a REST ``input_type`` with Elasticsearch's 400
 (the internal values of semantic_text and the validation call pass, and nothing is sent).
@@ -19,13 +19,14 @@ import msgspec
 
 from inference_service.errors import MalformedUpstreamError
 from inference_service.model.embedding import EmbeddingRequest, TextEmbeddingResult, refuse_rest_input_type
+from inference_service.providers.json_vectors import json_vector
 
 _ENCODER = msgspec.json.Encoder()
 
 
 class _Embedding(msgspec.Struct, gc=False):
     index: int
-    embedding: list[float]
+    embedding: msgspec.Raw
 
 
 class _EmbeddingsBody(msgspec.Struct):
@@ -69,4 +70,11 @@ def parse_openai_embeddings(raw: bytes, inference_id: str) -> TextEmbeddingResul
             f"The provider's embeddings for inference entity id [{inference_id}] do not have the indexes "
             f"0..{len(data) - 1}"
         )
-    return TextEmbeddingResult(embeddings=[item.embedding for item in data])
+    vectors = [json_vector(item.embedding) for item in data]
+    if None in vectors:
+        position = vectors.index(None)
+        raise MalformedUpstreamError(
+            f"The provider's embedding at index [{position}] for inference entity id [{inference_id}] is not "
+            "an array of numbers"
+        )
+    return TextEmbeddingResult(embeddings=[v for v in vectors if v is not None])
