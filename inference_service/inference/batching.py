@@ -6,9 +6,11 @@ The inputs are cut into batches that run concurrently, at most ``embedding_batch
 at a time per request (many requests to one endpoint are bounded by its rate limit and the
 upstream connection pool, not by each other), each through the wrapper chain (so each batch
 waits for the rate limit), inside the request's deadline. The first failing batch fails the
-request and cancels the others: a partial result is never returned as a success. What comes back is checked: one
-vector per input and, for dense vectors, one length throughout, matching the endpoint's
-``dimensions`` when it has them (a provider answering otherwise is a 502 naming the problem).
+request and cancels the others: a partial result is never returned as a success.
+
+What comes back is checked: one vector per input and, for dense vectors, one length
+throughout, matching the endpoint's ``dimensions`` when it has them (a provider answering
+otherwise is a 502 naming the problem).
 """
 
 from __future__ import annotations
