@@ -120,11 +120,13 @@ def merge_update(registry: ProviderRegistry, current: Endpoint, body: Mapping[st
     changes = _object(body, "service_settings") or {}
     stored = {k: v for k, v in current.service_settings.items() if k not in INTERNAL_SETTINGS}
     by_user = current.internal_settings.get("dimensions_set_by_user")
+    spec = registry.get(current.service)
+    task_struct = spec.task_settings_for(current.task_type)
     parsed = parse_endpoint_settings(
-        registry.get(current.service),
+        spec,
         current.task_type,
         {**stored, **current.secrets, **changes},
-        {**current.task_settings, **(_object(body, "task_settings") or {})},
+        task_struct.merged(current.task_settings, _object(body, "task_settings") or {}),
         current.chunking_settings,
         dimensions_set_by_user=True if "dimensions" in changes else by_user,
     )
