@@ -8,8 +8,8 @@ one vector per item either way.
 
 Parsing and selection are python-jsonpath's (RFC 9535, strict mode): it is typed, maintained, and
 exposes the parsed segments of a path, which is what nesting needs (jsonpath-ng and python-jsonpath
-both flatten, and jsonpath-ng's grammar is not RFC 9535). A compiled path is a list of steps:
-consecutive segments that select one node (names, indexes) become one query; a segment that may
+both flatten, and jsonpath-ng's grammar is not RFC 9535). A compiled path is a list of steps, one
+query per segment: a segment that selects one node (a name, an index) descends; a segment that may
 select many (``[*]``, slices, filters, unions, ``..``) becomes a step of its own that makes one
 list level, each node it selects followed by the rest of the path. So an input whose inner list is
 empty keeps an empty list, and the n-th entry always belongs to the n-th item. Paths use the full
@@ -35,7 +35,7 @@ class PathError(ValueError):
 class _Step:
     query: JSONPath
     text: str
-    """The step's segments in normalized form, for messages (``['data']``, ``[*]``)."""
+    """The segment in normalized form, for messages (``['data']``, ``[*]``)."""
     singular: bool
 
 
@@ -67,25 +67,12 @@ def compile_path(text: str) -> CompiledPath:
         raise PathError(f"Invalid path [{cleaned}]: {detail}") from None
     if not isinstance(query, JSONPath):  # strict mode compiles no compound (``|``) paths
         raise PathError(f"Invalid path [{cleaned}]: one path expected")
-    steps: list[_Step] = []
-    single: list[str] = []
+    steps = []
     for segment in query.segments:
-        rendered = str(segment)
-        if _query("$" + rendered).singular_query():
-            single.append(rendered)
-            continue
-        if single:
-            steps.append(_step(single, singular=True))
-            single = []
-        steps.append(_step([rendered], singular=False))
-    if single:
-        steps.append(_step(single, singular=True))
+        text = str(segment)
+        step = _query("$" + text)
+        steps.append(_Step(query=step, text=text, singular=step.singular_query()))
     return CompiledPath(cleaned, tuple(steps))
-
-
-def _step(segments: list[str], *, singular: bool) -> _Step:
-    text = "".join(segments)
-    return _Step(query=_query("$" + text), text=text, singular=singular)
 
 
 def _query(text: str) -> JSONPath:
