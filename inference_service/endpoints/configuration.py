@@ -37,7 +37,7 @@ from inference_service.errors import InvalidRequestError, UnsupportedError, vali
 from inference_service.model.endpoint import INTERNAL_SETTINGS, Endpoint
 from inference_service.model.task_type import TaskType
 from inference_service.providers.base import EndpointConfig
-from inference_service.providers.schema import URL_MARKER, SettingsStruct
+from inference_service.providers.schema import CHECK_MARKER, URL_MARKER, SettingsStruct
 from inference_service.providers.spec import ProviderSpec
 
 log = logging.getLogger("inference_service.endpoints")
@@ -94,6 +94,12 @@ class _Collector:
                     ok = False
                 continue
             value = data[field.name]
+            check = _extra(field.type, CHECK_MARKER)
+            problems = check(value) if check is not None else []
+            if problems:
+                self.errors.extend(problems)
+                ok = False
+                continue
             if value == "":
                 self.errors.append(
                     f"[{scope}] Invalid value empty string. [{field.name}] must be a non-empty string"
@@ -138,11 +144,17 @@ class _Collector:
 
 
 def _is_url(annotation: Any) -> bool:
+    return bool(_extra(annotation, URL_MARKER))
+
+
+def _extra(annotation: Any, marker: str) -> Any:
+    """What a field's ``msgspec.Meta(extra=...)`` holds under ``marker`` (None without it)."""
     info = msgspec.inspect.type_info(annotation)
     members = info.types if isinstance(info, msgspec.inspect.UnionType) else (info,)
-    return any(
-        isinstance(t, msgspec.inspect.Metadata) and bool((t.extra or {}).get(URL_MARKER)) for t in members
-    )
+    for t in members:
+        if isinstance(t, msgspec.inspect.Metadata) and marker in (t.extra or {}):
+            return (t.extra or {})[marker]
+    return None
 
 
 def _valid_url(value: str) -> bool:
@@ -193,6 +205,7 @@ def parse_endpoint_settings(
     chunking = _parse_chunking(collect, task_type, chunking_settings)
     collect.raise_if_any()
     assert service is not None and secrets is not None and task is not None  # raise_if_any saw no errors
+    _check_across(spec, task_type, service, task, secrets)
 
     public = msgspec.to_builtins(service)
     fields = _names(service_struct)
@@ -217,11 +230,12 @@ def override_task_settings(
     """``config`` with a request's ``task_settings`` merged over the endpoint's, validated as on PUT."""
     collect = _Collector(spec.name)
     task_struct = spec.task_settings_for(endpoint.task_type)
-    merged = {**known_only(task_struct, endpoint.task_settings), **override}
+    merged = task_struct.merged(known_only(task_struct, endpoint.task_settings), override)
     task = collect.struct("task_settings", task_struct, merged)
     collect.leftover(merged, _request_names(task_struct))
     collect.raise_if_any()
     assert task is not None
+    _check_across(spec, endpoint.task_type, config.service_settings, task, config.secrets)
     return EndpointConfig(
         inference_id=config.inference_id,
         task_type=config.task_type,
@@ -229,6 +243,21 @@ def override_task_settings(
         task_settings=task,
         secrets=config.secrets,
     )
+
+
+def _check_across(
+    spec: ProviderSpec,
+    task_type: TaskType,
+    service: SettingsStruct,
+    task: SettingsStruct,
+    secrets: SettingsStruct,
+) -> None:
+    """The provider's rules across scopes (:attr:`ProviderSpec.check_settings`), in one 400."""
+    if spec.check_settings is None:
+        return
+    problems = spec.check_settings(task_type, service, task, secrets)
+    if problems:
+        raise InvalidRequestError(validation_failed(problems))
 
 
 def load_config(spec: ProviderSpec, endpoint: Endpoint) -> EndpointConfig:

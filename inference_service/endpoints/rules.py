@@ -125,11 +125,13 @@ def merge_update(registry: ProviderRegistry, current: Endpoint, body: Mapping[st
     spec = registry.get(current.service)
     stored_service, stored_task = stored_request_settings(spec, current)
     by_user = current.internal_settings.get("dimensions_set_by_user")
+    spec = registry.get(current.service)
+    task_struct = spec.task_settings_for(current.task_type)
     parsed = parse_endpoint_settings(
         spec,
         current.task_type,
         {**stored_service, **changes},
-        {**stored_task, **(_object(body, "task_settings") or {})},
+        task_struct.merged(stored_task, _object(body, "task_settings") or {}),
         current.chunking_settings,
         dimensions_set_by_user=True if "dimensions" in changes else by_user,
     )

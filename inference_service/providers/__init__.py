@@ -3,6 +3,7 @@
 from inference_service.providers import (
     anthropic,
     azureopenai,
+    custom,
     deepseek,
     hugging_face,
     llamacpp,
@@ -19,4 +20,5 @@ BUILTIN_PROVIDERS: tuple[ProviderSpec, ...] = (
     azureopenai.PROVIDER,
     anthropic.PROVIDER,
     llamacpp.PROVIDER,
+    custom.PROVIDER,
 )

@@ -51,6 +51,12 @@ class UpstreamRequest:
     headers: Mapping[str, str]
     body: bytes
     parse_error: ErrorParser
+    shown_url: str | None = None
+    """The URL error messages name, when ``url`` itself carries a secret (a key in the query)."""
+
+    @property
+    def named_url(self) -> str:
+        return self.shown_url or self.url
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,17 +97,20 @@ async def open_stream(
     headers: Mapping[str, str],
     body: bytes,
     parse_error: ErrorParser,
+    shown_url: str | None = None,
 ) -> AsyncIterator[aiohttp.ClientResponse]:
     """POST ``body`` and yield the streaming response; the response is released on exit.
 
     Releasing a response that was not read to the end closes its connection, which is how a
     cancelled request (client gone, deadline passed) stops the provider generating tokens.
+    Messages name ``shown_url`` when given (the real URL may carry a secret).
     """
-    with map_client_errors(url):
+    named = shown_url or url
+    with map_client_errors(named):
         response = await client.post(url, data=body, headers=dict(headers))
     try:
         if response.status >= 300:
-            with map_client_errors(url):
+            with map_client_errors(named):
                 raw = await response.content.read(MAX_ERROR_BODY)
             raise parse_error(response.status, raw)
         yield response
@@ -112,9 +121,14 @@ async def open_stream(
 async def post_json(client: aiohttp.ClientSession, request: UpstreamRequest, limit: int) -> bytes:
     """POST and return the whole 2xx body (at most ``limit`` bytes); a non-2xx answer raises
     the provider's parsed error, a larger body an :class:`UpstreamError`."""
-    url = request.url
+    url = request.named_url
     async with open_stream(
-        client, url, headers=request.headers, body=request.body, parse_error=request.parse_error
+        client,
+        request.url,
+        headers=request.headers,
+        body=request.body,
+        parse_error=request.parse_error,
+        shown_url=request.shown_url,
     ) as response:
         with map_client_errors(url):
             declared = response.content_length
@@ -153,9 +167,14 @@ async def stream_events(
     an :class:`UpstreamError`, never a silent end. Callers must close this generator
     (``contextlib.aclosing``) so an early exit closes the upstream connection at once.
     """
-    url = request.url
+    url = request.named_url
     async with open_stream(
-        client, url, headers=request.headers, body=request.body, parse_error=request.parse_error
+        client,
+        request.url,
+        headers=request.headers,
+        body=request.body,
+        parse_error=request.parse_error,
+        shown_url=request.shown_url,
     ) as response:
         with map_client_errors(url):
             batches = iter_event_batches(response.content.iter_any())

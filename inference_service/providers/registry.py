@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from inference_service.errors import BadRequestError
 from inference_service.model.task_type import TaskType
-from inference_service.providers.base import implemented_task_types
+from inference_service.providers.base import TASK_METHODS, implemented_task_types
 from inference_service.providers.spec import ProviderSpec
 
 
@@ -20,7 +20,14 @@ def check_spec(spec: ProviderSpec) -> None:
     if not declared:
         raise ProviderSpecError(f"provider [{spec.name}] declares no task types")
     implemented = implemented_task_types(spec.provider)
-    if declared != implemented:
+    # One method may serve several task types (``stream_chat``: chat_completion and completion):
+    # a provider must implement every task type it declares, and declare one of each method's.
+    unused = {
+        method
+        for task, method in TASK_METHODS.items()
+        if task in implemented and not any(TASK_METHODS[t] == method for t in declared)
+    }
+    if not declared <= implemented or unused:
         raise ProviderSpecError(
             f"provider [{spec.name}] declares task types {_names(declared)} but "
             f"{spec.provider.__name__} implements {_names(implemented)}"

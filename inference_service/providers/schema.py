@@ -9,11 +9,16 @@ Elasticsearch's validation messages.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 URL_MARKER = "url"
+CHECK_MARKER = "check"
+"""``msgspec.Meta(extra={CHECK_MARKER: check})`` on a settings field: ``check(raw_value)`` returns
+the value's problems (a list of messages, empty when it is fine) before it is converted, for rules
+whose wording msgspec cannot give (Elasticsearch's own messages)."""
 
 Url = Annotated[str, msgspec.Meta(extra={URL_MARKER: True})]
 """A string that must be an absolute ``http``/``https`` URL."""
@@ -27,6 +32,11 @@ class SettingsStruct(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, o
     ``forbid_unknown_fields``: an unknown key is a user mistake, never ignored.
     ``omit_defaults``: the stored/returned JSON carries only what was set or materialised.
     """
+
+    @classmethod
+    def merged(cls, stored: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+        """The settings ``override`` (a request's or an update's) gives over ``stored``: key by key."""
+        return {**stored, **override}
 
 
 class RateLimit(SettingsStruct):

@@ -7,7 +7,7 @@ that serves it. ``providers/__init__.py`` lists one per built-in provider.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import msgspec
@@ -15,6 +15,10 @@ import msgspec
 from inference_service.model.task_type import TaskType
 from inference_service.providers.base import Provider
 from inference_service.providers.schema import NoTaskSettings, SettingsStruct
+
+SettingsCheck = Callable[[TaskType, SettingsStruct, SettingsStruct, SettingsStruct], list[str]]
+"""Rules across settings scopes: ``(task_type, service_settings, task_settings, secrets)`` ->
+problems (empty when the combination is fine)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,6 +38,10 @@ class ProviderSpec:
     """What the PUT validation call fills in for a text_embedding endpoint without ``similarity``."""
     default_rate_limit: Mapping[TaskType, int] = field(default_factory=dict)
     """``rate_limit.requests_per_minute`` materialised when not given (Elasticsearch's defaults)."""
+    check_settings: SettingsCheck | None = None
+    """Rules no single settings Struct can check (a task setting against a secret, a template
+    against the parameters that fill it): run once all scopes are valid, on PUT/``_update`` and
+    on every request's ``task_settings``."""
 
     @property
     def task_types(self) -> frozenset[TaskType]:

@@ -114,12 +114,15 @@ def test_a_declared_task_type_without_its_method_is_refused() -> None:
 
 
 def test_an_implemented_method_not_declared_is_refused() -> None:
-    # stream_chat serves both chat_completion and completion: declaring one is not enough
     refused(
-        spec(Chat, {CHAT: Plain}),
-        "provider [p] declares task types [chat_completion] "
-        "but Chat implements [chat_completion, completion]",
+        spec(Embed, {CHAT: Plain}),
+        "provider [p] declares task types [chat_completion] but Embed implements [text_embedding]",
     )
+
+
+def test_stream_chat_may_serve_chat_completion_or_completion_alone() -> None:
+    check_spec(spec(Chat, {CHAT: Plain}))
+    check_spec(spec(Chat, {COMPLETION: Plain}))
 
 
 def test_task_settings_for_an_undeclared_task_type_are_refused() -> None:
@@ -145,15 +148,17 @@ def test_rate_limited_settings_need_a_default_rate_limit() -> None:
 
 def test_builtin_registry_accepts_the_builtins() -> None:
     registry = builtin_registry()
-    assert registry.names == [
+    assert registry.names == sorted(spec.name for spec in BUILTIN_PROVIDERS)
+    assert {
         "anthropic",
         "azureopenai",
+        "custom",
         "deepseek",
         "hugging_face",
         "llamacpp",
         "mistral",
         "openai",
-    ]
+    } <= set(registry.names)
     assert sorted(registry.specs, key=lambda s: s.name) == sorted(BUILTIN_PROVIDERS, key=lambda s: s.name)
     for builtin in BUILTIN_PROVIDERS:
         check_spec(builtin)
