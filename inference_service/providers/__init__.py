@@ -4,6 +4,7 @@ from inference_service.providers import (
     anthropic,
     azureopenai,
     deepseek,
+    googleaistudio,
     hugging_face,
     llamacpp,
     mistral,
@@ -19,4 +20,5 @@ BUILTIN_PROVIDERS: tuple[ProviderSpec, ...] = (
     azureopenai.PROVIDER,
     anthropic.PROVIDER,
     llamacpp.PROVIDER,
+    googleaistudio.PROVIDER,
 )
