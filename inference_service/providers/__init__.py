@@ -5,6 +5,7 @@ from inference_service.providers import (
     azureopenai,
     custom,
     deepseek,
+    googleaistudio,
     hugging_face,
     llamacpp,
     mistral,
@@ -21,4 +22,5 @@ BUILTIN_PROVIDERS: tuple[ProviderSpec, ...] = (
     anthropic.PROVIDER,
     llamacpp.PROVIDER,
     custom.PROVIDER,
+    googleaistudio.PROVIDER,
 )

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
@@ -36,6 +36,7 @@ from inference_service.errors import (
 from inference_service.providers.sse_parser import ServerSentEvent, TruncatedStreamError, iter_event_batches
 
 MAX_ERROR_BODY = 64 * 1024
+REDACTED = "<redacted>"
 DRAIN_SECONDS = 1.0
 T = TypeVar("T")
 
@@ -48,15 +49,26 @@ class UpstreamRequest:
     """One POST to a provider, as the provider's translators built it."""
 
     url: str
+    """The address; messages name it unless :attr:`shown_url` is set."""
     headers: Mapping[str, str]
     body: bytes
     parse_error: ErrorParser
     shown_url: str | None = None
-    """The URL error messages name, when ``url`` itself carries a secret (a key in the query)."""
+    """What messages name instead of ``url`` when the URL itself carries a secret (a custom
+    service's template filled with a secret parameter)."""
+    params: Mapping[str, str] | None = None
+    """Query parameters that carry a secret (Google AI Studio's ``key``): sent with ``url``,
+    never shown in a message (aiohttp's own messages are scrubbed of their values)."""
 
     @property
     def named_url(self) -> str:
+        """The URL messages name."""
         return self.shown_url or self.url
+
+    @property
+    def hidden(self) -> tuple[str, ...]:
+        """The values no message may show."""
+        return tuple(self.params.values()) if self.params else ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +80,9 @@ class Terminator:
 
 
 @contextmanager
-def map_client_errors(url: str) -> Iterator[None]:
-    """Translate transport failures into upstream errors naming the provider URL (never a secret)."""
+def map_client_errors(url: str, hidden: Collection[str] = ()) -> Iterator[None]:
+    """Translate transport failures into upstream errors naming the provider URL (never a secret:
+    the ``hidden`` values, secret query parameters, are cut out of the client's messages)."""
     try:
         yield
     except aiohttp.ConnectionTimeoutError:
@@ -81,12 +94,20 @@ def map_client_errors(url: str) -> Iterator[None]:
             f"Could not connect to the provider at [{url}]: {exc.os_error}"
         ) from None
     except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
-        detail = str(exc) or type(exc).__name__
+        detail = _scrub(str(exc) or type(exc).__name__, hidden)
         raise UpstreamConnectionError(
             f"The connection to the provider at [{url}] failed mid-response: {detail}"
         ) from None
     except aiohttp.ClientError as exc:
-        raise UpstreamConnectionError(f"The request to the provider at [{url}] failed: {exc}") from None
+        detail = _scrub(str(exc), hidden)
+        raise UpstreamConnectionError(f"The request to the provider at [{url}] failed: {detail}") from None
+
+
+def _scrub(text: str, hidden: Collection[str]) -> str:
+    for secret in hidden:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
 
 
 @asynccontextmanager
@@ -98,19 +119,22 @@ async def open_stream(
     body: bytes,
     parse_error: ErrorParser,
     shown_url: str | None = None,
+    params: Mapping[str, str] | None = None,
 ) -> AsyncIterator[aiohttp.ClientResponse]:
     """POST ``body`` and yield the streaming response; the response is released on exit.
 
     Releasing a response that was not read to the end closes its connection, which is how a
     cancelled request (client gone, deadline passed) stops the provider generating tokens.
-    Messages name ``shown_url`` when given (the real URL may carry a secret).
+    Messages name ``shown_url`` when given (the real URL may carry a secret); ``params``
+    (secret query parameters) are sent and never named in a message.
     """
     named = shown_url or url
-    with map_client_errors(named):
-        response = await client.post(url, data=body, headers=dict(headers))
+    hidden = tuple(params.values()) if params else ()
+    with map_client_errors(named, hidden):
+        response = await client.post(url, data=body, headers=dict(headers), params=params)
     try:
         if response.status >= 300:
-            with map_client_errors(named):
+            with map_client_errors(named, hidden):
                 raw = await response.content.read(MAX_ERROR_BODY)
             raise parse_error(response.status, raw)
         yield response
@@ -129,8 +153,9 @@ async def post_json(client: aiohttp.ClientSession, request: UpstreamRequest, lim
         body=request.body,
         parse_error=request.parse_error,
         shown_url=request.shown_url,
+        params=request.params,
     ) as response:
-        with map_client_errors(url):
+        with map_client_errors(url, request.hidden):
             declared = response.content_length
             if declared is not None:
                 if declared > limit:
@@ -175,8 +200,9 @@ async def stream_events(
         body=request.body,
         parse_error=request.parse_error,
         shown_url=request.shown_url,
+        params=request.params,
     ) as response:
-        with map_client_errors(url):
+        with map_client_errors(url, request.hidden):
             batches = iter_event_batches(response.content.iter_any())
             async with contextlib.aclosing(batches):
                 try:

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from inference_service.providers.schema import RateLimit, SettingsStruct, Url
+from inference_service.providers.schema import EmbeddingSettings, RateLimit, SettingsStruct, Url
 
 
 class AzureOpenAiServiceSettings(SettingsStruct):
+    resource_name: str
+    deployment_id: str
+    api_version: str
+    rate_limit: RateLimit | None = None
+    url: Url | None = None
+    """Not in Elasticsearch: a base URL replacing ``https://<resource_name>.openai.azure.com``."""
+
+
+class AzureOpenAiEmbeddingServiceSettings(EmbeddingSettings, kw_only=True):
+    """``service_settings`` for text_embedding endpoints: the deployment names the model;
+    ``dimensions`` is sent only when the user chose it."""
+
     resource_name: str
     deployment_id: str
     api_version: str

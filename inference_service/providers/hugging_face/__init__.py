@@ -1,23 +1,18 @@
-"""The ``hugging_face`` service for chat: an OpenAI-compatible ``/v1/chat/completions`` URL."""
+"""The ``hugging_face`` service: chat through an OpenAI-compatible ``/v1/chat/completions`` URL;
+text_embedding and rerank against the user's endpoint in Text Embeddings Inference's formats."""
 
 from inference_service.model.task_type import TaskType
-from inference_service.providers.base import EndpointConfig
-from inference_service.providers.hugging_face.settings import HuggingFaceChatServiceSettings
-from inference_service.providers.openai.provider import OpenAiCompatibleProvider
+from inference_service.providers.hugging_face.provider import HuggingFaceProvider
+from inference_service.providers.hugging_face.settings import (
+    HuggingFaceChatServiceSettings,
+    HuggingFaceEmbeddingServiceSettings,
+    HuggingFaceRerankServiceSettings,
+    HuggingFaceRerankTaskSettings,
+)
 from inference_service.providers.schema import ApiKeySecrets
 from inference_service.providers.spec import ProviderSpec
 
-
-class HuggingFaceProvider(OpenAiCompatibleProvider):
-    service = "hugging_face"
-    max_tokens_field = "max_tokens"
-
-    def chat_url(self, endpoint: EndpointConfig) -> str:
-        return endpoint.service(HuggingFaceChatServiceSettings).url
-
-    def upstream_model(self, endpoint: EndpointConfig) -> str | None:
-        return endpoint.service(HuggingFaceChatServiceSettings).model_id
-
+__all__ = ["PROVIDER", "HuggingFaceProvider"]
 
 PROVIDER = ProviderSpec(
     name="hugging_face",
@@ -25,7 +20,16 @@ PROVIDER = ProviderSpec(
     service_settings={
         TaskType.CHAT_COMPLETION: HuggingFaceChatServiceSettings,
         TaskType.COMPLETION: HuggingFaceChatServiceSettings,
+        TaskType.TEXT_EMBEDDING: HuggingFaceEmbeddingServiceSettings,
+        TaskType.RERANK: HuggingFaceRerankServiceSettings,
     },
     secrets=ApiKeySecrets,
-    default_rate_limit={TaskType.CHAT_COMPLETION: 3000, TaskType.COMPLETION: 3000},
+    task_settings={TaskType.RERANK: HuggingFaceRerankTaskSettings},
+    default_similarity="cosine",
+    default_rate_limit={
+        TaskType.CHAT_COMPLETION: 3000,
+        TaskType.COMPLETION: 3000,
+        TaskType.TEXT_EMBEDDING: 3000,
+        TaskType.RERANK: 3000,
+    },
 )

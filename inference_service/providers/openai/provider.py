@@ -12,6 +12,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import ClassVar
 
+from inference_service.errors import UpstreamError
 from inference_service.model.chat import ChatCompletionRequest
 from inference_service.model.embedding import EmbeddingRequest, TextEmbeddingResult
 from inference_service.providers.base import ChunkStream, EndpointConfig, Provider
@@ -100,25 +101,41 @@ class OpenAiCompatibleProvider(Provider):
 class OpenAiEmbeddings(OpenAiCompatibleProvider):
     """``text_embedding`` through OpenAI's Embeddings API, for the services that serve it."""
 
+    send_dimensions: ClassVar[bool] = True
+    """False where the service takes no ``dimensions`` (Mistral): the user's value is then only
+    checked against the vectors that come back."""
+
     @abstractmethod
     def embeddings_url(self, endpoint: EndpointConfig) -> str: ...
 
     @abstractmethod
     def embeddings_model(self, endpoint: EndpointConfig) -> str | None: ...
 
+    def parse_embeddings_error(self, status: int, raw: bytes, inference_id: str, url: str) -> UpstreamError:
+        """A non-2xx embeddings answer; services whose error bodies are not OpenAI's override it."""
+        return parse_openai_error(status, raw, inference_id, url)
+
     async def embed(self, endpoint: EndpointConfig, request: EmbeddingRequest) -> TextEmbeddingResult:
         settings = endpoint.service(EmbeddingSettings)
         user, extra_headers = self.task_options(endpoint)
+        chosen = settings.dimensions if settings.dimensions_set_by_user else None
         body = to_openai_embeddings_request(
             request,
             model=self.embeddings_model(endpoint),
-            dimensions=settings.dimensions if settings.dimensions_set_by_user else None,
+            dimensions=chosen if self.send_dimensions else None,
             user=user,
         )
         headers = {**extra_headers, **self.auth_headers(endpoint), "content-type": "application/json"}
-        upstream = self.upstream(endpoint, self.embeddings_url(endpoint), headers, body)
+        url = self.embeddings_url(endpoint)
+        inference_id = endpoint.inference_id
+        upstream = UpstreamRequest(
+            url=url,
+            headers=headers,
+            body=body,
+            parse_error=lambda status, raw: self.parse_embeddings_error(status, raw, inference_id, url),
+        )
         raw = await post_json(self.http, upstream, self.max_response_bytes)
-        return parse_openai_embeddings(raw, endpoint.inference_id)
+        return parse_openai_embeddings(raw, inference_id)
 
 
 class OpenAiProvider(OpenAiEmbeddings):
