@@ -3,11 +3,14 @@
 from inference_service.providers import (
     anthropic,
     azureopenai,
+    cohere,
     deepseek,
     hugging_face,
+    jinaai,
     llamacpp,
     mistral,
     openai,
+    voyageai,
 )
 from inference_service.providers.spec import ProviderSpec
 
@@ -19,4 +22,7 @@ BUILTIN_PROVIDERS: tuple[ProviderSpec, ...] = (
     azureopenai.PROVIDER,
     anthropic.PROVIDER,
     llamacpp.PROVIDER,
+    cohere.PROVIDER,
+    jinaai.PROVIDER,
+    voyageai.PROVIDER,
 )
