@@ -9,7 +9,8 @@ goes to the provider method of that task, so it never calls a URL meant for anot
 
 For text_embedding the answer completes the endpoint as Elasticsearch does: the vector's
 length becomes ``service_settings.dimensions`` (a different length than the user's own
-``dimensions`` refuses the endpoint) and a missing ``similarity`` gets the provider's default.
+``dimensions`` refuses the endpoint) and a missing ``similarity`` gets the provider's default
+for vectors of that element type.
 
 Whether to make the call is the API face's choice (``?validate=false``, the
 ``validate_on_put`` setting); migrations and ``endpoints apply`` never call providers.
@@ -60,7 +61,7 @@ async def validation_call(
     if vector is None:
         return endpoint
     return _with_embedding_details(
-        endpoint, spec.service_settings[endpoint.task_type], spec.default_similarity, vector
+        endpoint, spec.service_settings[endpoint.task_type], spec.similarity_for(vector.element_type), vector
     )
 
 

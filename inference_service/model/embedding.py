@@ -6,10 +6,10 @@ API face renders them in its own wire format.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -95,9 +95,21 @@ def vector_length(vector: Vector) -> int:
     return vector.length if isinstance(vector, JsonVector) else len(vector)
 
 
+def check_input_type(input_type: InputType | None, allowed: Collection[InputType], service: str) -> None:
+    """For providers that take some input types only: a value outside ``allowed`` is refused
+    with Elasticsearch's 400 naming the service (its ``validateInputTypeAgainstAllowlist``)."""
+    if input_type is not None and input_type not in allowed:
+        raise InvalidRequestError(
+            validation_failed([f"Input type [{input_type}] is not supported for [{service}]"])
+        )
+
+
 ElementType = Literal["float", "byte", "bit"]
 """``float`` vectors, ``byte`` (signed int8 per dimension) or ``bit`` (packed bits as signed
 int8, dims/8 values)."""
+
+Int8 = Annotated[int, msgspec.Meta(ge=-128, le=127)]
+"""One value of a ``byte`` or ``bit`` vector, as providers send them: a signed byte."""
 
 
 class EmbeddingRequest(msgspec.Struct, frozen=True, kw_only=True):

@@ -3,13 +3,16 @@
 from inference_service.providers import (
     anthropic,
     azureopenai,
+    cohere,
     custom,
     deepseek,
     googleaistudio,
     hugging_face,
+    jinaai,
     llamacpp,
     mistral,
     openai,
+    voyageai,
 )
 from inference_service.providers.spec import ProviderSpec
 
@@ -21,6 +24,9 @@ BUILTIN_PROVIDERS: tuple[ProviderSpec, ...] = (
     azureopenai.PROVIDER,
     anthropic.PROVIDER,
     llamacpp.PROVIDER,
+    cohere.PROVIDER,
     custom.PROVIDER,
     googleaistudio.PROVIDER,
+    jinaai.PROVIDER,
+    voyageai.PROVIDER,
 )

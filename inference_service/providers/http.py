@@ -26,9 +26,11 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import aiohttp
+import msgspec
 
 from inference_service.errors import (
     InferenceServiceError,
+    MalformedUpstreamError,
     UpstreamConnectionError,
     UpstreamError,
     UpstreamTimeoutError,
@@ -38,6 +40,8 @@ from inference_service.providers.sse_parser import ServerSentEvent, TruncatedStr
 MAX_ERROR_BODY = 64 * 1024
 REDACTED = "<redacted>"
 DRAIN_SECONDS = 1.0
+REQUEST_SOURCE = "unspecified:elasticsearch"
+"""The ``Request-Source`` header Elasticsearch sends to Cohere, Jina AI and Voyage AI."""
 T = TypeVar("T")
 
 ErrorParser = Callable[[int, bytes], UpstreamError]
@@ -169,6 +173,59 @@ async def post_json(client: aiohttp.ClientSession, request: UpstreamRequest, lim
                     raise _too_large(url, limit)
                 parts.append(part)
             return b"".join(parts)
+
+
+def decode_answer(decoder: msgspec.json.Decoder[T], raw: bytes, inference_id: str, what: str) -> T:
+    """A 2xx body decoded; one that is not of the expected shape is a 502 naming ``what`` it
+    should have been (``embeddings``, ``rerank``) and msgspec's reason with its JSON path."""
+    try:
+        return decoder.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise MalformedUpstreamError(
+            f"The provider sent a malformed {what} response for inference entity id [{inference_id}]: {exc}"
+        ) from None
+
+
+def bearer_json_request(
+    url: str, api_key: str, body: bytes, inference_id: str, *, error_field: str
+) -> UpstreamRequest:
+    """A JSON POST authenticated with a bearer API key and tagged with Elasticsearch's
+    ``Request-Source``, as Elasticsearch calls Cohere, Jina AI and Voyage AI; their error bodies
+    carry the message in ``error_field`` (:func:`parse_json_field_error`)."""
+    return UpstreamRequest(
+        url=url,
+        headers={
+            "authorization": f"Bearer {api_key}",
+            "content-type": "application/json",
+            "request-source": REQUEST_SOURCE,
+        },
+        body=body,
+        parse_error=lambda status, raw: parse_json_field_error(status, raw, inference_id, url, error_field),
+    )
+
+
+_ANY_JSON = msgspec.json.Decoder()
+
+
+def parse_json_field_error(
+    status: int, body: bytes, inference_id: str, url: str, field: str
+) -> UpstreamError:
+    """A non-2xx answer whose body is ``{"<field>": message, ...}`` (Cohere's ``message``, the
+    ``detail`` of Jina AI and Voyage AI) -> an error keeping the provider's status and message.
+    A message that is not a string (a list of validation problems) is kept as its JSON; a body
+    without the field, as its text."""
+    try:
+        parsed = _ANY_JSON.decode(body)
+    except msgspec.DecodeError:
+        parsed = None
+    value = parsed.get(field) if isinstance(parsed, dict) else None
+    if isinstance(value, str):
+        message = value
+    elif value is not None:
+        message = msgspec.json.encode(value).decode()
+    else:
+        message = body.decode("utf-8", "replace").strip()[:500] or f"HTTP {status}"
+    return UpstreamError(upstream_reason(status, inference_id, url, message), status=upstream_status(status))
 
 
 def _too_large(url: str, limit: int) -> UpstreamError:

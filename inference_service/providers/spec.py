@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from inference_service.model.embedding import ElementType
 from inference_service.model.task_type import TaskType
 from inference_service.providers.base import Provider
 from inference_service.providers.schema import NoTaskSettings, SettingsStruct
@@ -36,6 +37,10 @@ class ProviderSpec:
     """Task settings Struct per task type; task types not listed take none."""
     default_similarity: str = "dot_product"
     """What the PUT validation call fills in for a text_embedding endpoint without ``similarity``."""
+    element_similarity: Mapping[ElementType, str] = field(default_factory=dict)
+    """``default_similarity`` overridden for the vectors of one element type (``jinaai``:
+    ``l2_norm`` for ``bit`` vectors); the element type is the one the validation call's answer
+    has, so it follows the endpoint's own settings (``embedding_type``)."""
     default_rate_limit: Mapping[TaskType, int] = field(default_factory=dict)
     """``rate_limit.requests_per_minute`` materialised when not given (Elasticsearch's defaults)."""
     check_settings: SettingsCheck | None = None
@@ -50,6 +55,10 @@ class ProviderSpec:
     @property
     def secret_names(self) -> frozenset[str]:
         return frozenset(f.name for f in msgspec.structs.fields(self.secrets))
+
+    def similarity_for(self, element_type: ElementType) -> str:
+        """The default ``similarity`` of an endpoint whose vectors have ``element_type``."""
+        return self.element_similarity.get(element_type, self.default_similarity)
 
     def task_settings_for(self, task_type: TaskType) -> type[SettingsStruct]:
         return self.task_settings.get(task_type, NoTaskSettings)

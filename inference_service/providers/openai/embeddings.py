@@ -5,7 +5,9 @@ only when the user chose them (models without the option refuse it) and ``user``
 settings. ``float`` rather than base64: the vectors can then travel on as the provider wrote
 them (:mod:`inference_service.providers.json_vectors`), where base64 would have to be decoded
 into floats and printed again. Response: ``{"data": [{"index": i, "embedding": [...]}, ...]}``,
-put back in input order by ``index``.
+put back in input order by ``index``. Other services answer in the same shape, some with
+signed bytes for ``byte`` and ``bit`` vectors (:func:`parse_openai_embeddings` with that
+element type: those are decoded and range-checked, being small).
 
 Services with no notion of input type refuse a REST ``input_type`` with Elasticsearch's 400
 (the internal values of semantic_text and the validation call pass, and nothing is sent).
@@ -13,27 +15,46 @@ Services with no notion of input type refuse a REST ``input_type`` with Elastics
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
 from inference_service.errors import MalformedUpstreamError
-from inference_service.model.embedding import EmbeddingRequest, TextEmbeddingResult, refuse_rest_input_type
+from inference_service.model.embedding import (
+    ElementType,
+    EmbeddingRequest,
+    Int8,
+    TextEmbeddingResult,
+    Vector,
+    refuse_rest_input_type,
+)
+from inference_service.providers.http import decode_answer
 from inference_service.providers.json_vectors import json_vector
 
 _ENCODER = msgspec.json.Encoder()
 
 
-class _Embedding(msgspec.Struct, gc=False):
+class _RawEmbedding(msgspec.Struct, gc=False):
     index: int
     embedding: msgspec.Raw
 
 
-class _EmbeddingsBody(msgspec.Struct):
-    data: list[_Embedding]
+class _RawBody(msgspec.Struct):
+    data: list[_RawEmbedding]
 
 
-_DECODER = msgspec.json.Decoder(_EmbeddingsBody)
+class _ByteEmbedding(msgspec.Struct, gc=False):
+    index: int
+    embedding: list[Int8]
+
+
+class _ByteBody(msgspec.Struct):
+    data: list[_ByteEmbedding]
+
+
+E = TypeVar("E", _RawEmbedding, _ByteEmbedding)
+_RAW = msgspec.json.Decoder(_RawBody)
+_BYTES = msgspec.json.Decoder(_ByteBody)
 
 
 def to_openai_embeddings_request(
@@ -55,26 +76,34 @@ def to_openai_embeddings_request(
     return _ENCODER.encode(body)
 
 
-def parse_openai_embeddings(raw: bytes, inference_id: str) -> TextEmbeddingResult:
-    """The vectors in input order; a body that is not an embeddings list is a 502."""
-    try:
-        data = _DECODER.decode(raw).data
-    except msgspec.DecodeError as exc:
-        raise MalformedUpstreamError(
-            f"The provider sent a malformed embeddings response for inference entity id "
-            f"[{inference_id}]: {exc}"
-        ) from None
+def parse_openai_embeddings(
+    raw: bytes, inference_id: str, element_type: ElementType = "float"
+) -> TextEmbeddingResult:
+    """The vectors in input order (signed bytes for ``byte`` and ``bit``); a body that is not
+    an embeddings list is a 502."""
+    vectors: list[Vector]
+    if element_type == "float":
+        floats = _in_order(decode_answer(_RAW, raw, inference_id, "embeddings").data, inference_id)
+        checked = [json_vector(item.embedding) for item in floats]
+        vectors = []
+        for position, vector in enumerate(checked):
+            if vector is None:
+                raise MalformedUpstreamError(
+                    f"The provider's embedding at index [{position}] for inference entity id "
+                    f"[{inference_id}] is not an array of numbers"
+                )
+            vectors.append(vector)
+    else:
+        signed = _in_order(decode_answer(_BYTES, raw, inference_id, "embeddings").data, inference_id)
+        vectors = [item.embedding for item in signed]
+    return TextEmbeddingResult(embeddings=vectors, element_type=element_type)
+
+
+def _in_order(data: list[E], inference_id: str) -> list[E]:
     data.sort(key=lambda item: item.index)
     if [item.index for item in data] != list(range(len(data))):
         raise MalformedUpstreamError(
             f"The provider's embeddings for inference entity id [{inference_id}] do not have the indexes "
             f"0..{len(data) - 1}"
         )
-    vectors = [json_vector(item.embedding) for item in data]
-    if None in vectors:
-        position = vectors.index(None)
-        raise MalformedUpstreamError(
-            f"The provider's embedding at index [{position}] for inference entity id [{inference_id}] is not "
-            "an array of numbers"
-        )
-    return TextEmbeddingResult(embeddings=[v for v in vectors if v is not None])
+    return data
