@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from inference_service.api import es
+from inference_service.api.bodies import discard_unread_body
 from inference_service.api.face import Face, face_for
 from inference_service.api.state import Services
 from inference_service.endpoints.catalog import EndpointCatalog
@@ -36,14 +37,22 @@ FACES: tuple[Face, ...] = (es.FACE,)
 
 async def on_service_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, InferenceServiceError)
+    await _keep_alive(request)
     return face_for(request.url.path, FACES).render_error(request, exc)
 
 
 async def on_routing_error(request: Request, exc: Exception) -> Response:
     """Starlette's 404 (no route) and 405 (wrong method), in the owning face's words."""
     assert isinstance(exc, HTTPException)
+    await _keep_alive(request)
     face = face_for(request.url.path, FACES)
     return face.render_error(request, face.routing_error(request, exc))
+
+
+async def _keep_alive(request: Request) -> None:
+    services: Services | None = getattr(request.app.state, "services", None)
+    if services is not None:
+        await discard_unread_body(request, services.settings.max_body_bytes)
 
 
 async def on_unexpected_error(request: Request, exc: Exception) -> Response:

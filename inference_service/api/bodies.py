@@ -25,6 +25,7 @@ _MAP_DECODER = msgspec.json.Decoder(dict[str, Any])
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The raw body, refusing more than ``limit`` bytes before reading it all (413)."""
+    request.state.body_read = True
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
@@ -36,6 +37,24 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise _too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def discard_unread_body(request: Request, limit: int) -> None:
+    """Read and drop a body no handler read (the request failed before it), up to ``limit``
+    bytes, so the connection can serve the client's next request: an HTTP/1.1 server that
+    answers without reading the body has to close the connection, and a keep-alive client that
+    already sent its next request on it sees "server disconnected"."""
+    if getattr(request.state, "body_read", False):
+        return
+    request.state.body_read = True
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        return
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return
 
 
 def _too_large(limit: int) -> ContentTooLongError:
