@@ -8,6 +8,7 @@ from inference_service.providers import (
     llamacpp,
     mistral,
     openai,
+    splade,
 )
 from inference_service.providers.spec import ProviderSpec
 
@@ -19,4 +20,5 @@ BUILTIN_PROVIDERS: tuple[ProviderSpec, ...] = (
     azureopenai.PROVIDER,
     anthropic.PROVIDER,
     llamacpp.PROVIDER,
+    splade.PROVIDER,
 )
