@@ -19,6 +19,7 @@ from elasticsearch import Elasticsearch
 from inference_service.endpoints.preconfigured import EMBEDDING_ID, RERANK_ID, SPARSE_ID, available
 from inference_service.local_models import packages
 from inference_service.local_models.bert import BertMaskedLm
+from inference_service.local_models.bert_gguf import convert_bert
 from inference_service.local_models.packages import ALL_MINILM_L6_V2, SPLADE_TINY
 from inference_service.local_models.wordpiece import WordPieceTokenizer
 from inference_service.providers.llamacpp.engine import LlamaCppEmbeddingEngine
@@ -187,3 +188,20 @@ def test_the_official_client(svc: RunningService) -> None:
     assert ranked["rerank"][0]["index"] == 1
     terms = client.inference.sparse_embedding(inference_id=SPARSE_ID, input=[SUN])
     assert terms["sparse_embedding"][0]["embedding"]["sun"] > 1
+
+
+def test_own_gguf_embedding_model_refuses_inputs_longer_than_a_slot(
+    svc: RunningService, tmp_path: Path
+) -> None:
+    """llama.cpp tokenizes a user's file itself and cannot truncate: too long is a clear 400."""
+    gguf_file = tmp_path / "tiny.gguf"
+    convert_bert(write_tiny_bert(tmp_path / "tiny", seed=5), gguf_file, "F32")
+    body = {"service": "llamacpp", "service_settings": {"model": str(gguf_file), "max_input_tokens": 8}}
+    created = httpx.put(f"{svc.url}/_inference/text_embedding/tiny-gguf?validate=true", json=body, timeout=60)
+    assert created.status_code == 200, created.text
+    assert created.json()["service_settings"]["dimensions"] == 64
+    [vector] = embed(svc, ["the sun is a star"], "tiny-gguf")  # 4 words + [CLS] + [SEP] = 6 tokens
+    assert len(vector) == 64
+    response = post(svc, "text_embedding/tiny-gguf", {"input": ["the sun is a big star , how fast ?"]})
+    assert response.status_code == 400, response.text
+    assert "longer than the [8] tokens of the model of inference entity id [tiny-gguf]" in response.text

@@ -227,10 +227,10 @@ class Embeddings:
 class LlamaCppEmbeddingEngine(_Engine):
     """An embedding model (llama.cpp's embedding mode, the model's pooling, L2-normalised).
 
-    For the bundled model the service tokenizes (WordPiece, :mod:`~inference_service.local_models.wordpiece`)
-    and truncates to ``max_input_tokens``, and llama.cpp gets token ids. For a ``.gguf`` file
-    llama.cpp tokenizes and an input longer than a slot is refused: it cannot truncate.
-    Every input is embedded in one pass, so a slot's batch is as large as its context.
+    For the bundled model the service tokenizes (WordPiece,
+    :mod:`~inference_service.local_models.wordpiece`) and truncates to ``max_input_tokens``,
+    and llama.cpp gets token ids. For a ``.gguf`` file llama.cpp tokenizes, and an input longer
+    than ``max_input_tokens`` is refused: llama.cpp cannot truncate.
     """
 
     def __init__(self, config: EmbeddingEngineConfig) -> None:
@@ -261,10 +261,11 @@ class LlamaCppEmbeddingEngine(_Engine):
             raise UnsupportedError(
                 f"model file [{path}] is a reranker (rank pooling), not an embedding model"
             )
-        size = self.max_tokens * self.config.parallel_slots
-        params.n_ctx = size
-        params.n_batch = size
-        params.n_ubatch = size
+        params.n_ctx = self.max_tokens * self.config.parallel_slots
+        # A sequence is embedded in one micro-batch, so the micro-batch is the length limit:
+        # exact for a file (longer is refused); for the bundled model, whose inputs are cut to
+        # max_tokens here, room for every slot's sequence at once.
+        params.n_batch = params.n_ubatch = params.n_ctx if self.tokenizer is not None else self.max_tokens
         return xllamacpp.Server(params)
 
     def _inputs(self, texts: Sequence[str]) -> tuple[list[Any], list[bool]]:
