@@ -134,8 +134,11 @@ class BertMaskedLm:
             self.transform_bias = get("cls.predictions.transform.dense.bias")
             self.transform_norm = norm("cls.predictions.transform.LayerNorm")
             decoder = tensors.get("cls.predictions.decoder.weight")
-            # (vocabulary, hidden); tied to the word embeddings unless the file has its own.
-            self.decoder = self.word if decoder is None else np.ascontiguousarray(decoder, dtype=dtype)
+            # Tied to the word embeddings unless the file has its own. Kept as a contiguous
+            # (hidden, vocabulary) copy: twice as fast as the transposed view for short inputs.
+            self.decoder = np.ascontiguousarray(
+                (self.word if decoder is None else np.asarray(decoder, dtype)).T
+            )
             self.decoder_bias = get("cls.predictions.bias")
 
     @classmethod
@@ -172,5 +175,5 @@ class BertMaskedLm:
             raise ValueError("the model has no masked-language-model head (cls.predictions)")
         h = gelu(hidden @ self.transform + self.transform_bias)
         h = layer_norm(h, *self.transform_norm, self.eps)
-        out: Array = h @ self.decoder.T + self.decoder_bias
+        out: Array = h @ self.decoder + self.decoder_bias
         return out

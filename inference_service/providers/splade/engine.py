@@ -49,7 +49,7 @@ class _Loaded:
             )
         self.tokenizer = WordPieceTokenizer.from_file(directory / "tokenizer.json")
         self.max_tokens = min(max_input_tokens or self.model.max_positions, self.model.max_positions)
-        size = self.model.decoder.shape[0]
+        size = self.model.decoder.shape[1]
         tokens = [f"[{i}]" for i in range(size)]
         for token, i in self.tokenizer.vocab.items():
             if i < size:
