@@ -130,7 +130,8 @@ def main() -> int:
     texts = corpus(args.texts)
     parts = batches(texts, args.batch)
     model = packages.ALL_MINILM_L6_V2
-    gguf_file = ensure_gguf(packages.model_files(model), packages.cache_dir(), model.name)
+    content = packages.content_digest(model)
+    gguf_file = ensure_gguf(packages.model_files(model), packages.cache_dir(), model.name, content=content)
     server = bare_server(gguf_file, threads=2, slots=2, tokens=256)
 
     def bare(inputs: list[str]) -> None:

@@ -33,24 +33,33 @@ def _read_json(path: Path) -> Any:
         return json.load(f)
 
 
-def source_digest(model_dir: Path) -> str:
-    """Identifies the source files (their names, sizes and modification times) and the converter."""
+def source_digest(model_dir: Path, content: str | None = None) -> str:
+    """Identifies the source and the converter: ``content`` (e.g. the package's recorded file
+    hashes) when given, else the files' names, sizes and modification times."""
     h = hashlib.sha256(f"v{CONVERTER_VERSION}".encode())
-    for name in ("config.json", "model.safetensors", "tokenizer.json", "modules.json"):
-        path = model_dir / name
-        if path.exists():
-            stat = path.stat()
-            h.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    if content is not None:
+        h.update(content.encode())
+    else:
+        for name in ("config.json", "model.safetensors", "tokenizer.json", "modules.json"):
+            path = model_dir / name
+            if path.exists():
+                stat = path.stat()
+                h.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return h.hexdigest()[:16]
 
 
-def converted_path(model_dir: Path, cache_dir: Path, stem: str, quantization: str) -> Path:
-    return cache_dir / f"{stem}-{quantization.lower()}-{source_digest(model_dir)}.gguf"
+def converted_path(
+    model_dir: Path, cache_dir: Path, stem: str, quantization: str, content: str | None = None
+) -> Path:
+    return cache_dir / f"{stem}-{quantization.lower()}-{source_digest(model_dir, content)}.gguf"
 
 
-def ensure_gguf(model_dir: Path, cache_dir: Path, stem: str, quantization: str = "Q8_0") -> Path:
-    """The cached GGUF of ``model_dir``, converted first if it is not there yet."""
-    target = converted_path(model_dir, cache_dir, stem, quantization)
+def ensure_gguf(
+    model_dir: Path, cache_dir: Path, stem: str, quantization: str = "Q8_0", *, content: str | None = None
+) -> Path:
+    """The cached GGUF of ``model_dir``, converted first if it is not there yet; an older
+    conversion of the same model is removed."""
+    target = converted_path(model_dir, cache_dir, stem, quantization, content)
     if target.is_file():
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -62,6 +71,9 @@ def ensure_gguf(model_dir: Path, cache_dir: Path, stem: str, quantization: str =
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+    for stale in cache_dir.glob(f"{stem}-{quantization.lower()}-*.gguf"):
+        if stale != target:  # from an older package or converter version
+            stale.unlink(missing_ok=True)
     return target
 
 

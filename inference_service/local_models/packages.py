@@ -140,6 +140,19 @@ def _locate(model: BundledModel) -> Path | None:
     return path if path.exists() else None
 
 
+def content_digest(model: BundledModel) -> str | None:
+    """The sha256 sums pip recorded for the model's files (its ``RECORD``), as one key: the same
+    package version gives the same key in every environment, without reading the files."""
+    try:
+        files = metadata.distribution(model.distribution).files or []
+    except metadata.PackageNotFoundError:
+        return None
+    sums = sorted(
+        f"{f}:{f.hash.value}" for f in files if str(f).startswith(model.path) and f.hash is not None
+    )
+    return "\n".join(sums) if sums else None
+
+
 def installed(model: BundledModel) -> bool:
     return _locate(model) is not None
 

