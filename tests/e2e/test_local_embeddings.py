@@ -12,23 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 import pytest
 from elasticsearch import Elasticsearch
 
 from inference_service.endpoints.preconfigured import EMBEDDING_ID, RERANK_ID, SPARSE_ID, available
 from inference_service.local_models import packages
-from inference_service.local_models.bert import BertMaskedLm
 from inference_service.local_models.bert_gguf import convert_bert
 from inference_service.local_models.packages import ALL_MINILM_L6_V2, SPLADE_TINY
 from inference_service.local_models.wordpiece import WordPieceTokenizer
 from inference_service.providers.llamacpp.engine import LlamaCppEmbeddingEngine
 from tests.support.service import RunningService, migrated_service
-from tests.support.tiny_bert import VOCAB, write_tiny_bert
 
 pytestmark = [
     pytest.mark.model,
-    pytest.mark.skipif(
+    pytest.mark.skipif(  # (the local extra brings numpy and gguf, imported in the tests below)
         not available(ALL_MINILM_L6_V2) or not available(SPLADE_TINY),
         reason="the local models are not installed (inference-service models install)",
     ),
@@ -69,6 +66,10 @@ def test_similar_texts_are_closer_than_dissimilar_ones(svc: RunningService) -> N
 def test_vectors_match_the_reference_forward_pass(svc: RunningService) -> None:
     """llama.cpp on the converted Q8_0 file against the float64 numpy BERT on the original
     safetensors weights (mean pooling over the first 256 tokens, as sentence-transformers)."""
+    import numpy as np
+
+    from inference_service.local_models.bert import BertMaskedLm
+
     directory = packages.model_files(ALL_MINILM_L6_V2)
     reference = BertMaskedLm.from_directory(directory, np.float64)
     tokenizer = WordPieceTokenizer.from_file(directory / "tokenizer.json")
@@ -165,6 +166,8 @@ def test_sparse_long_input_is_truncated_and_flagged(svc: RunningService) -> None
 
 
 def test_own_splade_endpoint_on_a_model_directory(svc: RunningService, tmp_path: Path) -> None:
+    from tests.support.tiny_bert import VOCAB, write_tiny_bert
+
     directory = write_tiny_bert(tmp_path / "tiny-splade", with_head=True)
     body = {"service": "splade", "service_settings": {"model": str(directory), "max_input_tokens": 8}}
     created = httpx.put(
@@ -194,6 +197,8 @@ def test_own_gguf_embedding_model_refuses_inputs_longer_than_a_slot(
     svc: RunningService, tmp_path: Path
 ) -> None:
     """llama.cpp tokenizes a user's file itself and cannot truncate: too long is a clear 400."""
+    from tests.support.tiny_bert import write_tiny_bert
+
     gguf_file = tmp_path / "tiny.gguf"
     convert_bert(write_tiny_bert(tmp_path / "tiny", seed=5), gguf_file, "F32")
     body = {"service": "llamacpp", "service_settings": {"model": str(gguf_file), "max_input_tokens": 8}}
