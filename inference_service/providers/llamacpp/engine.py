@@ -221,7 +221,6 @@ class EmbeddingEngineConfig:
 class Embeddings:
     vectors: list[list[float]]
     """One unit-length vector per input, in input order."""
-    truncated: list[bool]
 
 
 class LlamaCppEmbeddingEngine(_Engine):
@@ -274,14 +273,14 @@ class LlamaCppEmbeddingEngine(_Engine):
         params.n_batch = params.n_ubatch = params.n_ctx if self.tokenizer is not None else self.max_tokens
         return xllamacpp.Server(params)
 
-    def _inputs(self, texts: Sequence[str]) -> tuple[list[Any], list[bool]]:
+    def _inputs(self, texts: Sequence[str]) -> list[Any]:
+        """Token ids cut to ``max_tokens`` (the bundled model), else the texts for llama.cpp."""
         if self.tokenizer is None:
-            return list(texts), [False] * len(texts)
-        encoded = [self.tokenizer.encode(text, self.max_tokens) for text in texts]
-        return [e.ids for e in encoded], [e.truncated for e in encoded]
+            return list(texts)
+        return [self.tokenizer.encode(text, self.max_tokens).ids for text in texts]
 
     def _embed(self, texts: Sequence[str], inference_id: str) -> Embeddings:
-        inputs, truncated = self._inputs(texts)
+        inputs = self._inputs(texts)
         answer = self._server.handle_embeddings({"input": inputs})
         error = answer.get("error") if isinstance(answer, dict) else None
         if error is not None:
@@ -299,9 +298,14 @@ class LlamaCppEmbeddingEngine(_Engine):
             raise UpstreamError(
                 f"The local model answered without embeddings for inference entity id [{inference_id}]"
             ) from None
+        if len(vectors) != len(inputs):
+            raise UpstreamError(
+                f"The local model returned [{len(vectors)}] embeddings for [{len(inputs)}] inputs for "
+                f"inference entity id [{inference_id}]"
+            )
         if vectors and vectors[0] and isinstance(vectors[0][0], list):
             raise UpstreamError(f"The model of inference entity id [{inference_id}] gave no pooled embedding")
-        return Embeddings(vectors, truncated)
+        return Embeddings(vectors)
 
     async def embed(self, texts: Sequence[str], inference_id: str) -> Embeddings:
         await self.load()
