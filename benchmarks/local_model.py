@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/local_model.py [--requests 5] [--tokens 128]
 
 Starts ``inference-service serve --migrate`` on a temporary data directory (127.0.0.1, a free
-port), then streams from ``.gemma-3-270m-llamacpp``: the first request includes the model load
-(it loads on first use), the next ones are warm. Reports medians and the service's peak RSS.
+port), then streams from the default local chat endpoint (``.smollm2-135m-instruct-llamacpp``;
+``--endpoint`` names another, e.g. ``.gemma-3-270m-llamacpp``): the first request includes the
+model load (it loads on first use), the next ones are warm. Reports medians and the service's peak RSS.
 Everything it starts, it stops.
 """
 
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-CHAT_ID = ".gemma-3-270m-llamacpp"
+from inference_service.endpoints.preconfigured import CHAT_ID
 
 
 def free_port() -> int:
@@ -39,7 +40,7 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def stream_once(url: str, tokens: int) -> tuple[float, float, int]:
+def stream_once(url: str, tokens: int, chat_id: str = CHAT_ID) -> tuple[float, float, int]:
     """(time to first token, tokens/s after the first, completion tokens)."""
     body = {
         "messages": [{"role": "user", "content": "Tell me about search engines."}],
@@ -49,7 +50,7 @@ def stream_once(url: str, tokens: int) -> tuple[float, float, int]:
     first = last = 0.0
     usage = 0
     with httpx.stream(
-        "POST", f"{url}/_inference/chat_completion/{CHAT_ID}/_stream", json=body, timeout=120
+        "POST", f"{url}/_inference/chat_completion/{chat_id}/_stream", json=body, timeout=120
     ) as r:
         for line in r.iter_lines():
             if not line.startswith("data: {"):
@@ -67,6 +68,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=5)
     parser.add_argument("--tokens", type=int, default=128)
+    parser.add_argument("--endpoint", default=CHAT_ID)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data:
         port = free_port()
@@ -89,8 +91,8 @@ def main() -> int:
                         raise SystemExit("service did not start") from None
                     time.sleep(0.02)
             startup = time.perf_counter() - started
-            cold_ttft, _, _ = stream_once(url, 8)
-            runs = [stream_once(url, args.tokens) for _ in range(args.requests)]
+            cold_ttft, _, _ = stream_once(url, 8, args.endpoint)
+            runs = [stream_once(url, args.tokens, args.endpoint) for _ in range(args.requests)]
             peak = rss_mb(process.pid)
         finally:
             process.terminate()

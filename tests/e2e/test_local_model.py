@@ -1,4 +1,5 @@
-"""The bundled local model (Gemma 3 270M through llama.cpp), end to end with real tokens.
+"""The bundled local chat models (SmolLM2 135M Instruct, the default, and Gemma 3 270M) through
+llama.cpp, end to end with real tokens.
 
 Marked ``model``: ``make fast`` skips these, CI always runs them.
 """
@@ -8,20 +9,42 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from inference_service.endpoints.preconfigured import CHAT_ID, COMPLETION_ID, local_extra_installed
+from inference_service.endpoints.preconfigured import (
+    CHAT_ID,
+    COMPLETION_ID,
+    GEMMA_CHAT_ID,
+    available,
+    local_extra_installed,
+)
+from inference_service.local_models import packages
+from inference_service.local_models.packages import SMOLLM2_135M_INSTRUCT
+from inference_service.model.task_type import TaskType
+from inference_service.providers.llamacpp.engine import LlamaCppEngine
 from inference_service.providers.llamacpp.provider import LlamaCppProvider
 from tests.support.service import RunningService, migrated_service
 
 pytestmark = [
     pytest.mark.model,
-    pytest.mark.skipif(not local_extra_installed(), reason="the local extra is not installed"),
+    pytest.mark.skipif(
+        not local_extra_installed() or not available(SMOLLM2_135M_INSTRUCT),
+        reason="the local extra or its models are not installed (inference-service models install)",
+    ),
 ]
 
+CHATML_PROMPT = (
+    "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"
+    "<|im_start|>user\nName a color.<|im_end|>\n<|im_start|>assistant\n"
+)
+"""SmolLM2's own template (its file's ``tokenizer.chat_template``) applied to :data:`QUESTION`."""
+GEMMA_PROMPT = "<start_of_turn>user\nName a color.<end_of_turn>\n<start_of_turn>model\n"
+
+SMOLLM2, GEMMA = SMOLLM2_135M_INSTRUCT, packages.GEMMA_3_270M
 QUESTION = {"messages": [{"role": "user", "content": "Name a color."}], "max_completion_tokens": 8}
 
 
@@ -49,19 +72,23 @@ def chat(svc: RunningService, body: dict[str, Any], query: str = "") -> httpx.Re
 
 
 def test_preconfigured_endpoints_are_listed_and_read_only(svc: RunningService) -> None:
-    listed = httpx.get(f"{svc.url}/_inference").json()["endpoints"]
-    ids = [e["inference_id"] for e in listed]
-    assert ids[:2] == [CHAT_ID, COMPLETION_ID]
-    assert listed[0]["service"] == "llamacpp" and listed[0]["task_type"] == "chat_completion"
-    body = {"service": "llamacpp", "service_settings": {}}
-    for response in (
-        httpx.put(f"{svc.url}/_inference/chat_completion/{CHAT_ID}", json=body),
-        httpx.put(f"{svc.url}/_inference/{CHAT_ID}/_update", json={"task_settings": {"max_tokens": 1}}),
-        httpx.delete(f"{svc.url}/_inference/{CHAT_ID}"),
-    ):
-        assert response.status_code == 400
-        assert "preconfigured inference endpoint" in response.json()["error"]["reason"]
-    assert httpx.get(f"{svc.url}/_inference/{CHAT_ID}").status_code == 200
+    listed = {e["inference_id"]: e for e in httpx.get(f"{svc.url}/_inference").json()["endpoints"]}
+    assert {CHAT_ID, COMPLETION_ID, GEMMA_CHAT_ID} <= set(listed)
+    assert listed[CHAT_ID]["service"] == "llamacpp" and listed[CHAT_ID]["task_type"] == "chat_completion"
+    assert listed[CHAT_ID]["service_settings"]["model"] == "smollm2-135m-instruct"
+    assert listed[COMPLETION_ID]["task_type"] == "completion"
+    preconfigured = [i for i in listed if i.startswith(".")]
+    for inference_id in preconfigured:
+        task_type = listed[inference_id]["task_type"]
+        body = {"service": listed[inference_id]["service"], "service_settings": {}}
+        for response in (
+            httpx.put(f"{svc.url}/_inference/{task_type}/{inference_id}", json=body),
+            httpx.put(f"{svc.url}/_inference/{inference_id}/_update", json={"task_settings": {}}),
+            httpx.delete(f"{svc.url}/_inference/{inference_id}"),
+        ):
+            assert response.status_code == 400, (inference_id, response.text)
+            assert "preconfigured inference endpoint" in response.json()["error"]["reason"]
+        assert httpx.get(f"{svc.url}/_inference/{inference_id}").status_code == 200
 
 
 def test_streamed_chat_has_real_tokens_and_usage(svc: RunningService) -> None:
@@ -73,7 +100,7 @@ def test_streamed_chat_has_real_tokens_and_usage(svc: RunningService) -> None:
     assert text.strip()
     usage = got[-2][1]["usage"]
     assert usage["completion_tokens"] >= 1 and usage["prompt_tokens"] > 1
-    assert got[0][1]["model"] == "gemma-3-270m"
+    assert got[0][1]["model"] == "smollm2-135m-instruct"
 
 
 def test_completion(svc: RunningService) -> None:
@@ -96,7 +123,57 @@ def test_concurrent_streams_share_one_model(svc: RunningService) -> None:
     assert all(events(r.text)[-1] == ("message", "[DONE]") for r in results)
     provider = svc.app.state.services.providers["llamacpp"]
     assert isinstance(provider, LlamaCppProvider)
-    assert len(provider.engines) == 1
+    chats = [e for e in provider.engines if isinstance(e, LlamaCppEngine)]
+    assert [e.config.model for e in chats].count(SMOLLM2.name) == 1
+
+
+def test_the_gemma_base_model_is_still_served(svc: RunningService) -> None:
+    response = httpx.post(
+        f"{svc.url}/_inference/chat_completion/{GEMMA_CHAT_ID}/_stream", json=QUESTION, timeout=60
+    )
+    assert response.status_code == 200, response.text
+    got = events(response.text)
+    assert got[-1] == ("message", "[DONE]") and got[0][1]["model"] == "gemma-3-270m"
+    # Its file has no chat template: the prompt is Gemma's turn format.
+    assert got[-2][1]["usage"]["prompt_tokens"] == raw_prompt_tokens(
+        packages.chat_model_file(GEMMA), GEMMA_PROMPT
+    )
+
+
+def raw_prompt_tokens(path: Path, prompt: str) -> int:
+    """How many tokens llama.cpp makes of ``prompt`` as a plain completion prompt of ``path``."""
+    import xllamacpp
+
+    params = xllamacpp.CommonParams()
+    params.model.path = str(path)
+    params.n_ctx = 512
+    params.n_parallel = 1
+    params.fit_params = False
+    params.hostnames = ["127.0.0.1"]
+    params.port = 0
+    params.ui = False
+    params.verbosity = -1
+    answer = xllamacpp.Server(params).handle_completions({"prompt": prompt, "n_predict": 1})
+    return int(answer["usage"]["prompt_tokens"])
+
+
+def test_a_user_gguf_file_is_prompted_with_its_own_chat_template(svc: RunningService) -> None:
+    """The defect: every file used to get Gemma's turn format, whatever its own template."""
+    path = packages.chat_model_file(SMOLLM2)
+    body = {"service": "llamacpp", "service_settings": {"model": str(path), "context_size": 1024}}
+    created = httpx.put(
+        f"{svc.url}/_inference/{TaskType.CHAT_COMPLETION}/my-smollm2?validate=true", json=body
+    )
+    assert created.status_code == 200, created.text
+    response = httpx.post(
+        f"{svc.url}/_inference/chat_completion/my-smollm2/_stream",
+        json={**QUESTION, "max_completion_tokens": 1},
+    )
+    assert response.status_code == 200, response.text
+    prompt_tokens = events(response.text)[-2][1]["usage"]["prompt_tokens"]
+    own, gemma = raw_prompt_tokens(path, CHATML_PROMPT), raw_prompt_tokens(path, GEMMA_PROMPT)
+    assert own != gemma
+    assert prompt_tokens == own
 
 
 def test_tools_are_refused(svc: RunningService) -> None:
@@ -136,9 +213,11 @@ def test_disconnect_frees_the_only_slot(tmp_path_factory: pytest.TempPathFactory
 def test_preload_loads_the_model_at_start_up(tmp_path_factory: pytest.TempPathFactory) -> None:
     data = tmp_path_factory.mktemp("preload")
     with migrated_service(data, local_model_preload=True, local_model_context_size=1024) as preloaded:
-        provider = preloaded.app.state.services.providers["llamacpp"]
-        assert isinstance(provider, LlamaCppProvider)
-        assert [engine.loaded for engine in provider.engines] == [True]  # before any request
+        services = preloaded.app.state.services
+        engines = [*services.providers["llamacpp"].engines, *services.providers["splade"].engines]
+        # One per installed model: SmolLM2, Gemma, all-MiniLM-L6-v2 (embedding and rerank share it), SPLADE
+        assert len(engines) == sum(available(model) for model in packages.BUNDLED_MODELS)
+        assert all(engine.loaded for engine in engines)  # before any request
 
 
 def test_prompt_longer_than_a_slot_is_a_clear_400(svc: RunningService) -> None:

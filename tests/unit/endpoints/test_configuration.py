@@ -237,7 +237,8 @@ def test_cross_field_rules_of_a_struct() -> None:
     assert invalid(azure, spec=azureopenai.PROVIDER) == expected
     assert invalid({**azure, "api_key": "a", "entra_id": "b"}, spec=azureopenai.PROVIDER) == expected
     assert invalid({"model": "foo"}, spec=llamacpp.PROVIDER) == (
-        "Validation Failed: 1: [service_settings] [model] must be [gemma-3-270m] or a path to a .gguf file;"
+        "Validation Failed: 1: [service_settings] [model] must be [smollm2-135m-instruct], "
+        "[gemma-3-270m] or a path to a .gguf file;"
     )
 
 
