@@ -11,8 +11,9 @@ preceded it.
 is produced, so the API can still answer with a real HTTP status. ``map_client_errors`` is the
 only place HTTP client exceptions become ours.
 
-The client is aiohttp's: on this path (a pooled, streamed POST) it costs about 80 µs of CPU
-per 20-chunk stream against about 950 µs for httpx (``benchmarks/`` numbers in the README), and
+The client is aiohttp's: on this path (a pooled, streamed POST) it costs about 110-165 µs of CPU
+per 20-chunk stream against about 4,000 µs for httpx at 32 concurrent streams (one at a time: ~250
+against ~1,000-1,200 µs; ``.venv/bin/python benchmarks/upstream_clients.py``), and
 per-stream CPU is what bounds a gateway's throughput.
 """
 
