@@ -15,8 +15,8 @@ from inference_service.model.chat import (
     ChatCompletion,
     ChatCompletionChunk,
     CompletionChoice,
-    FunctionCall,
-    ToolCall,
+    ReplyFunction,
+    ReplyToolCall,
     ToolCallDelta,
     Usage,
 )
@@ -52,8 +52,8 @@ class _ChoiceParts:
 
     def reply(self) -> AssistantReply:
         calls = [
-            ToolCall(
-                id=p.id, type="function", function=FunctionCall(name=p.name, arguments="".join(p.arguments))
+            ReplyToolCall(
+                id=p.id, type="function", function=ReplyFunction(name=p.name, arguments="".join(p.arguments))
             )
             for _, p in sorted(self.tool_calls.items())
         ]

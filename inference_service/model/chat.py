@@ -267,6 +267,19 @@ class ChatCompletionChunk(OutputStruct):
 
 
 # --- one aggregated answer (non-streaming chat) --------------------------------------------
+# Field order is the order Elasticsearch 9.6 writes (``ChatCompletionChunkResponse`` and its
+# message, choice and usage classes); None fields are omitted.
+
+
+class ReplyFunction(OutputStruct, kw_only=True):
+    arguments: str
+    name: str
+
+
+class ReplyToolCall(OutputStruct, kw_only=True):
+    id: str
+    function: ReplyFunction
+    type: str
 
 
 class AssistantReply(OutputStruct, kw_only=True):
@@ -275,13 +288,13 @@ class AssistantReply(OutputStruct, kw_only=True):
     content: str | None = None
     refusal: str | None = None
     role: str
-    tool_calls: list[ToolCall] | None = None
+    tool_calls: list[ReplyToolCall] | None = None
 
 
 class CompletionChoice(OutputStruct, kw_only=True):
+    message: AssistantReply
     finish_reason: str | None = None
     index: int
-    message: AssistantReply
 
 
 class ChatCompletion(OutputStruct):

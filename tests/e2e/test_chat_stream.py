@@ -14,6 +14,7 @@ from sqlalchemy import event
 from tests.fakes import openai as fake_openai
 from tests.fakes.openai import error_body, error_frame
 from tests.fakes.server import FakeProvider, Reply
+from tests.fakes.sse import fixture_frames
 from tests.support.service import RunningService, migrated_service
 
 CHAT = {"messages": [{"role": "user", "content": "What is Elasticsearch?"}]}
@@ -442,11 +443,75 @@ def test_stream_without_task_type_dispatches_on_the_endpoint(
     assert response.status_code == 200 and events(response.text)[-1] == ("message", "[DONE]")
 
 
-def test_non_streaming_chat_is_refused_like_es_9_1(svc: RunningService, upstream: FakeProvider) -> None:
+def test_non_streaming_chat_is_one_chat_completion_object(
+    svc: RunningService, upstream: FakeProvider
+) -> None:
+    """Elasticsearch 9.6: the stream put together, in its field order (9.1 answered 400)."""
     inference_id = make_endpoint(svc, upstream)
+    upstream.enqueue(Reply.sse(fake_openai.stream(["Hello", " world"])))
     response = httpx.post(f"{svc.url}/_inference/chat_completion/{inference_id}", json=CHAT)
-    assert response.status_code == 400
-    assert "only supports streaming" in response.json()["error"]["reason"]
+    assert response.status_code == 200, response.text
+    assert response.headers["x-elastic-product"] == "Elasticsearch"
+    answer = response.json()
+    assert list(answer) == ["id", "choices", "model", "object", "usage"]
+    assert answer["object"] == "chat.completion" and answer["id"] == fake_openai.CHUNK_ID
+    assert answer["choices"] == [
+        {"message": {"content": "Hello world", "role": "assistant"}, "finish_reason": "stop", "index": 0}
+    ]
+    assert (
+        answer["usage"]["total_tokens"]
+        == answer["usage"]["prompt_tokens"] + answer["usage"]["completion_tokens"]
+    )
+    assert upstream.last_request.json["stream"] is True  # the provider still streams
+
+
+def test_non_streaming_chat_merges_tool_calls_from_the_recorded_stream(
+    svc: RunningService, upstream: FakeProvider
+) -> None:
+    inference_id = make_endpoint(svc, upstream)
+    upstream.enqueue(Reply.sse(fixture_frames("openai_tool_call")))
+    answer = httpx.post(f"{svc.url}/_inference/chat_completion/{inference_id}", json=CHAT).json()
+    assert answer["choices"] == [
+        {
+            "message": {
+                "role": "assistant",
+                "tool_calls": [
+                    {
+                        "id": "call_abc123",
+                        "function": {"arguments": '{"location":"Boston, MA"}', "name": "get_current_weather"},
+                        "type": "function",
+                    }
+                ],
+            },
+            "finish_reason": "tool_calls",
+            "index": 0,
+        }
+    ]
+
+
+def test_non_streaming_chat_errors_are_the_chat_error_body(
+    svc: RunningService, upstream: FakeProvider
+) -> None:
+    inference_id = make_endpoint(svc, upstream)
+    upstream.enqueue(
+        Reply.json(401, error_body("Incorrect API key provided", "invalid_request_error", "invalid_api_key"))
+    )
+    response = httpx.post(f"{svc.url}/_inference/chat_completion/{inference_id}", json=CHAT)
+    assert response.status_code == 401
+    error = response.json()["error"]
+    assert (error["code"], error["type"]) == ("invalid_api_key", "invalid_request_error")
+    assert "Incorrect API key provided" in error["message"]
+    missing = httpx.post(f"{svc.url}/_inference/chat_completion/no-such-endpoint", json=CHAT)
+    assert missing.status_code == 404
+    assert missing.json() == {
+        "error": {
+            "code": "not_found",
+            "message": "Inference endpoint not found [no-such-endpoint]",
+            "type": "resource_not_found_exception",
+        }
+    }
+    invalid = httpx.post(f"{svc.url}/_inference/chat_completion/{inference_id}", json={"messages": []})
+    assert invalid.status_code == 400 and invalid.json()["error"]["param"] == "$.messages"
 
 
 def test_stream_path_makes_no_database_query(svc: RunningService, upstream: FakeProvider) -> None:

@@ -103,6 +103,17 @@ def test_streamed_chat_has_real_tokens_and_usage(svc: RunningService) -> None:
     assert got[0][1]["model"] == "smollm2-135m-instruct"
 
 
+def test_non_streaming_chat_from_the_local_model(svc: RunningService) -> None:
+    response = httpx.post(f"{svc.url}/_inference/chat_completion/{CHAT_ID}", json=QUESTION, timeout=60)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["object"] == "chat.completion"
+    (choice,) = answer["choices"]
+    assert choice["message"]["role"] == "assistant" and choice["message"]["content"].strip()
+    assert choice["finish_reason"] in ("stop", "length")
+    assert answer["usage"]["completion_tokens"] > 0
+
+
 def test_completion(svc: RunningService) -> None:
     response = httpx.post(
         f"{svc.url}/_inference/completion/{COMPLETION_ID}", json={"input": "The sky is"}, timeout=60

@@ -1,8 +1,9 @@
 """Performing inference: ``POST /_inference/[{task_type}/]{id}[/_stream]``.
 
-``chat_completion`` streams only (Elasticsearch 9.1 behaviour); ``completion`` answers as one
-JSON document or, on ``_stream``, as ``{"completion":[{"delta":…}]}`` events. Both run through
-the service layer; a completion is a chat with one user message.
+``chat_completion`` streams on ``_stream`` and, without it, answers one ``chat.completion``
+object (Elasticsearch 9.6; 9.1 answered 400); ``completion`` answers as one JSON document or,
+on ``_stream``, as ``{"completion":[{"delta":…}]}`` events. All run through the service layer;
+a completion is a chat with one user message.
 
 Error formats follow Elasticsearch: failures while preparing the request (missing body, bad
 ``timeout``, unknown query parameter) are ordinary JSON errors; failures once the body is
@@ -22,7 +23,7 @@ from starlette.types import ASGIApp
 from inference_service.api.bodies import decode_json
 from inference_service.api.es.conventions import check_request, json_response, read_json_body
 from inference_service.api.es.endpoints import path_task_type
-from inference_service.api.es.errors import render_es, render_unified
+from inference_service.api.es.errors import render_es, render_unified, unified_error_body
 from inference_service.api.es.retrieval import perform_retrieval
 from inference_service.api.state import Services, services
 from inference_service.api.streaming import ErrorRenderer, EventStreamError, EventStreamResponse
@@ -32,7 +33,6 @@ from inference_service.errors import (
     InferenceServiceError,
     MethodNotAllowedError,
     TaskTypeMismatchError,
-    UnsupportedError,
     validation_failed,
 )
 from inference_service.inference.deadline import Deadline
@@ -87,16 +87,36 @@ def _respond(
     )
 
 
+async def _chat_target(
+    state: Services, inference_id: str, body: bytes
+) -> tuple[ChatCompletionRequest, ResolvedEndpoint]:
+    chat = decode_json(body, _CHAT_DECODER, "UnifiedCompletionRequest")
+    validate_chat_request(chat)
+    target = await state.inference.resolve(inference_id)
+    if target.endpoint.task_type != TaskType.CHAT_COMPLETION:
+        raise TaskTypeMismatchError(
+            "Incompatible task_type for unified API, the requested type "
+            f"[{target.endpoint.task_type}] must be one of [chat_completion]"
+        )
+    return chat, target
+
+
+async def _chat(
+    request: Request, state: Services, inference_id: str, body: bytes, deadline: Deadline
+) -> Response:
+    """Non-streaming chat (Elasticsearch 9.6): the whole answer as one ``chat.completion``
+    object, errors in the chat path's OpenAI-style body."""
+    try:
+        chat, target = await _chat_target(state, inference_id, body)
+        answer = await state.inference.chat(target, chat, deadline)
+    except InferenceServiceError as exc:
+        return json_response(request, unified_error_body(exc), status=exc.status)
+    return json_response(request, answer)
+
+
 async def _chat_stream(state: Services, inference_id: str, body: bytes, deadline: Deadline) -> ASGIApp:
     try:
-        chat = decode_json(body, _CHAT_DECODER, "UnifiedCompletionRequest")
-        validate_chat_request(chat)
-        target = await state.inference.resolve(inference_id)
-        if target.endpoint.task_type != TaskType.CHAT_COMPLETION:
-            raise TaskTypeMismatchError(
-                "Incompatible task_type for unified API, the requested type "
-                f"[{target.endpoint.task_type}] must be one of [chat_completion]"
-            )
+        chat, target = await _chat_target(state, inference_id, body)
         chunks = state.inference.stream_chat(target, chat)
     except InferenceServiceError as exc:
         return EventStreamError(exc, render_unified, bom=state.settings.sse_bom)
@@ -178,12 +198,10 @@ async def _completion_stream(state: Services, inference_id: str, body: bytes, de
 
 
 async def perform_inference(request: Request) -> Response:
-    """Non-streaming ``POST``: every task type but chat_completion (which streams, per ES 9.1)."""
+    """Non-streaming ``POST``: every task type."""
     state, inference_id, task_type, deadline, body = await _prepare(request)
     if task_type == TaskType.CHAT_COMPLETION:
-        raise UnsupportedError(
-            "The [chat_completion] task type only supports streaming, please try again with the _stream API"
-        )
+        return await _chat(request, state, inference_id, body, deadline)
     if task_type != TaskType.COMPLETION:
         inference, target, config, deadline = await prepare_request(
             state, inference_id, body, deadline, task_type

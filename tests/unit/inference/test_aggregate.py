@@ -18,9 +18,9 @@ from inference_service.model.chat import (
     ChunkChoice,
     CompletionChoice,
     Delta,
-    FunctionCall,
     FunctionDelta,
-    ToolCall,
+    ReplyFunction,
+    ReplyToolCall,
     ToolCallDelta,
     Usage,
 )
@@ -102,13 +102,13 @@ def test_tool_calls_are_merged_by_index() -> None:
         message=AssistantReply(
             role="assistant",
             tool_calls=[
-                ToolCall(
+                ReplyToolCall(
                     id="call_a",
                     type="function",
-                    function=FunctionCall(name="get_weather", arguments='{"city":"Paris"}'),
+                    function=ReplyFunction(name="get_weather", arguments='{"city":"Paris"}'),
                 ),
-                ToolCall(
-                    id="call_b", type="function", function=FunctionCall(name="get_time", arguments="{}")
+                ReplyToolCall(
+                    id="call_b", type="function", function=ReplyFunction(name="get_time", arguments="{}")
                 ),
             ],
         ),
@@ -128,7 +128,7 @@ def test_content_and_tool_calls_together() -> None:
     message = result.choices[0].message
     assert message.content == "Let me check."
     assert message.tool_calls == [
-        ToolCall(id="a", type="function", function=FunctionCall(name="f", arguments="{}"))
+        ReplyToolCall(id="a", type="function", function=ReplyFunction(name="f", arguments="{}"))
     ]
 
 
@@ -177,7 +177,7 @@ def test_an_empty_stream() -> None:
         object="chat.completion",
     )
     assert msgspec.json.encode(result) == (
-        b'{"id":"","choices":[{"index":0,"message":{"content":"","role":"assistant"}}],'
+        b'{"id":"","choices":[{"message":{"content":"","role":"assistant"},"index":0}],'
         b'"model":"","object":"chat.completion"}'
     )
 
@@ -189,9 +189,11 @@ def test_the_recorded_tool_call_transcript() -> None:
     chunks = [c for c in (parse_openai_event(e, "ep") for e in events) if c is not None]
     result = aggregate(*chunks)
     assert msgspec.json.encode(result) == (
-        b'{"id":"chatcmpl-123","choices":[{"finish_reason":"tool_calls","index":0,"message":{"role":"assistant",'
-        b'"tool_calls":[{"id":"call_abc123","type":"function","function":{"name":"get_current_weather",'
-        b'"arguments":"{\\"location\\":\\"Boston, MA\\"}"}}]}}],'
+        # Elasticsearch 9.6's field order: message before finish_reason and index, a tool call's
+        # function before its type, arguments before name
+        b'{"id":"chatcmpl-123","choices":[{"message":{"role":"assistant",'
+        b'"tool_calls":[{"id":"call_abc123","function":{"arguments":"{\\"location\\":\\"Boston, MA\\"}",'
+        b'"name":"get_current_weather"},"type":"function"}]},"finish_reason":"tool_calls","index":0}],'
         b'"model":"gpt-4o-mini","object":"chat.completion",'
         b'"usage":{"completion_tokens":17,"prompt_tokens":82,"total_tokens":99,'
         b'"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}}}'
