@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from inference_service.api import es
+from inference_service.api import es, openai
 from inference_service.api.bodies import discard_unread_body
 from inference_service.api.face import Face, face_for
 from inference_service.api.state import Services
@@ -32,7 +33,7 @@ from inference_service.store.secret_box import load_secret_box
 
 log = logging.getLogger("inference_service")
 
-FACES: tuple[Face, ...] = (es.FACE,)
+FACES: tuple[Face, ...] = (es.FACE, openai.FACE)
 
 
 async def on_service_error(request: Request, exc: Exception) -> Response:
@@ -104,6 +105,7 @@ def create_app(settings: Settings) -> Starlette:
             await catalog.start()
             app.state.services = Services(
                 settings=settings,
+                started_at=time.time(),
                 engine=engine,
                 registry=registry,
                 providers=providers,

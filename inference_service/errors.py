@@ -16,7 +16,8 @@ only says *what* went wrong; each API face renders it in its own format, in one 
     │  ├─ UnsupportedError             400 status_exception (the service or provider cannot do it)
     │  ├─ TaskTypeMismatchError        400 status_exception
     │  └─ EndpointExistsError          400 resource_already_exists_exception
-    ├─ EndpointNotFoundError           404 resource_not_found_exception
+    ├─ NotFoundError                   404 resource_not_found_exception
+    │  └─ EndpointNotFoundError        404 (an inference id no endpoint has)
     ├─ MethodNotAllowedError           405 status_exception
     ├─ NotAcceptableError              406 media_type_header_exception (unsupported Content-Type)
     ├─ RequestTimeoutError             408 status_exception
@@ -124,10 +125,12 @@ class EndpointExistsError(BadRequestError):
         super().__init__(f"Inference endpoint [{inference_id}] already exists")
 
 
-class EndpointNotFoundError(InferenceServiceError):
+class NotFoundError(InferenceServiceError):
     http_status = 404
     es_type = "resource_not_found_exception"
 
+
+class EndpointNotFoundError(NotFoundError):
     def __init__(self, inference_id: str) -> None:
         super().__init__(f"Inference endpoint not found [{inference_id}]")
 

@@ -19,6 +19,8 @@ from inference_service.settings import Settings
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Services:
     settings: Settings
+    started_at: float
+    """When this worker started (epoch seconds)."""
     engine: AsyncEngine
     registry: ProviderRegistry
     providers: Mapping[str, Provider]

@@ -68,11 +68,13 @@ async def embed_batched(
         return SparseEmbeddingResult(embeddings=sparse)
     dense: list[Vector] = []
     element_type = None
+    tokens: int | None = 0
     for result in results:
         assert isinstance(result, TextEmbeddingResult)
         dense.extend(result.embeddings)
         element_type = element_type or result.element_type
-    merged = TextEmbeddingResult(embeddings=dense, element_type=element_type or "float")
+        tokens = None if tokens is None or result.input_tokens is None else tokens + result.input_tokens
+    merged = TextEmbeddingResult(embeddings=dense, element_type=element_type or "float", input_tokens=tokens)
     check_dimensions(target, merged)
     return merged
 

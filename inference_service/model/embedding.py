@@ -125,6 +125,8 @@ class TextEmbeddingResult(msgspec.Struct, frozen=True, kw_only=True):
 
     embeddings: Sequence[Vector]
     element_type: ElementType = "float"
+    input_tokens: int | None = None
+    """Tokens the provider counted for the inputs, when it reports them."""
 
 
 class SparseEmbedding(msgspec.Struct, frozen=True, kw_only=True):

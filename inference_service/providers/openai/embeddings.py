@@ -39,8 +39,14 @@ class _RawEmbedding(msgspec.Struct, gc=False):
     embedding: msgspec.Raw
 
 
+class _Usage(msgspec.Struct):
+    prompt_tokens: int | None = None
+    total_tokens: int | None = None
+
+
 class _RawBody(msgspec.Struct):
     data: list[_RawEmbedding]
+    usage: _Usage | None = None
 
 
 class _ByteEmbedding(msgspec.Struct, gc=False):
@@ -50,6 +56,7 @@ class _ByteEmbedding(msgspec.Struct, gc=False):
 
 class _ByteBody(msgspec.Struct):
     data: list[_ByteEmbedding]
+    usage: _Usage | None = None
 
 
 E = TypeVar("E", _RawEmbedding, _ByteEmbedding)
@@ -82,8 +89,11 @@ def parse_openai_embeddings(
     """The vectors in input order (signed bytes for ``byte`` and ``bit``); a body that is not
     an embeddings list is a 502."""
     vectors: list[Vector]
+    usage: _Usage | None
     if element_type == "float":
-        floats = _in_order(decode_answer(_RAW, raw, inference_id, "embeddings").data, inference_id)
+        answer = decode_answer(_RAW, raw, inference_id, "embeddings")
+        usage = answer.usage
+        floats = _in_order(answer.data, inference_id)
         checked = [json_vector(item.embedding) for item in floats]
         vectors = []
         for position, vector in enumerate(checked):
@@ -94,9 +104,15 @@ def parse_openai_embeddings(
                 )
             vectors.append(vector)
     else:
-        signed = _in_order(decode_answer(_BYTES, raw, inference_id, "embeddings").data, inference_id)
-        vectors = [item.embedding for item in signed]
-    return TextEmbeddingResult(embeddings=vectors, element_type=element_type)
+        signed_answer = decode_answer(_BYTES, raw, inference_id, "embeddings")
+        usage = signed_answer.usage
+        vectors = [item.embedding for item in _in_order(signed_answer.data, inference_id)]
+    tokens = (
+        None
+        if usage is None
+        else (usage.prompt_tokens if usage.prompt_tokens is not None else usage.total_tokens)
+    )
+    return TextEmbeddingResult(embeddings=vectors, element_type=element_type, input_tokens=tokens)
 
 
 def _in_order(data: list[E], inference_id: str) -> list[E]:

@@ -1,0 +1,62 @@
+"""How the OpenAI-compatible face shows errors: OpenAI's error object, with the error's status.
+
+``{"error": {"message", "type", "param", "code"}}`` as the OpenAI API writes it: a provider's
+own error keeps its type and code; the service's errors are ``invalid_request_error`` (4xx) or
+``server_error`` (5xx), a missing endpoint (or one of another task type) is
+``model_not_found``, and Starlette's 404/405 are OpenAI's "Unknown request URL".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from inference_service.api.es.errors import status_code_name
+from inference_service.errors import (
+    EndpointNotFoundError,
+    InferenceServiceError,
+    MethodNotAllowedError,
+    NotFoundError,
+    UpstreamError,
+)
+
+_ENCODER = msgspec.json.Encoder()
+JSON = "application/json"
+
+
+def model_not_found(model: str, task_type: str) -> NotFoundError:
+    """No endpoint of the task type the path serves by that ``model`` (an inference id)."""
+    return NotFoundError(
+        f"The model `{model}` does not exist or is not a {task_type} endpoint",
+        code="model_not_found",
+        param="model",
+    )
+
+
+def openai_error_body(exc: InferenceServiceError) -> dict[str, Any]:
+    if isinstance(exc, UpstreamError):
+        kind = exc.error_type
+    else:
+        kind = "invalid_request_error" if exc.status < 500 else "server_error"
+    code = exc.code
+    if code is None and isinstance(exc, EndpointNotFoundError):
+        code = "model_not_found"  # the model named in a request is an inference id
+    if code is None and not isinstance(exc, UpstreamError):
+        code = status_code_name(exc.status)
+    return {"error": {"message": exc.reason, "type": kind, "param": exc.param, "code": code}}
+
+
+def render_error(request: Request, exc: InferenceServiceError) -> Response:
+    return Response(_ENCODER.encode(openai_error_body(exc)), status_code=exc.status, media_type=JSON)
+
+
+def routing_error(request: Request, exc: HTTPException) -> InferenceServiceError:
+    message = (
+        f"Unknown request URL: {request.method} {request.url.path}. Please check the URL for typos, "
+        "or see the README's OpenAI-compatible API section."
+    )
+    return MethodNotAllowedError(message) if exc.status_code == 405 else NotFoundError(message)
