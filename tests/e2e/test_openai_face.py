@@ -141,3 +141,40 @@ def test_the_request_timeout_header_shortens_the_deadline(
         client.embeddings.create(model=model, input="a", extra_headers={"x-request-timeout": "200ms"})
     assert late.value.status_code == 408
     assert late.value.message.endswith("Request timed out after [200ms]")
+
+
+def test_rerank_in_the_cohere_shape(service: RunningService, upstream: FakeProvider) -> None:
+    from tests.fakes import cohere
+
+    model = f"v1-rerank-{next(_ids)}"
+    body = {
+        "service": "cohere",
+        "service_settings": {
+            "api_key": "k",
+            "model_id": cohere.RERANK_MODEL,
+            "url": upstream.url + "/v2/rerank",
+        },
+    }
+    assert httpx.put(f"{service.url}/_inference/rerank/{model}?validate=false", json=body).status_code == 200
+    upstream.enqueue(cohere.rerank_reply([(1, 0.9), (0, 0.2)]))
+    answer = httpx.post(
+        f"{service.url}/v1/rerank",
+        json={
+            "model": model,
+            "query": "bread",
+            "documents": ["a garage", {"text": "a bakery"}],
+            "top_n": 1,
+            "return_documents": True,
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "model": model,
+        "results": [{"index": 1, "relevance_score": 0.9, "document": {"text": "a bakery"}}],
+    }
+    assert upstream.last_request.json["documents"] == ["a garage", "a bakery"]
+    empty = httpx.post(f"{service.url}/v1/rerank", json={"model": model, "query": "", "documents": ["x"]})
+    assert empty.status_code == 400 and empty.json()["error"]["param"] == "query"
+    embed = endpoint(service, upstream)
+    wrong = httpx.post(f"{service.url}/v1/rerank", json={"model": embed, "query": "q", "documents": ["x"]})
+    assert wrong.status_code == 404 and wrong.json()["error"]["code"] == "model_not_found"
