@@ -24,7 +24,8 @@ Pretty-printed JSON would, so ``?pretty`` must not reach this module.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
@@ -32,10 +33,14 @@ __all__ = [
     "BOM",
     "BOM_DONE_FRAME",
     "DONE_FRAME",
+    "OPENAI_FRAMING",
     "SSE_HEADERS",
     "SSE_RAW_HEADERS",
+    "Framing",
+    "data_frame",
     "done_frame",
     "error_frame",
+    "es_framing",
     "message_frame",
 ]
 
@@ -87,3 +92,59 @@ def error_frame(data: bytes, *, bom: bool = False) -> bytes:
 def done_frame(*, bom: bool = False) -> bytes:
     """:data:`DONE_FRAME`, or :data:`BOM_DONE_FRAME` when ``bom``."""
     return BOM_DONE_FRAME if bom else DONE_FRAME
+
+
+def data_frame(data: bytes) -> bytes:
+    """``data: <data>\n\n``: OpenAI's data-only frame (no ``event:`` line)."""
+    _check_single_line(data)
+    return b"".join((b"data: ", data, _END))
+
+
+RawHeaders = tuple[tuple[bytes, bytes], ...]
+
+
+def _raw(headers: Mapping[str, str]) -> RawHeaders:
+    return tuple((name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items())
+
+
+@dataclass(frozen=True, slots=True)
+class Framing:
+    """How one API face frames its event stream.
+
+    ``message`` and ``error`` frame a payload once the stream has started; ``refusal`` frames
+    the error body of a request refused before it started (sent with ``refusal_headers`` and
+    the error's status); ``done`` ends a stream that did not fail.
+    """
+
+    message: Callable[[bytes], bytes]
+    error: Callable[[bytes], bytes]
+    done: bytes
+    headers: RawHeaders
+    refusal: Callable[[bytes], bytes]
+    refusal_headers: RawHeaders
+
+
+def es_framing(bom: bool) -> Framing:
+    """Elasticsearch's ``event: message`` / ``event: error`` frames (with its BOM when asked);
+    a refused request is its status and one error frame."""
+
+    def message(data: bytes) -> bytes:
+        return message_frame(data, bom=bom)
+
+    def error(data: bytes) -> bytes:
+        return error_frame(data, bom=bom)
+
+    return Framing(message, error, done_frame(bom=bom), SSE_RAW_HEADERS, error, SSE_RAW_HEADERS)
+
+
+OPENAI_FRAMING: Final = Framing(
+    message=data_frame,
+    error=data_frame,
+    done=b"data: [DONE]\n\n",
+    headers=_raw(
+        {"content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no"}
+    ),
+    refusal=lambda data: data,
+    refusal_headers=_raw({"content-type": "application/json"}),
+)
+"""OpenAI's data-only frames; a request refused before the stream started is a JSON error."""

@@ -24,7 +24,7 @@ from collections.abc import AsyncGenerator, Callable
 
 from starlette.types import Message, Receive, Scope, Send
 
-from inference_service.api.sse import SSE_RAW_HEADERS, done_frame, error_frame, message_frame
+from inference_service.api.sse import Framing, RawHeaders, es_framing
 from inference_service.errors import INTERNAL_ERROR_REASON, InferenceServiceError, UpstreamTimeoutError
 from inference_service.inference.deadline import Deadline
 
@@ -34,8 +34,8 @@ ErrorRenderer = Callable[[InferenceServiceError, bool], bytes]
 """Renders an error as the frame's JSON; the flag says whether the stream had started."""
 
 
-def _start(status: int) -> Message:
-    return {"type": "http.response.start", "status": status, "headers": list(SSE_RAW_HEADERS)}
+def _start(status: int, headers: RawHeaders) -> Message:
+    return {"type": "http.response.start", "status": status, "headers": list(headers)}
 
 
 class EventStreamResponse:
@@ -50,12 +50,13 @@ class EventStreamResponse:
         deadline: Deadline,
         idle_s: float,
         bom: bool = False,
+        framing: Framing | None = None,
     ) -> None:
         self._chunks = chunks
         self._render_error = render_error
         self._deadline = deadline
         self._idle_s = idle_s
-        self._bom = bom
+        self._framing = framing or es_framing(bom)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         task = asyncio.current_task()
@@ -98,12 +99,12 @@ class EventStreamResponse:
             await self._fail_before_start(send, _as_service_error(exc))
             return
 
-        await send(_start(200))
+        await send(_start(200, self._framing.headers))
         if first is not None:
             await send(self._body(self._frames(first)))
             if not await self._relay(send):
                 return
-        await send(self._body(done_frame(bom=self._bom), more=False))
+        await send(self._body(self._framing.done, more=False))
 
     async def _relay(self, send: Send) -> bool:
         """Forward chunks until the provider is done (True) or failed (False, error sent)."""
@@ -136,16 +137,18 @@ class EventStreamResponse:
             watchdog.cancel()
 
     def _frames(self, batch: list[bytes]) -> bytes:
+        message = self._framing.message
         if len(batch) == 1:
-            return message_frame(batch[0], bom=self._bom)
-        return b"".join([message_frame(data, bom=self._bom) for data in batch])
+            return message(batch[0])
+        return b"".join([message(data) for data in batch])
 
     async def _fail_before_start(self, send: Send, exc: InferenceServiceError) -> None:
-        await send(_start(exc.status))
-        await send(self._body(self._error_frame(exc, started=False), more=False))
+        framing = self._framing
+        await send(_start(exc.status, framing.refusal_headers))
+        await send(self._body(framing.refusal(self._render_error(exc, False)), more=False))
 
     def _error_frame(self, exc: Exception, *, started: bool) -> bytes:
-        return error_frame(self._render_error(_as_service_error(exc), started), bom=self._bom)
+        return self._framing.error(self._render_error(_as_service_error(exc), started))
 
     @staticmethod
     def _body(data: bytes, *, more: bool = True) -> Message:
@@ -195,8 +198,9 @@ class EventStreamError:
 
     def __init__(self, exc: InferenceServiceError, render_error: ErrorRenderer, *, bom: bool = False) -> None:
         self._exc = exc
-        self._frame = error_frame(render_error(exc, False), bom=bom)
+        self._framing = es_framing(bom)
+        self._frame = self._framing.refusal(render_error(exc, False))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send(_start(self._exc.status))
+        await send(_start(self._exc.status, self._framing.refusal_headers))
         await send({"type": "http.response.body", "body": self._frame, "more_body": False})

@@ -125,8 +125,11 @@ class ToolChoiceObject(StrictStruct):
     function: ToolChoiceFunction
 
 
+ReasoningEffort = Literal["xhigh", "high", "medium", "low", "minimal", "none"]
+
+
 class Reasoning(StrictStruct):
-    effort: Literal["xhigh", "high", "medium", "low", "minimal", "none"] | None = None
+    effort: ReasoningEffort | None = None
     enabled: bool | None = None
     summary: Literal["auto", "concise", "detailed"] | None = None
     exclude: bool | None = None

@@ -1,0 +1,170 @@
+"""``POST /v1/chat/completions`` on chat_completion endpoints, as the OpenAI API answers it.
+
+The body is OpenAI's, translated into the unified chat request every provider takes, so the
+same rules, limits and timeouts apply as on the Elasticsearch face:
+
+- ``model`` is the inference id (never sent upstream: the endpoint names the upstream model);
+- ``developer`` messages are system messages; ``max_tokens`` and ``max_completion_tokens``
+  are one limit (giving both is a 400); ``stop`` may be a string; ``reasoning_effort`` is the
+  unified ``reasoning.effort``; ``user`` goes into the endpoint's task settings where its
+  service takes one (a 400 where it does not);
+- ``n`` other than 1 and ``parallel_tool_calls: false`` cannot be honoured (400 naming the
+  field); any field not listed here (``logprobs``, ``audio``, ``seed``, ``response_format``...)
+  is refused as unknown, never dropped.
+
+Answers: a ``chat.completion`` object, or OpenAI's data-only event stream of
+``chat.completion.chunk`` objects ending in ``data: [DONE]``, with the usage chunk only when
+``stream_options.include_usage`` asks for it. A failure after the first byte is one
+``data: {"error": ...}`` frame and no ``[DONE]``; before it, a JSON error with its status.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncGenerator
+from typing import Annotated
+
+import msgspec
+from starlette.requests import Request
+from starlette.types import ASGIApp
+
+from inference_service.api.bodies import decode_json
+from inference_service.api.openai.conventions import json_response, read_json_body, request_deadline
+from inference_service.api.openai.errors import model_not_found, openai_error_body
+from inference_service.api.sse import OPENAI_FRAMING
+from inference_service.api.state import services
+from inference_service.api.streaming import EventStreamResponse
+from inference_service.errors import InferenceServiceError, InvalidRequestError
+from inference_service.model.chat import (
+    AssistantMessage,
+    ChatCompletionChunk,
+    ChatCompletionRequest,
+    Content,
+    Reasoning,
+    ReasoningEffort,
+    StrictStruct,
+    SystemMessage,
+    Tool,
+    ToolChoiceObject,
+    ToolMessage,
+    UserMessage,
+    validate_chat_request,
+)
+from inference_service.model.task_type import TaskType
+from inference_service.providers.base import ChunkStream
+
+_ENCODER = msgspec.json.Encoder()
+
+
+class DeveloperMessage(StrictStruct, tag_field="role", tag="developer"):
+    content: Content | None = None
+
+
+class StreamOptions(StrictStruct):
+    include_usage: bool = False
+
+
+class OpenAiChatBody(StrictStruct):
+    model: str
+    messages: list[SystemMessage | DeveloperMessage | UserMessage | AssistantMessage | ToolMessage]
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    max_tokens: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    max_completion_tokens: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    stop: str | list[str] | None = None
+    temperature: Annotated[float, msgspec.Meta(ge=0, le=2)] | None = None
+    top_p: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None
+    tools: list[Tool] | None = None
+    tool_choice: str | ToolChoiceObject | None = None
+    parallel_tool_calls: bool | None = None
+    reasoning_effort: ReasoningEffort | None = None
+    n: int | None = None
+    user: str | None = None
+
+
+_DECODER = msgspec.json.Decoder(OpenAiChatBody)
+
+
+def to_unified(body: OpenAiChatBody) -> ChatCompletionRequest:
+    """The unified request; what it cannot carry is refused, naming the field."""
+    if body.n is not None and body.n != 1:
+        raise InvalidRequestError(f"[n] must be 1: one answer per request, got [{body.n}]", param="n")
+    if body.parallel_tool_calls is False:
+        raise InvalidRequestError(
+            "[parallel_tool_calls] false cannot be honoured: providers may call several tools at once",
+            param="parallel_tool_calls",
+        )
+    if body.max_tokens is not None and body.max_completion_tokens is not None:
+        raise InvalidRequestError("give one of [max_tokens] or [max_completion_tokens]", param="max_tokens")
+    if body.stream_options is not None and not body.stream:
+        raise InvalidRequestError(
+            "[stream_options] is only allowed with [stream: true]", param="stream_options"
+        )
+    messages = [
+        SystemMessage(content=m.content) if isinstance(m, DeveloperMessage) else m for m in body.messages
+    ]
+    stop = [body.stop] if isinstance(body.stop, str) else body.stop
+    reasoning = Reasoning(effort=body.reasoning_effort) if body.reasoning_effort is not None else None
+    return ChatCompletionRequest(
+        messages=messages,
+        max_completion_tokens=body.max_completion_tokens or body.max_tokens,
+        stop=stop,
+        temperature=body.temperature,
+        top_p=body.top_p,
+        tools=body.tools,
+        tool_choice=body.tool_choice,
+        reasoning=reasoning,
+    )
+
+
+async def create_chat_completion(request: Request) -> ASGIApp:
+    state = services(request)
+    body = decode_json(
+        await read_json_body(request, state.settings.max_body_bytes), _DECODER, "chat.completions"
+    )
+    chat = to_unified(body)
+    validate_chat_request(chat)
+    target = await state.inference.resolve(body.model)
+    if target.endpoint.task_type != TaskType.CHAT_COMPLETION:
+        raise model_not_found(body.model, TaskType.CHAT_COMPLETION)
+    config = state.inference.configure(target, {"user": body.user} if body.user is not None else None)
+    deadline = request_deadline(request, state.inference.deadline(TaskType.CHAT_COMPLETION, None))
+    created = int(time.time())
+    if not body.stream:
+        answer = msgspec.to_builtins(await state.inference.chat(target, chat, deadline, config))
+        return json_response(
+            {"id": answer.pop("id"), "object": answer.pop("object"), "created": created, **answer}
+        )
+    include_usage = body.stream_options is not None and body.stream_options.include_usage
+    chunks = _openai_chunks(state.inference.stream_chat(target, chat, config), created, include_usage)
+    return EventStreamResponse(
+        chunks,
+        render_error=_render_error,
+        deadline=deadline,
+        idle_s=state.settings.stream_idle_timeout,
+        framing=OPENAI_FRAMING,
+    )
+
+
+def _render_error(exc: InferenceServiceError, started: bool) -> bytes:
+    return _ENCODER.encode(openai_error_body(exc))
+
+
+async def _openai_chunks(
+    chunks: ChunkStream, created: int, include_usage: bool
+) -> AsyncGenerator[list[bytes], None]:
+    """Each chunk as OpenAI writes it: with ``created`` (spliced in after ``{``) and, unless
+    asked for, without the usage chunk."""
+    encode = _ENCODER.encode
+    stamp = b'{"created":%d,' % created
+    try:
+        async for batch in chunks:
+            frames = [stamp + encode(c)[1:] for c in batch if include_usage or not _usage_only(c)]
+            if frames:
+                yield frames
+    finally:
+        await chunks.aclose()
+
+
+def _usage_only(chunk: ChatCompletionChunk) -> bool:
+    return not chunk.choices and chunk.usage is not None

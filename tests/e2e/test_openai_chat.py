@@ -1,0 +1,210 @@
+"""``/v1/chat/completions`` driven by the real ``openai`` SDK against a wire-faithful OpenAI fake:
+non-streaming and streaming (with and without usage), tool calls, refusals, errors, frames."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Iterator
+
+import httpx
+import openai
+import pytest
+from openai.types.chat import (
+    ChatCompletionFunctionToolParam,
+    ChatCompletionMessageFunctionToolCall,
+    ChatCompletionMessageParam,
+)
+
+from tests.fakes import openai as fake_openai
+from tests.fakes.server import FakeProvider, Reply
+from tests.fakes.sse import fixture_frames
+from tests.support.service import RunningService
+
+_ids = itertools.count()
+HI: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Hi"}]
+
+
+@pytest.fixture
+def upstream() -> Iterator[FakeProvider]:
+    with FakeProvider() as server:
+        yield server
+
+
+@pytest.fixture
+def client(service: RunningService) -> Iterator[openai.OpenAI]:
+    with openai.OpenAI(base_url=service.url + "/v1", api_key="unused", max_retries=0) as sdk:
+        yield sdk
+
+
+def chat_endpoint(service: RunningService, upstream: FakeProvider, **task: str) -> str:
+    inference_id = f"v1-chat-{next(_ids)}"
+    body = {
+        "service": "openai",
+        "service_settings": {
+            "api_key": "sk-v1",
+            "model_id": "gpt-4o-mini",
+            "url": upstream.url + "/v1/chat/completions",
+        },
+        "task_settings": task,
+    }
+    created = httpx.put(f"{service.url}/_inference/chat_completion/{inference_id}?validate=false", json=body)
+    assert created.status_code == 200, created.text
+    return inference_id
+
+
+def test_the_issue_snippet_non_streaming(
+    service: RunningService, upstream: FakeProvider, client: openai.OpenAI
+) -> None:
+    model = chat_endpoint(service, upstream)
+    upstream.enqueue(Reply.sse(fake_openai.stream(["Hello", " there"])))
+    resp = client.chat.completions.create(model=model, messages=HI, max_tokens=20, temperature=0.2)
+    assert resp.choices[0].message.content == "Hello there"
+    assert resp.choices[0].finish_reason == "stop" and resp.object == "chat.completion"
+    assert resp.usage is not None and resp.usage.total_tokens > 0
+    assert resp.created > 1_700_000_000
+    sent = upstream.last_request.json
+    assert sent["model"] == "gpt-4o-mini"  # the endpoint's model, not the inference id
+    assert sent["max_completion_tokens"] == 20 and sent["temperature"] == 0.2 and sent["stream"] is True
+
+
+def test_streaming_with_and_without_usage(
+    service: RunningService, upstream: FakeProvider, client: openai.OpenAI
+) -> None:
+    model = chat_endpoint(service, upstream)
+    upstream.enqueue(Reply.sse(fake_openai.stream(["a", "b"])), Reply.sse(fake_openai.stream(["a", "b"])))
+    chunks = list(client.chat.completions.create(model=model, messages=HI, stream=True))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "ab"
+    assert all(c.usage is None for c in chunks)
+    with_usage = list(
+        client.chat.completions.create(
+            model=model,
+            messages=HI,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    assert with_usage[-1].choices == [] and with_usage[-1].usage is not None
+    assert all(c.object == "chat.completion.chunk" and c.created > 0 for c in with_usage)
+
+
+def test_stream_frames_are_data_only(service: RunningService, upstream: FakeProvider) -> None:
+    model = chat_endpoint(service, upstream)
+    upstream.enqueue(Reply.sse(fake_openai.stream(["x"])))
+    raw = httpx.post(
+        f"{service.url}/v1/chat/completions", json={"model": model, "messages": HI, "stream": True}
+    )
+    assert raw.headers["content-type"] == "text/event-stream"
+    frames = raw.text.split("\n\n")
+    assert frames[-2:] == ["data: [DONE]", ""]
+    assert all(f.startswith('data: {"created":') for f in frames[:-2])
+    assert "event:" not in raw.text
+
+
+def test_tool_calls_round_trip(
+    service: RunningService, upstream: FakeProvider, client: openai.OpenAI
+) -> None:
+    model = chat_endpoint(service, upstream)
+    tools: list[ChatCompletionFunctionToolParam] = [
+        {"type": "function", "function": {"name": "get_current_weather", "parameters": {"type": "object"}}}
+    ]
+    upstream.enqueue(Reply.sse(fixture_frames("openai_tool_call")))
+    resp = client.chat.completions.create(model=model, messages=HI, tools=tools)
+    (call,) = resp.choices[0].message.tool_calls or []
+    assert isinstance(call, ChatCompletionMessageFunctionToolCall)
+    assert (call.id, call.function.name) == ("call_abc123", "get_current_weather")
+    assert json.loads(call.function.arguments) == {"location": "Boston, MA"}
+    upstream.enqueue(Reply.sse(fake_openai.stream(["Sunny."])))
+    follow_up: list[ChatCompletionMessageParam] = [
+        *HI,
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.function.name, "arguments": call.function.arguments},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": call.id, "content": "sunny"},
+        {"role": "developer", "content": "Be brief."},
+    ]
+    answer = client.chat.completions.create(model=model, messages=follow_up, tools=tools)
+    assert answer.choices[0].message.content == "Sunny."
+    roles = [m["role"] for m in upstream.last_request.json["messages"]]
+    assert roles == ["user", "assistant", "tool", "system"]  # developer is a system message
+
+
+@pytest.mark.parametrize(
+    ("extra", "param"),
+    [
+        ({"n": 2}, "n"),
+        ({"parallel_tool_calls": False}, "parallel_tool_calls"),
+        ({"max_tokens": 5, "max_completion_tokens": 5}, "max_tokens"),
+        ({"logprobs": True}, None),
+        ({"seed": 7}, None),
+        ({"reasoning_effort": "extreme"}, "$.reasoning_effort"),
+        ({"messages": []}, "$.messages"),
+    ],
+)
+def test_what_cannot_be_honoured_is_a_400_naming_the_field(
+    service: RunningService,
+    upstream: FakeProvider,
+    client: openai.OpenAI,
+    extra: dict[str, object],
+    param: str | None,
+) -> None:
+    model = chat_endpoint(service, upstream)
+    body = {"model": model, "messages": HI, **extra}
+    response = httpx.post(f"{service.url}/v1/chat/completions", json=body)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    if param is not None:
+        assert error["param"] == param
+    else:
+        assert next(iter(k for k in extra)) in error["message"]
+    assert upstream.requests == []
+
+
+def test_errors_map_to_the_sdks_exceptions(
+    service: RunningService, upstream: FakeProvider, client: openai.OpenAI
+) -> None:
+    model = chat_endpoint(service, upstream)
+    with pytest.raises(openai.NotFoundError) as missing:
+        client.chat.completions.create(model="no-such-endpoint", messages=HI)
+    assert missing.value.code == "model_not_found"
+    upstream.enqueue(
+        Reply.json(
+            401,
+            fake_openai.error_body("Incorrect API key provided", "invalid_request_error", "invalid_api_key"),
+        )
+    )
+    with pytest.raises(openai.AuthenticationError) as refused:
+        client.chat.completions.create(model=model, messages=HI, stream=True)
+    assert refused.value.code == "invalid_api_key"
+    upstream.enqueue(
+        Reply.sse(
+            [
+                *fake_openai.stream(["partial"], done=False, include_usage=False)[:2],
+                fake_openai.error_frame("boom", "server_error"),
+            ]
+        )
+    )
+    with pytest.raises(openai.APIError) as broken:
+        list(client.chat.completions.create(model=model, messages=HI, stream=True))
+    assert "boom" in str(broken.value)
+
+
+def test_the_async_client_streams(service: RunningService, upstream: FakeProvider) -> None:
+    model = chat_endpoint(service, upstream)
+    upstream.enqueue(Reply.sse(fake_openai.stream(["as", "ync"])))
+
+    async def run() -> str:
+        async with openai.AsyncOpenAI(base_url=service.url + "/v1", api_key="unused", max_retries=0) as sdk:
+            stream = await sdk.chat.completions.create(model=model, messages=HI, stream=True)
+            return "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+
+    assert asyncio.run(run()) == "async"
