@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 import aiohttp
 import uvloop
 
-BODY = json.dumps({"messages": [{"role": "user", "content": "benchmark"}]}).encode()
+MESSAGES = [{"role": "user", "content": "benchmark"}]
+BODY = json.dumps({"messages": MESSAGES}).encode()
 HEADERS = {"content-type": "application/json"}
 
 
@@ -47,13 +48,15 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def one_stream(session: aiohttp.ClientSession, url: str, chunks: int, results: Results) -> None:
+async def one_stream(
+    session: aiohttp.ClientSession, url: str, chunks: int, results: Results, body: bytes = BODY
+) -> None:
     started = time.perf_counter()
     first = last = 0.0
     seen = 0
     done = False
     try:
-        async with session.post(url, data=BODY, headers=HEADERS) as response:
+        async with session.post(url, data=body, headers=HEADERS) as response:
             if response.status != 200:
                 results.fail(f"status {response.status}")
                 await response.read()
@@ -81,8 +84,11 @@ async def one_stream(session: aiohttp.ClientSession, url: str, chunks: int, resu
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
     url = f"{args.url}{'&' if '?' in args.url else '?'}chunks={args.chunks}&gap_ms={args.gap_ms}"
-    if "/_inference/" in args.url:  # the service passes the query to nobody: use the endpoint's url
+    if "/_inference/" in args.url or args.openai_model:  # the service passes the query to nobody
         url = args.url
+    body = BODY
+    if args.openai_model:  # the /v1 face: the endpoint is named in the body
+        body = json.dumps({"model": args.openai_model, "messages": MESSAGES, "stream": True}).encode()
     results = Results()
     connector = aiohttp.TCPConnector(limit=0, force_close=False)
     timeout = aiohttp.ClientTimeout(total=args.duration + 120)
@@ -93,19 +99,19 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             interval = 1 / args.rate
             for i in range(int(args.rate * args.duration)):
                 await asyncio.sleep(max(0.0, started + i * interval - time.perf_counter()))
-                tasks.append(asyncio.create_task(one_stream(session, url, args.chunks, results)))
+                tasks.append(asyncio.create_task(one_stream(session, url, args.chunks, results, body)))
             await asyncio.gather(*tasks)
         elif args.mode == "closed":
             deadline = started + args.duration
 
             async def client() -> None:
                 while time.perf_counter() < deadline:
-                    await one_stream(session, url, args.chunks, results)
+                    await one_stream(session, url, args.chunks, results, body)
 
             await asyncio.gather(*(client() for _ in range(args.concurrency)))
         else:  # burst: N streams at once, each once
             await asyncio.gather(
-                *(one_stream(session, url, args.chunks, results) for _ in range(args.concurrency))
+                *(one_stream(session, url, args.chunks, results, body) for _ in range(args.concurrency))
             )
     elapsed = time.perf_counter() - started
     ms = 1000.0
@@ -132,6 +138,9 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=5)
     parser.add_argument("--chunks", type=int, default=20)
     parser.add_argument("--gap-ms", type=float, default=0)
+    parser.add_argument(
+        "--openai-model", help="call an OpenAI-compatible /v1/chat/completions URL with this model"
+    )
     args = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

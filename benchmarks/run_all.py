@@ -130,16 +130,21 @@ class Service:
 
 
 def scenario(
-    service: Service, repeat: int, chunks: int, gap_ms: float, *args: str
+    service: Service, repeat: int, chunks: int, gap_ms: float, *args: str, openai_face: bool = False
 ) -> tuple[dict[str, float], dict[str, float], float]:
-    """Median direct and service results, and the service's CPU ms per stream."""
+    """Median direct and service results, and the service's CPU ms per stream (through the
+    Elasticsearch face, or the OpenAI-compatible one with ``openai_face``)."""
     stream_url = service.endpoint(chunks, gap_ms)
     common = ["--chunks", str(chunks), "--gap-ms", f"{gap_ms:g}", *args]
+    through_args = common
+    if openai_face:
+        through_args = [*common, "--openai-model", stream_url.split("/")[-2]]
+        stream_url = f"{service.url}/v1/chat/completions"
     direct, through, cpu = [], [], []
     for _ in range(repeat):
         direct.append(load(service.fake, *common))
         before = cpu_seconds(service.process.pid)
-        result = load(stream_url, *common)
+        result = load(stream_url, *through_args)
         cpu.append((cpu_seconds(service.process.pid) - before) * 1000 / max(1, result["streams"]))
         through.append(result)
     return median(direct), median(through), statistics.median(cpu)
@@ -205,6 +210,43 @@ def main() -> int:
                         f"| {s['streams_per_s']:.0f} streams/s | {cpu:.2f} ms CPU/stream; "
                         f"failures {s['failures']:.0f} |"
                     )
+                d, s, cpu = scenario(
+                    service,
+                    repeat,
+                    20,
+                    0,
+                    "--mode",
+                    "closed",
+                    "--concurrency",
+                    "32",
+                    "--duration",
+                    duration,
+                    openai_face=True,
+                )
+                rows.append(
+                    f"| B /v1/chat/completions, closed loop 32 clients, 20 chunks | {d['streams_per_s']:.0f} "
+                    f"streams/s | {s['streams_per_s']:.0f} streams/s | {cpu:.2f} ms CPU/stream; "
+                    f"failures {s['failures']:.0f} |"
+                )
+                d, s, cpu = scenario(
+                    service,
+                    repeat,
+                    20,
+                    5,
+                    "--mode",
+                    "open",
+                    "--rate",
+                    "50",
+                    "--duration",
+                    duration,
+                    openai_face=True,
+                )
+                rows.append(
+                    f"| A /v1/chat/completions, open loop 50/s, 20 chunks 5 ms apart "
+                    f"| TTFT p50 {d['ttft_p50_ms']:.2f} ms | TTFT p50 {s['ttft_p50_ms']:.2f} ms "
+                    f"| added p50 {s['ttft_p50_ms'] - d['ttft_p50_ms']:.2f} ms; {cpu:.2f} ms CPU/stream; "
+                    f"failures {s['failures']:.0f} |"
+                )
                 slow = [("C", 1000, 50, 200)]
                 if not args.quick:
                     slow.append(("D", args.slow_streams, 10, 1000))
