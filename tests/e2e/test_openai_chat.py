@@ -208,3 +208,36 @@ def test_the_async_client_streams(service: RunningService, upstream: FakeProvide
             return "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
 
     assert asyncio.run(run()) == "async"
+
+
+def completion_endpoint(service: RunningService, upstream: FakeProvider) -> str:
+    inference_id = f"v1-completion-{next(_ids)}"
+    body = {
+        "service": "openai",
+        "service_settings": {
+            "api_key": "k",
+            "model_id": "gpt-4o-mini",
+            "url": upstream.url + "/v1/chat/completions",
+        },
+    }
+    created = httpx.put(f"{service.url}/_inference/completion/{inference_id}?validate=false", json=body)
+    assert created.status_code == 200, created.text
+    return inference_id
+
+
+def test_legacy_completions(service: RunningService, upstream: FakeProvider, client: openai.OpenAI) -> None:
+    model = completion_endpoint(service, upstream)
+    upstream.enqueue(Reply.sse(fake_openai.stream(["one"])), Reply.sse(fake_openai.stream(["two"])))
+    answer = client.completions.create(model=model, prompt=["a", "b"], max_tokens=5)
+    assert sorted(c.text for c in answer.choices) == ["one", "two"]
+    assert [c.index for c in answer.choices] == [0, 1] and answer.object == "text_completion"
+    assert answer.usage is not None and answer.usage.total_tokens > 0
+    assert upstream.last_request.json["max_completion_tokens"] == 5
+    upstream.enqueue(Reply.sse(fake_openai.stream(["str", "eam"])))
+    streamed = list(client.completions.create(model=model, prompt="x", stream=True))
+    assert "".join(c.choices[0].text for c in streamed) == "stream"
+    with pytest.raises(openai.BadRequestError) as echo:
+        client.completions.create(model=model, prompt="x", echo=True)
+    assert "echo" in echo.value.message
+    with pytest.raises(openai.NotFoundError):
+        client.completions.create(model=chat_endpoint(service, upstream), prompt="x")

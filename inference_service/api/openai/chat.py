@@ -139,14 +139,15 @@ async def create_chat_completion(request: Request) -> ASGIApp:
     chunks = _openai_chunks(state.inference.stream_chat(target, chat, config), created, include_usage)
     return EventStreamResponse(
         chunks,
-        render_error=_render_error,
+        render_error=render_stream_error,
         deadline=deadline,
         idle_s=state.settings.stream_idle_timeout,
         framing=OPENAI_FRAMING,
     )
 
 
-def _render_error(exc: InferenceServiceError, started: bool) -> bytes:
+def render_stream_error(exc: InferenceServiceError, started: bool) -> bytes:
+    """The OpenAI error object, as a stream's error frame or a refused stream's JSON body."""
     return _ENCODER.encode(openai_error_body(exc))
 
 
