@@ -175,6 +175,8 @@ class UpstreamError(InferenceServiceError):
         super().__init__(reason, code=code, param=param)
         self._status = status if status is not None else self.http_status
         self._error_type = error_type or self.es_type
+        self.retry_after: str | None = None
+        """The provider's ``Retry-After`` (a 429 or 503), passed on to the client."""
 
     @property
     def status(self) -> int:

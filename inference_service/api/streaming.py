@@ -25,7 +25,12 @@ from collections.abc import AsyncGenerator, Callable
 from starlette.types import Message, Receive, Scope, Send
 
 from inference_service.api.sse import Framing, RawHeaders, es_framing
-from inference_service.errors import INTERNAL_ERROR_REASON, InferenceServiceError, UpstreamTimeoutError
+from inference_service.errors import (
+    INTERNAL_ERROR_REASON,
+    InferenceServiceError,
+    UpstreamError,
+    UpstreamTimeoutError,
+)
 from inference_service.inference.deadline import Deadline
 
 log = logging.getLogger("inference_service.stream")
@@ -144,7 +149,10 @@ class EventStreamResponse:
 
     async def _fail_before_start(self, send: Send, exc: InferenceServiceError) -> None:
         framing = self._framing
-        await send(_start(exc.status, framing.refusal_headers))
+        headers = framing.refusal_headers
+        if isinstance(exc, UpstreamError) and exc.retry_after:
+            headers = (*headers, (b"retry-after", exc.retry_after.encode("latin-1")))
+        await send(_start(exc.status, headers))
         await send(self._body(framing.refusal(self._render_error(exc, False)), more=False))
 
     def _error_frame(self, exc: Exception, *, started: bool) -> bytes:

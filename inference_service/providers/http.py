@@ -141,7 +141,9 @@ async def open_stream(
         if response.status >= 300:
             with map_client_errors(named, hidden):
                 raw = await response.content.read(MAX_ERROR_BODY)
-            raise parse_error(response.status, raw)
+            error = parse_error(response.status, raw)
+            error.retry_after = response.headers.get("retry-after")
+            raise error
         yield response
     finally:
         response.release()

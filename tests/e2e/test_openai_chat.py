@@ -241,3 +241,24 @@ def test_legacy_completions(service: RunningService, upstream: FakeProvider, cli
     assert "echo" in echo.value.message
     with pytest.raises(openai.NotFoundError):
         client.completions.create(model=chat_endpoint(service, upstream), prompt="x")
+
+
+def test_retry_after_of_a_throttling_provider_reaches_the_client(
+    service: RunningService, upstream: FakeProvider
+) -> None:
+    model = chat_endpoint(service, upstream)
+    limited = fake_openai.error_body("Rate limit reached", "requests", "rate_limit_exceeded")
+    headers = {"content-type": "application/json", "retry-after": "7"}
+    upstream.enqueue(
+        Reply.json(429, limited, headers),
+        Reply.json(429, limited, headers),
+        Reply.json(429, limited, headers),
+    )
+    for path, body in (
+        ("/v1/chat/completions", {"model": model, "messages": HI}),
+        ("/v1/chat/completions", {"model": model, "messages": HI, "stream": True}),
+        (f"/_inference/chat_completion/{model}/_stream", {"messages": HI}),
+    ):
+        response = httpx.post(service.url + path, json=body)
+        assert response.status_code == 429, (path, response.text)
+        assert response.headers["retry-after"] == "7", path

@@ -90,7 +90,9 @@ def response_media_type(request: Request) -> str:
     return JSON_TYPE
 
 
-def json_response(request: Request, data: Any, status: int = 200) -> Response:
+def json_response(
+    request: Request, data: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     """A JSON response honouring ``filter_path``, ``pretty`` and the compat media type."""
     filter_path = request.query_params.get("filter_path")
     if filter_path:
@@ -98,7 +100,12 @@ def json_response(request: Request, data: Any, status: int = 200) -> Response:
     body = _ENCODER.encode(data)
     if "pretty" in request.query_params and request.query_params["pretty"] != "false":
         body = msgspec.json.format(body, indent=2) + b"\n"
-    return Response(body, status_code=status, media_type=response_media_type(request), headers=PRODUCT)
+    return Response(
+        body,
+        status_code=status,
+        media_type=response_media_type(request),
+        headers={**PRODUCT, **(headers or {})},
+    )
 
 
 def apply_filter_path(data: Any, filter_path: str) -> Any:

@@ -19,7 +19,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from inference_service.api.es.conventions import json_response
-from inference_service.errors import IllegalArgumentError, InferenceServiceError, MethodNotAllowedError
+from inference_service.errors import (
+    IllegalArgumentError,
+    InferenceServiceError,
+    MethodNotAllowedError,
+    UpstreamError,
+)
 
 _ENCODER = msgspec.json.Encoder()
 
@@ -73,8 +78,11 @@ def render_es(exc: InferenceServiceError, started: bool) -> bytes:
 
 
 def render_error(request: Request, exc: InferenceServiceError) -> Response:
-    """A JSON error response in the Elasticsearch envelope."""
-    return json_response(request, es_error_body(exc), status=exc.status)
+    """A JSON error response in the Elasticsearch envelope (with the provider's ``Retry-After``)."""
+    retry = exc.retry_after if isinstance(exc, UpstreamError) else None
+    return json_response(
+        request, es_error_body(exc), status=exc.status, headers={"retry-after": retry} if retry else None
+    )
 
 
 def routing_error(request: Request, exc: HTTPException) -> InferenceServiceError:

@@ -51,7 +51,18 @@ def openai_error_body(exc: InferenceServiceError) -> dict[str, Any]:
 
 
 def render_error(request: Request, exc: InferenceServiceError) -> Response:
-    return Response(_ENCODER.encode(openai_error_body(exc)), status_code=exc.status, media_type=JSON)
+    return Response(
+        _ENCODER.encode(openai_error_body(exc)),
+        status_code=exc.status,
+        media_type=JSON,
+        headers=retry_headers(exc),
+    )
+
+
+def retry_headers(exc: InferenceServiceError) -> dict[str, str]:
+    """``Retry-After`` when the provider sent one with its refusal."""
+    retry = exc.retry_after if isinstance(exc, UpstreamError) else None
+    return {"retry-after": retry} if retry else {}
 
 
 def routing_error(request: Request, exc: HTTPException) -> InferenceServiceError:
