@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from inference_service.errors import RequestTimeoutError
 from inference_service.model.task_type import TaskType
 from inference_service.model.time_value import parse_time_value
 from inference_service.settings import Settings
+
+T = TypeVar("T")
 
 
 def default_timeout(settings: Settings, task_type: TaskType) -> float:
@@ -46,3 +51,16 @@ class Deadline:
 
     def expired(self) -> RequestTimeoutError:
         return RequestTimeoutError(f"Request timed out after [{self.label}]")
+
+
+async def within(deadline: Deadline, work: Awaitable[T]) -> T:
+    """``work`` under the deadline; its expiry is the 408 naming the timeout (a ``TimeoutError``
+    from inside the work is the work's own error, not the client's deadline)."""
+    window = asyncio.timeout(deadline.seconds)
+    try:
+        async with window:
+            return await work
+    except TimeoutError:
+        if window.expired():
+            raise deadline.expired() from None
+        raise

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from inference_service.endpoints.catalog import EndpointCatalog, ResolvedEndpoint
 from inference_service.endpoints.configuration import override_task_settings
 from inference_service.errors import UpstreamError
 from inference_service.inference.aggregate import aggregate_chat
 from inference_service.inference.batching import embed_batched
-from inference_service.inference.deadline import Deadline, default_timeout
+from inference_service.inference.deadline import Deadline, default_timeout, within
 from inference_service.inference.pipeline import Wrapper, compose
 from inference_service.model.chat import ChatCompletion, ChatCompletionRequest, UserMessage
 from inference_service.model.embedding import EmbeddingRequest, SparseEmbeddingResult, TextEmbeddingResult
@@ -27,8 +27,6 @@ from inference_service.model.rerank import RankedDocument, RerankRequest, Rerank
 from inference_service.model.task_type import TaskType
 from inference_service.providers.base import ChunkStream, EndpointConfig
 from inference_service.settings import Settings
-
-T = TypeVar("T")
 
 
 class InferenceService:
@@ -68,7 +66,7 @@ class InferenceService:
         config: EndpointConfig | None = None,
     ) -> ChatCompletion:
         """The whole answer at once; the deadline covers all of it."""
-        return await _within(deadline, aggregate_chat(self.stream_chat(target, request, config)))
+        return await within(deadline, aggregate_chat(self.stream_chat(target, request, config)))
 
     def stream_completion(self, target: ResolvedEndpoint, text: str, config: EndpointConfig) -> ChunkStream:
         """A completion is a chat with one user message."""
@@ -83,13 +81,13 @@ class InferenceService:
             answer = await aggregate_chat(self.stream_completion(target, text, config))
             return answer.choices[0].message.content or ""
 
-        return list(await _within(deadline, asyncio.gather(*(one(text) for text in inputs))))
+        return list(await within(deadline, asyncio.gather(*(one(text) for text in inputs))))
 
     async def embed(
         self, target: ResolvedEndpoint, config: EndpointConfig, request: EmbeddingRequest, deadline: Deadline
     ) -> TextEmbeddingResult:
         """Dense vectors, one per input in order; large inputs run as concurrent batches."""
-        result = await _within(deadline, self._batched(target, config, request))
+        result = await within(deadline, self._batched(target, config, request))
         if not isinstance(result, TextEmbeddingResult):
             raise _wrong_result(target, result)
         return result
@@ -98,7 +96,7 @@ class InferenceService:
         self, target: ResolvedEndpoint, config: EndpointConfig, request: EmbeddingRequest, deadline: Deadline
     ) -> SparseEmbeddingResult:
         """Token -> weight maps, one per input in order, batched like :meth:`embed`."""
-        result = await _within(deadline, self._batched(target, config, request))
+        result = await within(deadline, self._batched(target, config, request))
         if not isinstance(result, SparseEmbeddingResult):
             raise _wrong_result(target, result)
         return result
@@ -108,7 +106,7 @@ class InferenceService:
     ) -> RerankResult:
         """The inputs by relevance, best first, at most ``top_n``; each document's text when
         ``return_documents`` (taken from the request, so every provider answers alike)."""
-        result = await _within(deadline, self._pipeline.unary(target, config, request))
+        result = await within(deadline, self._pipeline.unary(target, config, request))
         if not isinstance(result, RerankResult):
             raise _wrong_result(target, result)
         return ranked(target, request, result)
@@ -118,18 +116,6 @@ class InferenceService:
     ) -> Awaitable[TextEmbeddingResult | SparseEmbeddingResult]:
         limit = asyncio.Semaphore(self.settings.embedding_batch_concurrency)
         return embed_batched(self._pipeline.unary, target, config, request, limit)
-
-
-async def _within(deadline: Deadline, work: Awaitable[T]) -> T:
-    """``work`` under the deadline; expiry is the 408 naming the timeout."""
-    window = asyncio.timeout(deadline.seconds)
-    try:
-        async with window:
-            return await work
-    except TimeoutError:
-        if window.expired():
-            raise deadline.expired() from None
-        raise
 
 
 def _wrong_result(target: ResolvedEndpoint, result: object) -> UpstreamError:

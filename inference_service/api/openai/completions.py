@@ -27,6 +27,7 @@ from inference_service.api.state import services
 from inference_service.api.streaming import EventStreamResponse
 from inference_service.errors import InvalidRequestError
 from inference_service.inference.aggregate import aggregate_chat
+from inference_service.inference.deadline import within
 from inference_service.model.chat import ChatCompletionRequest, StrictStruct, UserMessage
 from inference_service.model.task_type import TaskType
 from inference_service.providers.base import ChunkStream
@@ -88,14 +89,7 @@ async def create_completion(request: Request) -> ASGIApp:
     async def one(prompt: str) -> Any:
         return await aggregate_chat(state.inference.stream_chat(target, _chat(body, prompt), config))
 
-    window = asyncio.timeout(deadline.seconds)
-    try:
-        async with window:
-            answers = await asyncio.gather(*(one(p) for p in prompts))
-    except TimeoutError:
-        if not window.expired():
-            raise
-        raise deadline.expired() from None
+    answers = await within(deadline, asyncio.gather(*(one(p) for p in prompts)))
     choices = [
         {
             "text": a.choices[0].message.content or "",
