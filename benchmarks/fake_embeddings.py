@@ -14,11 +14,10 @@ from __future__ import annotations
 import asyncio
 import random
 import sys
-from typing import cast
-from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 import uvloop
+from fake_http import FakeHttpProtocol
 
 
 class _Body(msgspec.Struct):
@@ -49,34 +48,11 @@ def answer(dims: int, count: int) -> bytes:
     return head + body
 
 
-class Embeddings(asyncio.Protocol):
-    def __init__(self) -> None:
-        self.buffer = b""
-        self.transport: asyncio.Transport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        while (end := self.buffer.find(b"\r\n\r\n")) >= 0:
-            head = self.buffer[:end]
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            if len(self.buffer) < end + 4 + length:
-                return
-            body = self.buffer[end + 4 : end + 4 + length]
-            self.buffer = self.buffer[end + 4 + length :]
-            query = parse_qs(urlsplit(head.split(b" ", 2)[1].decode()).query)
-            dims = int(query.get("dims", ["1024"])[0])
-            assert self.transport is not None
-            self.transport.write(answer(dims, len(_DECODER.decode(body).input)))
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.transport = None
+class Embeddings(FakeHttpProtocol):
+    def respond(self, query: dict[str, list[str]], body: bytes) -> None:
+        dims = int(query.get("dims", ["1024"])[0])
+        assert self.transport is not None
+        self.transport.write(answer(dims, len(_DECODER.decode(body).input)))
 
 
 async def serve(port: int) -> None:

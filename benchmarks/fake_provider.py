@@ -15,10 +15,9 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from typing import cast
-from urllib.parse import parse_qs, urlsplit
 
 import uvloop
+from fake_http import FakeHttpProtocol
 
 
 def _event(payload: dict[str, object] | str) -> bytes:
@@ -50,33 +49,17 @@ USAGE = _event(_chunk({}, usage={"prompt_tokens": 9, "completion_tokens": 20, "t
 END = _event("[DONE]") + b"0\r\n\r\n"
 
 
-class Stream(asyncio.Protocol):
+class Stream(FakeHttpProtocol):
     def __init__(self) -> None:
-        self.buffer = b""
-        self.transport: asyncio.Transport | None = None
+        super().__init__()
         self.loop = asyncio.get_running_loop()
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+    def respond(self, query: dict[str, list[str]], body: bytes) -> None:
+        chunks = int(query.get("chunks", ["20"])[0])
+        gap = float(query.get("gap_ms", ["0"])[0]) / 1000
+        self.stream(chunks, gap)
 
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        while (end := self.buffer.find(b"\r\n\r\n")) >= 0:
-            head = self.buffer[:end]
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            if len(self.buffer) < end + 4 + length:
-                return
-            self.buffer = self.buffer[end + 4 + length :]
-            query = parse_qs(urlsplit(head.split(b" ", 2)[1].decode()).query)
-            chunks = int(query.get("chunks", ["20"])[0])
-            gap = float(query.get("gap_ms", ["0"])[0]) / 1000
-            self.respond(chunks, gap)
-
-    def respond(self, chunks: int, gap: float) -> None:
+    def stream(self, chunks: int, gap: float) -> None:
         assert self.transport is not None
         if gap == 0:
             self.transport.write(HEAD + ROLE + b"".join(TOKENS[:chunks]) + FINISH + USAGE + END)
@@ -89,9 +72,6 @@ class Stream(asyncio.Protocol):
     def send(self, data: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.transport = None
 
 
 async def serve(port: int) -> None:
