@@ -16,6 +16,7 @@ time whether the id exists or not. Failed attempts count against the client's ad
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -28,6 +29,7 @@ from inference_service.errors import AuthenticationError
 from inference_service.store.api_keys import READ_REVISION, ApiKeyRepository
 from inference_service.store.revisions import API_KEYS
 
+log = logging.getLogger("inference_service.auth")
 MAX_VERIFIED = 10_000
 Now = Callable[[], datetime]
 
@@ -95,22 +97,22 @@ class KeyRing:
         try:
             key_id, secret = credentials.parse_authorization(header)
         except AuthenticationError:
-            self._failures.failed(client)
-            raise
+            raise self._failed(client, "credentials that are not an encoded API key") from None
         key = self._keys.get(key_id)
-        matches = credentials.verify(
-            key_id, secret, key.secret_hash if key is not None else credentials.DUMMY_HASH
-        )
-        if key is None or not matches:
-            self._failures.failed(client)
-            raise AuthenticationError()
+        stored = key.secret_hash if key is not None else credentials.DUMMY_HASH
+        if not credentials.verify(key_id, secret, stored) or key is None:
+            raise self._failed(client, "an unknown key or a wrong secret")
         if key.invalidated_at is not None:
-            self._failures.failed(client)
-            raise AuthenticationError(detail="api key has been invalidated")
+            raise self._failed(client, f"API key [{key.id}], invalidated", "api key has been invalidated")
         if key.expired(self._now()):
-            self._failures.failed(client)
-            raise AuthenticationError(detail="api key is expired")
+            raise self._failed(client, f"API key [{key.id}], expired", "api key is expired")
         if len(self._verified) >= MAX_VERIFIED:
             del self._verified[next(iter(self._verified))]
         self._verified[header] = key.id
         return key
+
+    def _failed(self, client: str, what: str, detail: str | None = None) -> AuthenticationError:
+        """Count and log a failed attempt (never the credentials themselves)."""
+        self._failures.failed(client)
+        log.info("authentication failed from [%s]: %s", client, what)
+        return AuthenticationError(detail=detail)

@@ -14,12 +14,14 @@ the oldest. With N workers an address may fail N times as often.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 
 from inference_service.errors import AuthenticationRateLimitError
 from inference_service.inference.rate_limit import Clock, TokenBucket
 
+log = logging.getLogger("inference_service.auth")
 MAX_ADDRESSES = 10_000
 
 
@@ -51,7 +53,11 @@ class FailureLimiter:
             )
         bucket.try_take()
         if bucket.tokens < 1.0:
-            self._blocked[client] = self._clock() + (1.0 - bucket.tokens) / bucket.rate
+            wait = (1.0 - bucket.tokens) / bucket.rate
+            self._blocked[client] = self._clock() + wait
+            log.warning(
+                "[%s] failed to authenticate too often; refusing its attempts for %.0fs", client, wait
+            )
 
     def _prune(self) -> None:
         if len(self._buckets) < MAX_ADDRESSES:

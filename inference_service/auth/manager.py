@@ -9,6 +9,7 @@ worker's key ring), so it applies here at once. The secret exists only in the va
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from inference_service.errors import InvalidRequestError
 from inference_service.model.time_value import parse_time_value
 from inference_service.store.api_keys import ApiKeyRepository
 
+log = logging.getLogger("inference_service.auth")
 MAX_NAME = 255
 
 
@@ -94,6 +96,14 @@ class ApiKeyManager:
             await ApiKeyRepository(session).insert(key)
         if self._listener is not None:
             self._listener.stored(key)
+        log.info(
+            "API key [%s] created: name [%s], role [%s], endpoints [%s], by [%s]",
+            key.id,
+            key.name,
+            key.role,
+            ",".join(key.endpoints) if key.endpoints is not None else "*",
+            created_by or "the command line or an open service",
+        )
         return CreatedKey(key, secret)
 
     async def find(self, *, ids: Sequence[str] | None = None, name: str | None = None) -> list[ApiKey]:
@@ -111,6 +121,8 @@ class ApiKeyManager:
         if self._listener is not None:
             for key in fresh:
                 self._listener.stored(dataclasses.replace(key, invalidated_at=now))
+        for key in fresh:
+            log.info("API key [%s] (name [%s]) invalidated", key.id, key.name)
         known = {k.id for k in found}
         return Invalidation(
             invalidated=[k.id for k in fresh],

@@ -145,9 +145,7 @@ def _limited_by(creator: ApiKey | None, role: Role, scope: EndpointScope | None)
         raise refused
     if creator.scope is None:
         return scope
-    if scope is None:
-        return creator.scope
-    if not all(creator.scope.covers(p) for p in scope.patterns):
+    if scope is None or not all(creator.scope.covers(p) for p in scope.patterns):
         raise refused
     return scope
 
