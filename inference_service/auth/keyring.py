@@ -59,9 +59,10 @@ class KeyRing:
         self._keys: dict[str, ApiKey] = {}
         self._verified: dict[str, str] = {}
         self._revision: int | None = None
-        self.open = always_open
+        self.open = True
         """Whether requests pass without a key (``auth = off``, or ``auto`` on loopback before
         the first key exists)."""
+        self._update_open()
 
     @property
     def revision(self) -> int | None:
