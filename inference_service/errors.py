@@ -151,20 +151,28 @@ class MissingCredentialsError(AuthenticationError):
 
 class AuthorizationError(InferenceServiceError):
     """The key is valid but may not do this: its role is too low for ``action`` (an
-    Elasticsearch action name), or ``inference_id`` is outside its endpoints."""
+    Elasticsearch action name), or ``inference_id`` is outside its endpoints; ``reason``
+    replaces the Elasticsearch wording where neither applies."""
 
     http_status = 403
     es_type = "security_exception"
 
     def __init__(
-        self, key_id: str, action: str, *, summary: str, granted_by: str = "", inference_id: str | None = None
+        self,
+        key_id: str,
+        action: str,
+        *,
+        summary: str,
+        granted_by: str = "",
+        inference_id: str | None = None,
+        reason: str | None = None,
     ) -> None:
-        if inference_id is None:
+        if reason is None and inference_id is None:
             reason = (
                 f"action [{action}] is unauthorized for API key id [{key_id}], "
                 f"this action is granted by the roles [{granted_by}]"
             )
-        else:
+        elif reason is None:
             reason = (
                 f"action [{action}] is unauthorized for API key id [{key_id}] on inference endpoint "
                 f"[{inference_id}], which is not among the key's endpoints"

@@ -34,15 +34,6 @@ _RANKS = {Role.INFER: 0, Role.MONITOR: 1, Role.MANAGE: 2}
 ROLES = tuple(Role)
 
 
-def parse_role(value: str) -> Role:
-    try:
-        return Role(value)
-    except ValueError:
-        raise InvalidRequestError(
-            f"unknown role [{value}]; expected one of [{', '.join(ROLES)}]", param="role"
-        ) from None
-
-
 @dataclass(frozen=True, slots=True)
 class Action:
     """What a route does: its Elasticsearch action name and the least role allowed to."""

@@ -135,11 +135,15 @@ def _limited_by(creator: ApiKey | None, role: Role, scope: EndpointScope | None)
     """The new key's endpoints; 403 when it would get more than its creator has."""
     if creator is None:
         return scope
+    own = ",".join(creator.scope.patterns) if creator.scope is not None else "*"
     refused = AuthorizationError(
         creator.id,
         CREATE_API_KEY.name,
         summary="create a key with more rights than its own",
-        granted_by=Role.MANAGE,
+        reason=(
+            f"action [{CREATE_API_KEY.name}] is unauthorized for API key id [{creator.id}]: a new key "
+            f"cannot have more than its creator's role [{creator.role}] on endpoints [{own}]"
+        ),
     )
     if not creator.role.includes(role):
         raise refused

@@ -12,7 +12,6 @@ from inference_service.auth.roles import (
     PUT_ENDPOINT,
     EndpointScope,
     Role,
-    parse_role,
 )
 from inference_service.errors import InvalidRequestError
 
@@ -29,12 +28,6 @@ def test_actions_name_the_roles_that_grant_them() -> None:
     assert (INFER.needs, INFER.granted_by) == (Role.INFER, "infer,monitor,manage")
     assert CREATE_API_KEY.needs == Role.MANAGE and AUTHENTICATE.needs == Role.INFER
     assert (INFER.endpoint_param, GET_ENDPOINTS.endpoint_param) == ("inference_id", None)
-
-
-def test_parse_role() -> None:
-    assert parse_role("monitor") is Role.MONITOR
-    with pytest.raises(InvalidRequestError, match=r"unknown role \[root\]; expected one of \[infer, monitor"):
-        parse_role("root")
 
 
 def test_exact_ids_and_prefixes() -> None:
