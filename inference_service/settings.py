@@ -21,6 +21,7 @@ import msgspec
 import platformdirs
 
 from inference_service.providers.llamacpp.settings import LlamaCppServiceSettings
+from inference_service.providers.url_policy import AllowlistError, UrlPolicy
 from inference_service.resources import default_hypercorn_config, default_service_config
 
 _LOCAL = LlamaCppServiceSettings()
@@ -63,6 +64,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
     upstream_max_connections: Annotated[int, msgspec.Meta(ge=1)] = 1000
     upstream_keepalive_timeout: Seconds = 30.0
     catalog_refresh_interval: Seconds = 0.5
+    provider_url_allowlist: str = ""
 
     local_model_endpoints: bool = True
     local_model_preload: bool = False
@@ -126,9 +128,14 @@ def load_settings(
         allowed = ", ".join(LOG_LEVELS)
         raise SettingsError(f"invalid settings: log_level must be one of {allowed}, not {level!r}")
     try:
-        return msgspec.convert(values, Settings, strict=False)
+        settings = msgspec.convert(values, Settings, strict=False)
     except msgspec.ValidationError as exc:
         raise SettingsError(f"invalid settings: {exc}") from None
+    try:
+        UrlPolicy.parse(settings.provider_url_allowlist)
+    except AllowlistError as exc:
+        raise SettingsError(f"invalid settings: {exc}") from None
+    return settings
 
 
 def read_toml(path: Path) -> dict[str, Any]:

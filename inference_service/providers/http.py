@@ -37,6 +37,7 @@ from inference_service.errors import (
     UpstreamTimeoutError,
 )
 from inference_service.providers.sse_parser import ServerSentEvent, TruncatedStreamError, iter_event_batches
+from inference_service.providers.url_guard import BlockedAddressError
 
 MAX_ERROR_BODY = 64 * 1024
 REDACTED = "<redacted>"
@@ -90,11 +91,15 @@ def map_client_errors(url: str, hidden: Collection[str] = ()) -> Iterator[None]:
     the ``hidden`` values, secret query parameters, are cut out of the client's messages)."""
     try:
         yield
+    except BlockedAddressError as exc:  # the guard's middleware: a literal address
+        raise UpstreamConnectionError(_refused(url, exc)) from None
     except aiohttp.ConnectionTimeoutError:
         raise UpstreamTimeoutError(f"Timed out connecting to the provider at [{url}]") from None
     except aiohttp.ServerTimeoutError:
         raise UpstreamTimeoutError(f"Timed out reading from the provider at [{url}]") from None
     except aiohttp.ClientConnectorError as exc:
+        if isinstance(exc.os_error, BlockedAddressError):  # the guard's resolver: a name
+            raise UpstreamConnectionError(_refused(url, exc.os_error)) from None
         raise UpstreamConnectionError(
             f"Could not connect to the provider at [{url}]: {exc.os_error}"
         ) from None
@@ -106,6 +111,10 @@ def map_client_errors(url: str, hidden: Collection[str] = ()) -> Iterator[None]:
     except aiohttp.ClientError as exc:
         detail = _scrub(str(exc), hidden)
         raise UpstreamConnectionError(f"The request to the provider at [{url}] failed: {detail}") from None
+
+
+def _refused(url: str, exc: BlockedAddressError) -> str:
+    return f"Refused to connect to the provider at [{url}]: {exc}"
 
 
 def _scrub(text: str, hidden: Collection[str]) -> str:
@@ -136,8 +145,16 @@ async def open_stream(
     named = shown_url or url
     hidden = tuple(params.values()) if params else ()
     with map_client_errors(named, hidden):
-        response = await client.post(url, data=body, headers=dict(headers), params=params)
+        # Never follow a redirect: a provider's 3xx could aim the request (and its key) anywhere.
+        response = await client.post(
+            url, data=body, headers=dict(headers), params=params, allow_redirects=False
+        )
     try:
+        if response.status < 400 and response.status >= 300:
+            raise UpstreamError(
+                f"Unhandled redirection from the provider at [{named}] status [{response.status}]: "
+                "redirects are not followed; set the endpoint's URL to the address it redirects to"
+            )
         if response.status >= 300:
             with map_client_errors(named, hidden):
                 raw = await response.content.read(MAX_ERROR_BODY)

@@ -29,6 +29,7 @@ from inference_service.providers.custom.request import (
     dry_run,
     embedding_builtins,
     parameters,
+    probe_url,
     rerank_builtins,
     shadowed_secrets,
 )
@@ -127,6 +128,18 @@ def check_custom_settings(
     if not isinstance(task, CustomTaskSettings) or not isinstance(secrets, CustomSecrets):
         raise TypeError("not custom task settings and secrets")
     return dry_run(task_type, service, secrets.secret_parameters, task.values())
+
+
+def custom_call_urls(
+    task_type: TaskType, service: SettingsStruct, task: SettingsStruct, secrets: SettingsStruct
+) -> dict[str, str]:
+    """The spec's ``call_urls``: the ``url`` template filled in with the endpoint's parameters."""
+    if not isinstance(service, CUSTOM_SETTINGS):
+        raise TypeError(f"not custom service settings: {type(service).__name__}")
+    if not isinstance(task, CustomTaskSettings) or not isinstance(secrets, CustomSecrets):
+        raise TypeError("not custom task settings and secrets")
+    url = probe_url(task_type, service, secrets.secret_parameters, task.values())
+    return {} if url is None else {"url": url}
 
 
 def _settings(endpoint: EndpointConfig) -> CustomSettings:
