@@ -10,8 +10,8 @@ and again when the HTTP client connects.
 Blocked: loopback, link-local (169.254.0.0/16, where cloud metadata lives, and fe80::/10),
 the private ranges (10/8, 172.16/12, 192.168/16, fc00::/7), shared address space 100.64/10,
 "this network" 0.0.0.0/8, multicast, and the reserved, documentation, benchmarking and
-unspecified ranges; an IPv6 address that embeds an IPv4 one (IPv4-mapped ``::ffff:a.b.c.d``,
-NAT64, 6to4, Teredo) is judged by the IPv4 address it carries. The explicit table below is the
+unspecified ranges. An IPv4-mapped IPv6 address (``::ffff:a.b.c.d``) is judged as the IPv4
+address it is, and a NAT64 (64:ff9b::/96), 6to4 or Teredo address by the IPv4 address it carries. The explicit table below is the
 rule (its labels make the messages); ``ipaddress``'s properties are a second net (their ranges
 differ between Python versions, so they are never the only check).
 
@@ -117,18 +117,27 @@ class UrlPolicy:
         """Why ``address`` may not be reached (``"a private address"``), or None when it may."""
         ip = ipaddress.ip_address(address) if isinstance(address, str) else address
         if isinstance(ip, ipaddress.IPv6Address):
-            ip = ip.ipv4_mapped or ip
-            ip = ipaddress.IPv6Address(ip.packed) if isinstance(ip, ipaddress.IPv6Address) else ip  # no scope
-        if any(ip in network for network in self.networks):
+            ip = ip.ipv4_mapped or ipaddress.IPv6Address(ip.packed)  # mapped: as IPv4; no zone id
+        if self._allowed(ip):
             return None
+        if isinstance(ip, ipaddress.IPv6Address) and ip in _NAT64:
+            return self._embedding(ipaddress.IPv4Address(ip.packed[-4:]))
         problem = _blocked(ip)
         if problem is None and isinstance(ip, ipaddress.IPv6Address):
-            embedded = _embedded_ipv4(ip)
-            if embedded is not None and not any(embedded in n for n in self.networks):
-                inner = _blocked(embedded)
-                if inner is not None:
-                    problem = f"an address embedding [{embedded}], {inner}"
+            embedded = ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+            if embedded is not None:
+                problem = self._embedding(embedded)
         return problem
+
+    def _allowed(self, ip: IPAddress) -> bool:
+        return any(ip in network for network in self.networks)
+
+    def _embedding(self, embedded: ipaddress.IPv4Address) -> str | None:
+        """The verdict on an IPv6 address that carries ``embedded`` (traffic to it reaches that one)."""
+        if self._allowed(embedded):
+            return None
+        inner = _blocked(embedded)
+        return None if inner is None else f"an address embedding [{embedded}], {inner}"
 
 
 def _network(entry: str) -> IPNetwork:
@@ -154,17 +163,6 @@ def _blocked(ip: IPAddress) -> str | None:
         return "a reserved address"
     if ip.is_private or not ip.is_global:
         return "a non-public address"
-    return None
-
-
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address a NAT64, 6to4 or Teredo address stands for (traffic to it reaches that one)."""
-    if ip in _NAT64:
-        return ipaddress.IPv4Address(ip.packed[-4:])
-    if ip.sixtofour is not None:
-        return ip.sixtofour
-    if ip.teredo is not None:
-        return ip.teredo[1]
     return None
 
 
