@@ -91,8 +91,6 @@ def map_client_errors(url: str, hidden: Collection[str] = ()) -> Iterator[None]:
     the ``hidden`` values, secret query parameters, are cut out of the client's messages)."""
     try:
         yield
-    except BlockedAddressError as exc:  # the guard's middleware: a literal address
-        raise UpstreamConnectionError(_refused(url, exc)) from None
     except aiohttp.ConnectionTimeoutError:
         raise UpstreamTimeoutError(f"Timed out connecting to the provider at [{url}]") from None
     except aiohttp.ServerTimeoutError:
@@ -104,6 +102,8 @@ def map_client_errors(url: str, hidden: Collection[str] = ()) -> Iterator[None]:
             f"Could not connect to the provider at [{url}]: {exc.os_error}"
         ) from None
     except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+        if isinstance(exc.__cause__, BlockedAddressError):  # the guard's middleware: a literal address
+            raise UpstreamConnectionError(_refused(url, exc.__cause__)) from None
         detail = _scrub(str(exc) or type(exc).__name__, hidden)
         raise UpstreamConnectionError(
             f"The connection to the provider at [{url}] failed mid-response: {detail}"

@@ -11,9 +11,10 @@ Blocked: loopback, link-local (169.254.0.0/16, where cloud metadata lives, and f
 the private ranges (10/8, 172.16/12, 192.168/16, fc00::/7), shared address space 100.64/10,
 "this network" 0.0.0.0/8, multicast, and the reserved, documentation, benchmarking and
 unspecified ranges. An IPv4-mapped IPv6 address (``::ffff:a.b.c.d``) is judged as the IPv4
-address it is, and a NAT64 (64:ff9b::/96), 6to4 or Teredo address by the IPv4 address it carries. The explicit table below is the
-rule (its labels make the messages); ``ipaddress``'s properties are a second net (their ranges
-differ between Python versions, so they are never the only check).
+address it is, and a NAT64 (64:ff9b::/96), 6to4 or Teredo address by the IPv4 address it
+carries. The explicit table below is the rule (its labels make the messages); ``ipaddress``'s
+properties are a second net (their ranges differ between Python versions, so they are never
+the only check).
 
 Allowed anyway: addresses inside a CIDR of the setting ``provider_url_allowlist`` and, by name,
 the host names it lists (``127.0.0.0/8,::1,vllm.internal``).

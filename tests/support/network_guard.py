@@ -4,7 +4,8 @@ Installed once per session (``tests/conftest.py``), it wraps ``socket.socket.con
 ``connect_ex`` (asyncio's ``sock_connect``, aiohttp, httpx, urllib3 and asyncpg all end there
 on the standard event loop) and ``socket.getaddrinfo`` (asyncio's ``loop.getaddrinfo`` and
 aiohttp's threaded resolver call it). A connect to an address outside 127.0.0.0/8 and ::1, or
-a lookup of a name other than ``localhost`` and the reserved ``.test`` / ``.localhost`` names,
+a lookup of a name other than ``localhost`` and ``*.localhost`` (even a reserved ``.test`` name
+would be sent to the system's name servers: tests map those with tests.support.resolver),
 raises :class:`ForbiddenNetworkError` (an ``OSError``, so the code under test takes its
 ordinary error path) *and* is recorded, so the test fails at teardown even when that error
 path swallowed it.
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 _LOCAL_NAMES = ("localhost",)
-_LOCAL_SUFFIXES = (".test", ".localhost")
+_LOCAL_SUFFIXES = (".localhost",)
 
 
 class ForbiddenNetworkError(OSError):

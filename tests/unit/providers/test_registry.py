@@ -6,6 +6,7 @@ import asyncio
 import re
 from collections.abc import Mapping
 
+import msgspec
 import pytest
 
 from inference_service.errors import BadRequestError, UnsupportedError
@@ -166,9 +167,8 @@ class Declared(SettingsStruct):
 
 @pytest.mark.parametrize("name", ["url", "base_url", "host", "api_host", "endpoint", "resource_name"])
 def test_a_setting_named_like_a_destination_must_be_declared_one(name: str) -> None:
-    import msgspec
-
     struct = msgspec.defstruct("S", [("model", str), (name, str | None, None)], bases=(SettingsStruct,))
+    assert issubclass(struct, SettingsStruct)
     refused(
         spec(service_settings={CHAT: struct}),
         f"provider [p] setting [{name}] of task type [chat_completion] names where calls go but is "

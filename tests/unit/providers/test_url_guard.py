@@ -12,6 +12,7 @@ from inference_service.providers.url_guard import BlockedAddressError, UrlGuard
 from inference_service.providers.url_policy import UrlPolicy
 from tests.support.resolver import MapResolver
 
+METADATA = "[169.254.169.254], a link-local address (cloud metadata lives there)"
 NAMES = {
     "metadata.test": ["169.254.169.254"],
     "internal.test": ["10.0.0.1"],
@@ -58,11 +59,11 @@ SUFFIX = (
         ("http://①⓪.0.0.1/", "[10.0.0.1] is a private address"),  # the client's parser normalises it
         (
             "http://metadata.test/",
-            "[metadata.test] resolves to [169.254.169.254], a link-local address (cloud metadata lives there)",
+            "[metadata.test] resolves to " + METADATA,
         ),
         (
             "http://METADATA.test./x",
-            "[metadata.test.] resolves to [169.254.169.254], a link-local address (cloud metadata lives there)",
+            "[metadata.test.] resolves to " + METADATA,
         ),
         ("https://internal.test:8443/v1", "[internal.test] resolves to [10.0.0.1], a private address"),
         (
@@ -125,7 +126,7 @@ def test_without_an_allowlist_loopback_is_blocked() -> None:
 
 
 def test_the_connect_time_resolver_refuses_blocked_names_and_passes_others() -> None:
-    checker, resolver = guard()
+    checker, _ = guard()
 
     async def run() -> None:
         with pytest.raises(BlockedAddressError, match=r"\[internal.test\] resolves to \[10.0.0.1\]"):
