@@ -25,9 +25,11 @@ _NETWORK = NetworkGuard()
 
 
 @pytest.fixture(scope="session", autouse=True)
-def network_backstop() -> Iterator[NetworkGuard]:
-    """No test sends traffic outside 127.0.0.0/8 or looks up a public name (see network_guard)."""
+def network_backstop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NetworkGuard]:
+    """No test sends traffic outside 127.0.0.0/8 or looks up a public name (see network_guard),
+    nor does a process a test starts."""
     _NETWORK.install()
+    _NETWORK.cover_child_processes(tmp_path_factory.mktemp("backstop") / "violations.log")
     try:
         yield _NETWORK
     finally:

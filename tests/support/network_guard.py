@@ -8,16 +8,23 @@ a lookup of a name other than ``localhost`` and ``*.localhost`` (even a reserved
 would be sent to the system's name servers: tests map those with tests.support.resolver),
 raises :class:`ForbiddenNetworkError` (an ``OSError``, so the code under test takes its
 ordinary error path) *and* is recorded, so the test fails at teardown even when that error
-path swallowed it.
+path swallowed it. Processes the tests start install it too (``backstop_site/sitecustomize.py``)
+and record into a log file the test process reads (:meth:`NetworkGuard.take`).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+SITE_DIR = Path(__file__).resolve().parent / "backstop_site"
+"""On a child process's ``PYTHONPATH``: its ``sitecustomize`` installs the backstop there."""
+LOG_ENV = "INFERENCE_SERVICE_TEST_NETWORK_LOG"
 
 _LOCAL_NAMES = ("localhost",)
 _LOCAL_SUFFIXES = (".localhost",)
@@ -30,21 +37,41 @@ class ForbiddenNetworkError(OSError):
 class NetworkGuard:
     """Records forbidden attempts; :meth:`install` patches ``socket``, :meth:`uninstall` undoes it."""
 
-    def __init__(self) -> None:
+    def __init__(self, log_file: str | None = None) -> None:
         self.violations: list[str] = []
         self._lock = threading.Lock()
         self._saved: dict[str, Any] = {}
+        self._log_file = log_file
+        """In a child process: where violations are appended for the test process to read."""
+        self._log_read = 0
 
     def take(self) -> list[str]:
-        """The violations recorded since the last call (and forget them)."""
+        """The violations recorded since the last call (and forget them), this process's and
+        those child processes logged to :meth:`child_log`."""
         with self._lock:
             taken, self.violations = self.violations, []
+        log = os.environ.get(LOG_ENV)
+        if self._log_file is None and log and Path(log).exists():
+            lines = Path(log).read_text("utf-8").splitlines()
+            taken += [f"in a child process: {line}" for line in lines[self._log_read :]]
+            self._log_read = len(lines)
         return taken
+
+    def cover_child_processes(self, log: Path) -> None:
+        """Make processes started from now on (inheriting the environment) install the backstop."""
+        log.touch()
+        os.environ[LOG_ENV] = str(log)
+        path = os.environ.get("PYTHONPATH")
+        os.environ["PYTHONPATH"] = os.pathsep.join([str(SITE_DIR), *([path] if path else [])])
 
     def _refuse(self, what: str) -> ForbiddenNetworkError:
         message = f"test network backstop: {what} (tests must stay inside 127.0.0.0/8)"
         with self._lock:
-            self.violations.append(message)
+            if self._log_file is not None:
+                with open(self._log_file, "a", encoding="utf-8") as out:
+                    out.write(message + "\n")
+            else:
+                self.violations.append(message)
         return ForbiddenNetworkError(message)
 
     def check_address(self, family: int, address: Any) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
+import sys
 
 import aiohttp
 import httpx
@@ -70,3 +72,17 @@ def test_loopback_connects_pass(network_backstop: NetworkGuard) -> None:
         with socket.create_connection(server.getsockname(), timeout=1):
             pass
     assert network_backstop.take() == []
+
+
+def test_child_processes_are_covered(network_backstop: NetworkGuard) -> None:
+    code = (
+        "import socket\n"
+        "s = socket.socket()\n"
+        "try:\n    s.connect(('192.0.2.5', 9))\nexcept OSError as e:\n    print(type(e).__name__)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert result.stdout.strip() == "ForbiddenNetworkError", result.stderr
+    assert network_backstop.take() == [
+        "in a child process: test network backstop: connect to [192.0.2.5] "
+        "(tests must stay inside 127.0.0.0/8)"
+    ]
