@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import json
-
 import msgspec
 import pytest
 
@@ -307,22 +305,6 @@ def test_the_forced_tools_input_is_the_content() -> None:
         chunk(FORCED_ID, Delta(content=": 709000}")),
         chunk(FORCED_ID, Delta(), "stop"),  # not tool_calls: the client called no tool
         usage_chunk(FORCED_ID, 612, 41),
-    ]
-
-
-def test_the_fake_answers_a_forced_tool_in_the_recorded_shape() -> None:
-    pieces = ['{"city": "Oslo', '", "population"', ": 709000}"]
-    built = decode(b"".join(anthropic.forced_tool_stream("city_facts", pieces)))
-    recorded = events("anthropic_forced_tool")
-    assert [e.event for e in built] == [e.event for e in recorded]
-    assert [json.loads(e.data).get("index") for e in built] == [
-        json.loads(e.data).get("index") for e in recorded
-    ]
-    assert translate_json(built)[1:-1] == [
-        chunk(anthropic.MESSAGE_ID, delta, finish)
-        for delta, finish in [
-            (c.choices[0].delta, c.choices[0].finish_reason) for c in translate_json(recorded)[1:-1]
-        ]
     ]
 
 
