@@ -33,7 +33,9 @@ MIN_SECRET_LENGTH = 4
 """Shorter secret values are not searched for: they would cut ordinary words out of messages,
 and a credential that short protects nothing anyway."""
 
-_VALUE = r"[^\s&#'\"<>\[\](){},;]+"
+_VALUE = r"(?!\$\{)[^\s&#'\"<>\[\](){},;]+"
+"""A credential's value; a custom service's ``${placeholder}`` is not one (its URL template is
+what messages name)."""
 _QUERY_PARAMETER = re.compile(
     r"(?i)([?&;](?:[a-z0-9_.-]*(?:key|token|secret|password|passwd|credential|signature)"
     r"|sig|code|auth)=)" + _VALUE
@@ -43,10 +45,11 @@ _QUERY_PARAMETER = re.compile(
 _HEADER = re.compile(
     r"(?i)(\b(?:proxy-)?authorization|\b(?:x-)?(?:goog-)?api[-_]?key|\bx-auth-token"
     r"|\bocp-apim-subscription-key)(['\"]?\s*[:=]\s*['\"]?)"
-    r"(?:(?:bearer|basic|apikey|token)\s+)?" + _VALUE
+    r"(?:(?:bearer|basic|apikey|token)\s+)?+" + _VALUE
 )
 """``name: value`` or ``name=value`` (also quoted, as in a dict's repr or a JSON body) for the
-credential headers and fields."""
+credential headers and fields. The scheme is taken possessively (``?+``), so that
+``Bearer ${api_key}``, a template, does not match as the value ``Bearer``."""
 _SCHEME = re.compile(r"(?i)\b(bearer|basic|apikey)(\s+)[A-Za-z0-9._~+/-]{8,}=*")
 """An HTTP credential after its scheme (``Bearer sk-…``); short words (``Bearer auth``) stay."""
 _KEY_FORMATS = re.compile(r"\b(?:sk-[A-Za-z0-9_*-]{12,}|AIza[A-Za-z0-9_*-]{20,}|hf_[A-Za-z0-9*]{20,})")

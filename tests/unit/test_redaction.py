@@ -57,6 +57,8 @@ def test_credential_shapes(text: str, expected: str) -> None:
         "https://x/openai/deployments/d/embeddings?api-version=2024-10-21",
         "max_tokens must be at most 4096; task-type sparse_embedding; disk-space low",
         "This model's maximum context length is 8192 tokens",
+        "Could not connect to the provider at [http://h/embed?key=${api_key}]",
+        "headers {'Authorization': 'Bearer ${api_key}'}",
     ],
 )
 def test_ordinary_text_is_left_alone(text: str) -> None:
