@@ -1,7 +1,7 @@
 """TLS as users turn it on: ``inference-service serve`` as a subprocess with the ``tls_*``
 settings (from the environment, and from a ``--config`` file), certificates made for the test
 (:mod:`tests.support.certificates`), driven over https by the official ``elasticsearch``
-client (``ca_certs=``) and the ``openai`` SDK (an httpx client verifying against the CA).
+client (``ca_certs=``) and the ``openai`` SDK (its httpx client verifying against the CA).
 Plain http to the TLS port fails; with ``tls_ca_certs`` a client without a certificate signed by
 that CA is refused in the handshake. The service's own stderr is read back: its start-up lines
 say https, and a provider's refusal that quotes the API key is logged without it."""
@@ -173,10 +173,8 @@ def test_openai_sdk_over_https(tls: Served, certs: Certificates, upstream: FakeP
         f"{tls.url}/_inference/chat_completion/tls-chat", json=chat_config(upstream), verify=trusting(certs)
     )
     assert created.status_code == 200, created.text
-    with (
-        httpx.Client(verify=trusting(certs)) as http,
-        openai.OpenAI(base_url=tls.url + "/v1", api_key="unused", max_retries=0, http_client=http) as sdk,
-    ):
+    http = openai.DefaultHttpxClient(verify=trusting(certs))  # the SDK's own client class
+    with openai.OpenAI(base_url=tls.url + "/v1", api_key="unused", max_retries=0, http_client=http) as sdk:
         answer = sdk.chat.completions.create(model="tls-chat", messages=[{"role": "user", "content": "hi"}])
         assert answer.choices[0].message.content == "over https"
         streamed = sdk.chat.completions.create(
