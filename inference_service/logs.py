@@ -19,7 +19,7 @@ import sys
 from inference_service.redaction import RedactingFilter
 
 ROOT_LOGGER = "inference_service"
-_HANDLER_NAME = "inference_service.stderr"
+HANDLER_NAME = "inference_service.stderr"
 # hypercorn.logging's format, so that both loggers' lines look alike.
 _FORMAT = "%(asctime)s [%(process)d] [%(levelname)s] %(message)s"
 _DATE_FORMAT = "[%Y-%m-%d %H:%M:%S %z]"
@@ -31,9 +31,9 @@ def configure_logging(level: str) -> None:
     """``level`` is a validated ``log_level`` setting (``debug`` … ``critical``)."""
     logger = logging.getLogger(ROOT_LOGGER)
     logger.setLevel(level.upper())
-    if not any(handler.get_name() == _HANDLER_NAME for handler in logger.handlers):
+    if not any(handler.get_name() == HANDLER_NAME for handler in logger.handlers):
         handler = logging.StreamHandler(sys.stderr)
-        handler.set_name(_HANDLER_NAME)
+        handler.set_name(HANDLER_NAME)
         handler.setFormatter(logging.Formatter(_FORMAT, _DATE_FORMAT))
         handler.addFilter(_FILTER)
         logger.addHandler(handler)

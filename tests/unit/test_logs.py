@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from inference_service.logs import HYPERCORN_LOGGERS, ROOT_LOGGER, configure_logging
+from inference_service.logs import HANDLER_NAME, HYPERCORN_LOGGERS, ROOT_LOGGER, configure_logging
 from inference_service.redaction import RedactingFilter
 
 
@@ -33,16 +33,18 @@ def test_the_service_handler_redacts_what_it_writes() -> None:
     configure_logging("info")
     configure_logging("info")  # idempotent: still one handler, one filter
     logger = logging.getLogger(ROOT_LOGGER)
-    (handler,) = [h for h in logger.handlers if isinstance(h, logging.StreamHandler)]
+    (handler,) = [h for h in logger.handlers if h.get_name() == HANDLER_NAME]
+    assert isinstance(handler, logging.StreamHandler)
     assert sum(isinstance(f, RedactingFilter) for f in handler.filters) == 1
     stream = io.StringIO()
-    previous = handler.setStream(stream)
+    # not setStream: it flushes the old stream, which an earlier test's capture may have closed
+    previous, handler.stream = handler.stream, stream
     try:
         logging.getLogger("inference_service.anything").warning(
             "calling %s", "https://p/v1?key=AIzaSyD-0123456789abcdefghij"
         )
     finally:
-        handler.setStream(previous)
+        handler.stream = previous
     line = stream.getvalue()
     assert "AIzaSyD" not in line and "calling https://p/v1?key=<redacted>" in line
 
