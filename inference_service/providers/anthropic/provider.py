@@ -35,6 +35,7 @@ class AnthropicProvider(Provider):
             headers=headers,
             body=body,
             parse_error=lambda status, raw: parse_anthropic_error(status, raw, inference_id, url),
+            secrets=endpoint.secrets,
         )
         translator = AnthropicStreamTranslator(inference_id, json_tool(request))
         return stream_chunks(self.http, upstream, TERMINATOR, inference_id, translator.feed)

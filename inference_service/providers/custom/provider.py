@@ -112,6 +112,7 @@ class CustomProvider(Provider):
             headers=built.headers,
             body=built.body,
             parse_error=lambda status, raw: parse_custom_error(status, raw, inference_id),
+            secrets=endpoint.secrets,
             shown_url=settings.url,
         )
         return await post_json(self.http, upstream, self.max_response_bytes)

@@ -73,6 +73,7 @@ class HuggingFaceProvider(OpenAiCompatibleProvider):
             headers={**self.auth_headers(endpoint), "content-type": "application/json"},
             body=body,
             parse_error=lambda status, raw: parse_hugging_face_error(status, raw, inference_id, url),
+            secrets=endpoint.secrets,
         )
 
 

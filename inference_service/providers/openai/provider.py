@@ -97,6 +97,7 @@ class OpenAiCompatibleProvider(Provider):
             headers=headers,
             body=body,
             parse_error=lambda status, raw: parse_openai_error(status, raw, inference_id, url),
+            secrets=endpoint.secrets,
         )
 
 
@@ -135,6 +136,7 @@ class OpenAiEmbeddings(OpenAiCompatibleProvider):
             headers=headers,
             body=body,
             parse_error=lambda status, raw: self.parse_embeddings_error(status, raw, inference_id, url),
+            secrets=endpoint.secrets,
         )
         raw = await post_json(self.http, upstream, self.max_response_bytes)
         return parse_openai_embeddings(raw, inference_id)
