@@ -41,6 +41,9 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
     host: str = "127.0.0.1"
     port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 9280
     workers: Annotated[int, msgspec.Meta(ge=1)] = 1
+    tls_certfile: str = ""
+    tls_keyfile: str = ""
+    tls_ca_certs: str = ""
     data_dir: str = ""
     database_url: str = ""
     secrets_key: str = ""
@@ -91,6 +94,11 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
         return (
             Path(self.secrets_key_file) if self.secrets_key_file else self.resolved_data_dir / "secrets.key"
         )
+
+    @property
+    def scheme(self) -> str:
+        """``https`` when the service serves TLS (``tls_certfile`` set), else ``http``."""
+        return "https" if self.tls_certfile else "http"
 
     @property
     def resolved_hypercorn_config(self) -> Path:

@@ -113,6 +113,7 @@ class CustomProvider(Provider):
             headers=built.headers,
             body=built.body,
             parse_error=lambda status, raw: parse_custom_error(status, raw, inference_id),
+            secrets=endpoint.secrets,
             shown_url=settings.url,
         )
         return await post_json(self.http, upstream, self.max_response_bytes)
@@ -152,7 +153,11 @@ def _settings(endpoint: EndpointConfig) -> CustomSettings:
 
 
 def _prompt(request: ChatCompletionRequest) -> str:
-    """The text of a completion: one user message of text (what the completion task sends)."""
+    """The text of a completion: one user message of text (what the completion task sends).
+    A template has no place for a JSON ``response_format`` or a ``seed``: those are refused."""
+    if request.json_output is not None or request.seed is not None:
+        field = "response_format" if request.json_output is not None else "seed"
+        raise UnsupportedError(f"[{field}] is not supported by the [custom] service", param=field)
     messages = request.messages
     if len(messages) == 1 and isinstance(messages[0], UserMessage) and isinstance(messages[0].content, str):
         return messages[0].content
