@@ -75,7 +75,11 @@ def serve(
     """``inference-service serve --migrate`` until the block exits; stderr goes to a file."""
     directory.mkdir(parents=True, exist_ok=True)
     settings = directory / "service.toml"
-    settings.write_text(f'data_dir = "{directory / "data"}"\nvalidate_on_put = false\n{config}')
+    settings.write_text(
+        f'data_dir = "{directory / "data"}"\nvalidate_on_put = false\n'
+        'provider_url_allowlist = "127.0.0.0/8"\n'  # the fake provider
+        f"{config}"
+    )
     port = free_port()
     stderr = directory / "stderr.log"
     command = [sys.executable, "-m", "inference_service", "serve", "--migrate", "--port", str(port)]
