@@ -5,6 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
+# https when TLS is on through the environment (INFERENCE_SERVICE_TLS_CERTFILE); the service's own
+# start-up lines ("Running on https://...") say what it serves whatever set it.
+comma := ,
+SCHEME := $(if $(INFERENCE_SERVICE_TLS_CERTFILE),https,http)
 
 .PHONY: run test check lint fast bench clean
 
@@ -28,11 +32,12 @@ $(STAMP_TEST): pyproject.toml setup.py inference_service/local_models/packages.p
 ## its data in ./data (an installed service defaults to the per-user data directory).
 run: $(STAMP_RUN)
 	@echo
-	@echo "Starting on http://127.0.0.1:9280 -- in another terminal, stream from the bundled local model:"
+	@echo "Starting on $(SCHEME)://127.0.0.1:9280 -- in another terminal, stream from the bundled local model:"
 	@echo
-	@echo "  curl -N -X POST 'http://127.0.0.1:9280/_inference/chat_completion/.smollm2-135m-instruct-llamacpp/_stream' \\"
+	@echo "  curl -N -X POST '$(SCHEME)://127.0.0.1:9280/_inference/chat_completion/.smollm2-135m-instruct-llamacpp/_stream' \\"
 	@echo "       -H 'Content-Type: application/json' \\"
 	@echo "       -d '{\"messages\":[{\"role\":\"user\",\"content\":\"Write a haiku about search.\"}],\"max_completion_tokens\":64}'"
+	@$(if $(INFERENCE_SERVICE_TLS_CERTFILE),echo "  (TLS: add --cacert CA_FILE unless a public CA signed the certificate$(if $(INFERENCE_SERVICE_TLS_CA_CERTS),$(comma) and --cert/--key: client certificates are required,))",true)
 	@echo
 	INFERENCE_SERVICE_DATA_DIR=$(CURDIR)/data $(BIN)/inference-service serve --migrate
 

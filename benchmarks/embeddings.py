@@ -96,6 +96,7 @@ def main() -> None:
             "INFERENCE_SERVICE_DATA_DIR": data,
             "INFERENCE_SERVICE_PORT": str(port),
             "INFERENCE_SERVICE_VALIDATE_ON_PUT": "false",
+            "INFERENCE_SERVICE_PROVIDER_URL_ALLOWLIST": "127.0.0.0/8",  # the fake providers
             "INFERENCE_SERVICE_LOCAL_MODEL_ENDPOINTS": "false",
         }
         subprocess.run(

@@ -91,6 +91,7 @@ class Service:
             "INFERENCE_SERVICE_DATA_DIR": str(data),
             "INFERENCE_SERVICE_PORT": str(self.port),
             "INFERENCE_SERVICE_VALIDATE_ON_PUT": "false",
+            "INFERENCE_SERVICE_PROVIDER_URL_ALLOWLIST": "127.0.0.0/8",  # the fake providers
             "INFERENCE_SERVICE_LOCAL_MODEL_ENDPOINTS": "false",
             "INFERENCE_SERVICE_STREAM_IDLE_TIMEOUT": "120",
         }

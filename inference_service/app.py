@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -30,6 +31,8 @@ from inference_service.inference.service import InferenceService
 from inference_service.logs import configure_logging
 from inference_service.providers.base import ProviderContext
 from inference_service.providers.registry import builtin_registry
+from inference_service.providers.url_guard import UrlGuard
+from inference_service.providers.url_policy import UrlPolicy
 from inference_service.refresh import RevisionWatcher
 from inference_service.settings import Settings, decode_settings
 from inference_service.store.engine import create_engine, create_sessionmaker
@@ -68,29 +71,54 @@ async def on_unexpected_error(request: Request, exc: Exception) -> Response:
     return face.render_error(request, InferenceServiceError(INTERNAL_ERROR_REASON))
 
 
-def create_http_client(settings: Settings) -> aiohttp.ClientSession:
+def create_url_guard(settings: Settings, resolver: AbstractResolver | None = None) -> UrlGuard:
+    """The provider URL guard: the allow-list and the name resolver (aiohttp's default, which
+    never blocks the loop, unless a test brings its own); inside the running loop."""
+    return UrlGuard(
+        UrlPolicy.parse(settings.provider_url_allowlist),
+        resolver or aiohttp.DefaultResolver(),
+        lookup_timeout=settings.upstream_connect_timeout,
+    )
+
+
+def create_http_client(settings: Settings, guard: UrlGuard) -> aiohttp.ClientSession:
     """The one pooled upstream client (keep-alive; must be created inside the running loop).
 
     No read timeout here: the request deadline and the stream idle limit are enforced around
     each read by the streaming layer. ``trust_env`` stays off: with it aiohttp reads the
     environment and ``~/.netrc`` on a thread for every request (measured: ~25% of the CPU at
     load). A proxy, where needed, goes in front as a transparent one.
+
+    Every connection passes the provider URL guard: host names through its resolver, literal
+    addresses through its middleware (aiohttp resolves no literal); redirects are never followed
+    (``providers.http``).
     """
     connector = aiohttp.TCPConnector(
+        resolver=guard.resolver,
         limit=settings.upstream_max_connections,
         limit_per_host=0,
         keepalive_timeout=settings.upstream_keepalive_timeout,
         enable_cleanup_closed=True,
     )
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=settings.upstream_connect_timeout)
-    return aiohttp.ClientSession(connector=connector, timeout=timeout, trust_env=False, auto_decompress=True)
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=timeout,
+        trust_env=False,
+        auto_decompress=True,
+        middlewares=(guard.middleware,),
+    )
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> Starlette:
+    """The application; ``resolver`` replaces the name resolver under the provider URL guard
+    (tests map their own names to addresses with it)."""
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = create_engine(settings.resolved_database_url, pool_size=settings.pool_size)
-        http = create_http_client(settings)
+        guard = create_url_guard(settings, resolver)
+        http = create_http_client(settings, guard)
         try:
             await ensure_schema_current(engine, settings)
             box = load_secret_box(settings.secrets_key, settings.resolved_secrets_key_file, create=True)
@@ -119,7 +147,7 @@ def create_app(settings: Settings) -> Starlette:
                 registry=registry,
                 providers=providers,
                 manager=EndpointManager(
-                    sessions, box, registry, listener=catalog, preconfigured=preconfigured
+                    sessions, box, registry, guard, listener=catalog, preconfigured=preconfigured
                 ),
                 catalog=catalog,
                 inference=InferenceService(settings, catalog, wrappers=[RateLimitGate()]),
@@ -138,6 +166,7 @@ def create_app(settings: Settings) -> Starlette:
                     provider.close()
         finally:
             await http.close()
+            await guard.resolver.close()
             await engine.dispose()
 
     return Starlette(

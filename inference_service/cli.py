@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from alembic.util import CommandError as AlembicCommandError
 
 from inference_service import __version__, cli_keys
+from inference_service.app import create_url_guard
 from inference_service.auth.mode import startup_refusal
 from inference_service.endpoints.declarative import DeclarationError, load_file, resolve_secrets
 from inference_service.endpoints.manager import EndpointManager
@@ -244,8 +245,12 @@ async def _with_manager(settings: Settings, action: Callable[[EndpointManager], 
     engine = create_engine(settings.resolved_database_url, pool_size=1)
     try:
         await ensure_schema_current(engine, settings)
-        manager = EndpointManager(create_sessionmaker(engine), box, builtin_registry())
-        return await action(manager)
+        guard = create_url_guard(settings)
+        try:
+            manager = EndpointManager(create_sessionmaker(engine), box, builtin_registry(), guard)
+            return await action(manager)
+        finally:
+            await guard.resolver.close()
     finally:
         await engine.dispose()
 

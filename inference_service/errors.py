@@ -30,7 +30,8 @@ only says *what* went wrong; each API face renders it in its own format, in one 
     └─ UpstreamError                   the provider's status and type (5xx become 502)
        ├─ MalformedUpstreamError       502 x_content_parse_exception (a frame we cannot parse)
        ├─ UpstreamConnectionError      502
-       └─ UpstreamTimeoutError         504
+       ├─ UpstreamTimeoutError         504
+       └─ StructuredOutputError        502 (an answer that breaks its strict response_format)
 
 Only :class:`UpstreamError` takes its status and type per instance: they are the provider's,
 known only when it answers.
@@ -272,6 +273,14 @@ class UpstreamConnectionError(UpstreamError):
 
 class UpstreamTimeoutError(UpstreamError):
     http_status = 504
+
+
+class StructuredOutputError(UpstreamError):
+    """The provider answered, but not with what ``response_format`` (``strict: true``) asked
+    for: its content is not JSON, or breaks the schema. The provider's fault, hence a 502."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, code="response_format_violation", param="response_format")
 
 
 INTERNAL_ERROR_REASON = "Internal error; see the service log for details"

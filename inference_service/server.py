@@ -16,6 +16,8 @@ from hypercorn.config import Config, Sockets
 from hypercorn.run import run
 
 from inference_service.settings import Settings, SettingsError, encode_settings, read_toml
+from inference_service.tls import OWNED_KEYS as TLS_KEYS
+from inference_service.tls import apply_tls, check_tls
 
 APP_MODULE = "inference_service.app"
 
@@ -26,6 +28,7 @@ OWNED_KEYS = {
     "loglevel": "log_level",
     "application_path": "none: the service sets it",
     "worker_class": "none: the service sets it",
+    **TLS_KEYS,
 }
 
 log = logging.getLogger("inference_service.server")
@@ -43,6 +46,7 @@ class ServiceConfig(Config):
     """
 
     settings_file = ""  # the hypercorn TOML file this was read from, for the start-up log line
+    tls_note = ""  # how TLS is set up, for the start-up log line ("" = plain http)
 
     def create_sockets(self) -> Sockets:
         try:
@@ -50,6 +54,8 @@ class ServiceConfig(Config):
         except OSError as exc:
             raise ListenError(f"cannot listen on {', '.join(self.bind)}: {exc.strerror or exc}") from None
         log.info("hypercorn settings from %s", self.settings_file)
+        if self.tls_note:
+            log.info("%s", self.tls_note)
         return sockets
 
 
@@ -80,13 +86,16 @@ def hypercorn_config(settings: Settings) -> ServiceConfig:
     unknown = sorted(set(values) - _settable_keys())
     if unknown:
         raise SettingsError(f"hypercorn config {path} has unknown settings: {', '.join(unknown)}")
+    tls = check_tls(settings)  # unusable TLS files stop the start here, as one error line
     config = ServiceConfig()
     config.settings_file = str(path)
+    config.tls_note = tls.describe() if tls else ""
     for key, value in values.items():
         setattr(config, key, value)
     config.bind = [f"{settings.host}:{settings.port}"]
     config.loglevel = settings.log_level.upper()
     config.application_path = application_path(settings)
+    apply_tls(config, tls)
     # One worker runs in this process (hypercorn's workers=0); more are spawned processes.
     config.workers = 0 if settings.workers == 1 else settings.workers
     try:

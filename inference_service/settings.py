@@ -21,6 +21,7 @@ import msgspec
 import platformdirs
 
 from inference_service.providers.llamacpp.settings import LlamaCppServiceSettings
+from inference_service.providers.url_policy import AllowlistError, UrlPolicy
 from inference_service.resources import default_hypercorn_config, default_service_config
 
 _LOCAL = LlamaCppServiceSettings()
@@ -40,6 +41,9 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
     host: str = "127.0.0.1"
     port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 9280
     workers: Annotated[int, msgspec.Meta(ge=1)] = 1
+    tls_certfile: str = ""
+    tls_keyfile: str = ""
+    tls_ca_certs: str = ""
     data_dir: str = ""
     database_url: str = ""
     secrets_key: str = ""
@@ -63,6 +67,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
     upstream_max_connections: Annotated[int, msgspec.Meta(ge=1)] = 1000
     upstream_keepalive_timeout: Seconds = 30.0
     catalog_refresh_interval: Seconds = 0.5
+    provider_url_allowlist: str = ""
     auth: Literal["auto", "required", "off"] = "auto"
     auth_failures_per_minute: Annotated[int, msgspec.Meta(ge=1)] = 30
 
@@ -91,6 +96,11 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
         return (
             Path(self.secrets_key_file) if self.secrets_key_file else self.resolved_data_dir / "secrets.key"
         )
+
+    @property
+    def scheme(self) -> str:
+        """``https`` when the service serves TLS (``tls_certfile`` set), else ``http``."""
+        return "https" if self.tls_certfile else "http"
 
     @property
     def resolved_hypercorn_config(self) -> Path:
@@ -128,9 +138,14 @@ def load_settings(
         allowed = ", ".join(LOG_LEVELS)
         raise SettingsError(f"invalid settings: log_level must be one of {allowed}, not {level!r}")
     try:
-        return msgspec.convert(values, Settings, strict=False)
+        settings = msgspec.convert(values, Settings, strict=False)
     except msgspec.ValidationError as exc:
         raise SettingsError(f"invalid settings: {exc}") from None
+    try:
+        UrlPolicy.parse(settings.provider_url_allowlist)
+    except AllowlistError as exc:
+        raise SettingsError(f"invalid settings: {exc}") from None
+    return settings
 
 
 def read_toml(path: Path) -> dict[str, Any]:

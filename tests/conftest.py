@@ -13,19 +13,47 @@ import pytest
 from inference_service.settings import Settings, load_settings
 from inference_service.store.migrate import upgrade
 from tests.support.databases import throwaway_postgres
+from tests.support.network_guard import NetworkGuard
 from tests.support.service import RunningService, run_service
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 TEST_KEY = base64.b64encode(b"k" * 32).decode()
+TEST_ALLOWLIST = "127.0.0.0/8,::1"
+"""The fake providers listen on 127.0.0.1: the suite's settings allow loopback, nothing else."""
+
+_NETWORK = NetworkGuard()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def network_backstop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NetworkGuard]:
+    """No test sends traffic outside 127.0.0.0/8 or looks up a public name (see network_guard),
+    nor does a process a test starts."""
+    _NETWORK.install()
+    _NETWORK.cover_child_processes(tmp_path_factory.mktemp("backstop") / "violations.log")
+    try:
+        yield _NETWORK
+    finally:
+        _NETWORK.uninstall()
+
+
+@pytest.fixture(autouse=True)
+def no_forbidden_network(network_backstop: NetworkGuard) -> Iterator[None]:
+    """Fail the test, at teardown, that made a forbidden attempt (even one its code swallowed)."""
+    network_backstop.take()
+    yield
+    violations = network_backstop.take()
+    if violations:
+        pytest.fail("\n".join(violations), pytrace=False)
 
 
 def make_settings(data_dir: Path, database_url: str = "", **extra: Any) -> Settings:
     """Settings that ignore the developer's environment and config file.
 
     The PUT validation call is off unless a test turns it on: management tests use endpoints
-    whose provider does not exist.
+    whose provider does not exist. The provider URL allow-list admits loopback (the fakes).
     """
     extra.setdefault("validate_on_put", False)
+    extra.setdefault("provider_url_allowlist", TEST_ALLOWLIST)
     data_dir.mkdir(parents=True, exist_ok=True)
     empty = data_dir / "empty.toml"
     empty.write_text("")

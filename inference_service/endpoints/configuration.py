@@ -37,8 +37,9 @@ from inference_service.errors import InvalidRequestError, UnsupportedError, vali
 from inference_service.model.endpoint import INTERNAL_SETTINGS, Endpoint
 from inference_service.model.task_type import TaskType
 from inference_service.providers.base import EndpointConfig
-from inference_service.providers.schema import CHECK_MARKER, URL_MARKER, SettingsStruct
+from inference_service.providers.schema import CHECK_MARKER, URL_MARKER, SettingsStruct, field_extra
 from inference_service.providers.spec import ProviderSpec
+from inference_service.providers.url_policy import origins
 
 log = logging.getLogger("inference_service.endpoints")
 S = TypeVar("S", bound=SettingsStruct)
@@ -94,7 +95,7 @@ class _Collector:
                     ok = False
                 continue
             value = data[field.name]
-            check = _extra(field.type, CHECK_MARKER)
+            check = field_extra(field.type, CHECK_MARKER)
             problems = check(value) if check is not None else []
             if problems:
                 self.errors.extend(problems)
@@ -144,17 +145,7 @@ class _Collector:
 
 
 def _is_url(annotation: Any) -> bool:
-    return bool(_extra(annotation, URL_MARKER))
-
-
-def _extra(annotation: Any, marker: str) -> Any:
-    """What a field's ``msgspec.Meta(extra=...)`` holds under ``marker`` (None without it)."""
-    info = msgspec.inspect.type_info(annotation)
-    members = info.types if isinstance(info, msgspec.inspect.UnionType) else (info,)
-    for t in members:
-        if isinstance(t, msgspec.inspect.Metadata) and marker in (t.extra or {}):
-            return (t.extra or {})[marker]
-    return None
+    return bool(field_extra(annotation, URL_MARKER))
 
 
 def _valid_url(value: str) -> bool:
@@ -236,13 +227,25 @@ def override_task_settings(
     collect.raise_if_any()
     assert task is not None
     _check_across(spec, endpoint.task_type, config.service_settings, task, config.secrets)
-    return EndpointConfig(
+    overridden = EndpointConfig(
         inference_id=config.inference_id,
         task_type=config.task_type,
         service_settings=config.service_settings,
         task_settings=task,
         secrets=config.secrets,
     )
+    if spec.call_urls is not None and origins(spec.user_urls(overridden)) != origins(spec.user_urls(config)):
+        # A URL filled in from task parameters: a request may not aim the stored secrets at
+        # another host (its path and query it may change).
+        raise InvalidRequestError(
+            validation_failed(
+                [
+                    "[task_settings] the parameters of a request may not change the host the endpoint "
+                    "calls (its secrets are sent there); change the endpoint with _update instead"
+                ]
+            )
+        )
+    return overridden
 
 
 def _check_across(

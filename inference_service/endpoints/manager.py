@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from inference_service.endpoints.configuration import java_map
 from inference_service.endpoints.declarative import DeclarationError, Plan, make_plan
+from inference_service.endpoints.destinations import check_provider_urls
 from inference_service.endpoints.rules import (
     build_endpoint,
     check_task_type,
@@ -26,6 +27,7 @@ from inference_service.errors import EndpointNotFoundError, InferenceServiceErro
 from inference_service.model.endpoint import PRECONFIGURED_PREFIX, Endpoint
 from inference_service.model.task_type import TaskType
 from inference_service.providers.registry import ProviderRegistry
+from inference_service.providers.url_guard import UrlGuard
 from inference_service.store.endpoints import BUMP_REVISION, EndpointRepository
 from inference_service.store.secret_box import SecretBox
 
@@ -52,12 +54,14 @@ class EndpointManager:
         sessions: async_sessionmaker[AsyncSession],
         box: SecretBox,
         registry: ProviderRegistry,
+        guard: UrlGuard,
         listener: ChangeListener | None = None,
         preconfigured: Mapping[str, Endpoint] | None = None,
     ) -> None:
         self._sessions = sessions
         self._box = box
         self._registry = registry
+        self._guard = guard
         self._listener = listener
         self._preconfigured = dict(preconfigured or {})
 
@@ -72,8 +76,10 @@ class EndpointManager:
         body: Mapping[str, Any],
         validate: Validator | None = None,
     ) -> Endpoint:
-        """Create an endpoint; ``validate`` (the provider call) runs before anything is written."""
+        """Create an endpoint; its URLs are checked (the provider URL guard), then ``validate``
+        (the provider call) runs, before anything is written."""
         endpoint = self.build(inference_id, url_task_type, body)
+        await self._check_urls(endpoint)
         if validate is not None:
             endpoint = await validate(endpoint)
         async with self._sessions.begin() as session:
@@ -145,8 +151,10 @@ class EndpointManager:
                 raise EndpointNotFoundError(inference_id)
             check_task_type(current, url_task_type)
             updated = merge_update(self._registry, current, body)
-            if validate is not None and _config(updated) != _config(current):
-                updated = await validate(updated)
+            if _config(updated) != _config(current):
+                await self._check_urls(updated)
+                if validate is not None:
+                    updated = await validate(updated)
             async with self._sessions.begin() as session:
                 repo = EndpointRepository(session, self._box)
                 written = await repo.replace(updated, expected_version=current.version)
@@ -171,7 +179,9 @@ class EndpointManager:
                 raise DeclarationError(f"endpoint [{inference_id}] is declared twice")
             body = {k: v for k, v in entry.items() if k != "inference_id"}
             try:
-                desired.append(self.build(inference_id, None, body))
+                endpoint = self.build(inference_id, None, body)
+                await self._check_urls(endpoint)
+                desired.append(endpoint)
             except InferenceServiceError as exc:
                 raise DeclarationError(f"endpoint [{inference_id}]: {exc.reason}") from None
         async with self._sessions() as session:
@@ -197,6 +207,9 @@ class EndpointManager:
             await self._changed(session)
         self._stored(*plan.create, *(new for _, new, _ in plan.update), *plan.replace)
         self._removed(*(endpoint.inference_id for endpoint in plan.delete))
+
+    async def _check_urls(self, endpoint: Endpoint) -> None:
+        await check_provider_urls(self._guard, self._registry.get(endpoint.service), endpoint)
 
     @staticmethod
     async def _changed(session: AsyncSession) -> None:

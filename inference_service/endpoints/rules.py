@@ -15,6 +15,7 @@ from inference_service.endpoints.configuration import (
     parse_endpoint_settings,
     stored_request_settings,
 )
+from inference_service.endpoints.destinations import check_secrets_resupplied
 from inference_service.errors import (
     BadRequestError,
     InvalidRequestError,
@@ -111,7 +112,8 @@ def build_endpoint(
 
 
 def merge_update(registry: ProviderRegistry, current: Endpoint, body: Mapping[str, Any]) -> Endpoint:
-    """The endpoint after an ``_update`` body is merged into ``current``."""
+    """The endpoint after an ``_update`` body is merged into ``current``; one that moves where
+    the calls go must re-supply the secrets (:func:`check_secrets_resupplied`)."""
     if not body:
         raise ParseError("Request body is empty")
     extra = {k: v for k, v in body.items() if k not in _UPDATE_FIELDS}
@@ -135,7 +137,9 @@ def merge_update(registry: ProviderRegistry, current: Endpoint, body: Mapping[st
         current.chunking_settings,
         dimensions_set_by_user=True if "dimensions" in changes else by_user,
     )
-    return endpoint_from_settings(current.inference_id, current.task_type, current.service, parsed)
+    updated = endpoint_from_settings(current.inference_id, current.task_type, current.service, parsed)
+    check_secrets_resupplied(spec, current, updated, changes)
+    return updated
 
 
 def endpoint_from_settings(

@@ -5,7 +5,9 @@ never talks to a provider itself. Here, once for every face: the endpoint is res
 catalog (no database query), per-request ``task_settings`` are validated and applied, the
 deadline is derived, and the provider is called through the wrapper chain
 (:mod:`inference_service.inference.pipeline`). Non-streaming answers are the stream put
-together (:mod:`inference_service.inference.aggregate`).
+together (:mod:`inference_service.inference.aggregate`); a non-streaming chat whose
+``response_format`` is a strict ``json_schema`` is checked against it
+(:mod:`inference_service.inference.strict_output`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from inference_service.inference.aggregate import aggregate_chat
 from inference_service.inference.batching import embed_batched
 from inference_service.inference.deadline import Deadline, default_timeout, within
 from inference_service.inference.pipeline import Wrapper, compose
-from inference_service.model.chat import ChatCompletion, ChatCompletionRequest, UserMessage
+from inference_service.inference.strict_output import check_strict_output
+from inference_service.model.chat import (
+    ChatCompletion,
+    ChatCompletionRequest,
+    JsonSchemaFormat,
+    UserMessage,
+)
 from inference_service.model.embedding import EmbeddingRequest, SparseEmbeddingResult, TextEmbeddingResult
 from inference_service.model.rerank import RankedDocument, RerankRequest, RerankResult
 from inference_service.model.task_type import TaskType
@@ -65,8 +73,13 @@ class InferenceService:
         deadline: Deadline,
         config: EndpointConfig | None = None,
     ) -> ChatCompletion:
-        """The whole answer at once; the deadline covers all of it."""
-        return await within(deadline, aggregate_chat(self.stream_chat(target, request, config)))
+        """The whole answer at once; the deadline covers all of it. With a strict ``json_schema``
+        response format, an answer that breaks it is a 502."""
+        answer = await within(deadline, aggregate_chat(self.stream_chat(target, request, config)))
+        fmt = request.response_format
+        if isinstance(fmt, JsonSchemaFormat) and fmt.json_schema.strict:
+            check_strict_output(answer, fmt.json_schema, target.endpoint.inference_id)
+        return answer
 
     def stream_completion(self, target: ResolvedEndpoint, text: str, config: EndpointConfig) -> ChunkStream:
         """A completion is a chat with one user message."""

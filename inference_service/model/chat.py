@@ -20,7 +20,15 @@ reports every violation in one 400 ``action_request_validation_exception``
 - an object ``tool_choice`` must name a function that is in ``tools``;
 - tool names must be unique and match ``^[a-zA-Z0-9_-]{1,64}$``;
 - a ``tool`` message's ``tool_call_id`` must answer an earlier assistant ``tool_calls`` id;
-- a tool's ``parameters`` may nest at most :data:`MAX_NESTING` levels (providers re-encode them).
+- a tool's ``parameters`` may nest at most :data:`MAX_NESTING` levels (providers re-encode them);
+- ``parallel_tool_calls`` needs ``tools`` (OpenAI's rule);
+- a ``json_schema`` response format's ``name`` matches ``^[a-zA-Z0-9_-]{1,64}$`` and its
+  ``schema`` nests at most :data:`MAX_NESTING` levels and is a valid JSON Schema of its draft
+  (:mod:`inference_service.model.json_schema`).
+
+``response_format``, ``seed`` and ``parallel_tool_calls`` are extensions beyond Elasticsearch's
+unified request (which refuses them as unknown fields); the OpenAI face carries them too. Each
+provider honours them or refuses them with a 400; none drops them.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from inference_service.errors import ActionValidationError, validation_failed
+from inference_service.model.json_schema import schema_problem
 from inference_service.model.nesting import MAX_NESTING, nesting_exceeds
 
 
@@ -135,6 +144,30 @@ class Reasoning(StrictStruct):
     exclude: bool | None = None
 
 
+class TextFormat(StrictStruct, tag_field="type", tag="text"):
+    """Plain text: the default, what every provider does without ``response_format``."""
+
+
+class JsonObjectFormat(StrictStruct, tag_field="type", tag="json_object"):
+    """Any JSON value (OpenAI's JSON mode)."""
+
+
+class JsonSchema(StrictStruct):
+    name: str
+    description: str | None = None
+    schema: dict[str, Any] | None = None
+    strict: bool | None = None
+
+
+class JsonSchemaFormat(StrictStruct, tag_field="type", tag="json_schema"):
+    """JSON matching ``json_schema.schema`` (OpenAI's structured outputs)."""
+
+    json_schema: JsonSchema
+
+
+ResponseFormat = TextFormat | JsonObjectFormat | JsonSchemaFormat
+
+
 class ChatCompletionRequest(StrictStruct):
     messages: list[Message]
     model: str | None = None
@@ -145,6 +178,15 @@ class ChatCompletionRequest(StrictStruct):
     tools: list[Tool] | None = None
     tool_choice: str | ToolChoiceObject | None = None
     reasoning: Reasoning | None = None
+    response_format: ResponseFormat | None = None
+    seed: int | None = None
+    parallel_tool_calls: bool | None = None
+
+    @property
+    def json_output(self) -> JsonObjectFormat | JsonSchemaFormat | None:
+        """The JSON ``response_format`` asked for; None for text (or none)."""
+        fmt = self.response_format
+        return None if fmt is None or isinstance(fmt, TextFormat) else fmt
 
     def sampling(self, temperature: float | None, top_p: float | None) -> dict[str, float]:
         """``temperature`` and ``top_p``: the request's, else the given endpoint defaults;
@@ -157,6 +199,7 @@ class ChatCompletionRequest(StrictStruct):
 
 
 TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+"""Tool names and ``json_schema`` names alike."""
 TOOL_CHOICES = ("auto", "none", "required")
 
 
@@ -195,6 +238,12 @@ def validate_chat_request(request: ChatCompletionRequest) -> None:
             problems.append(
                 (path, f"[{path}] names function [{choice.function.name}] which is not in [tools]")
             )
+    if request.parallel_tool_calls is not None and not request.tools:
+        problems.append(
+            ("$.parallel_tool_calls", "[$.parallel_tool_calls] is only allowed when [tools] are given")
+        )
+    if isinstance(request.response_format, JsonSchemaFormat):
+        problems += _json_schema_problems(request.response_format.json_schema)
     call_ids: set[str] = set()
     for i, message in enumerate(request.messages):
         if isinstance(message, AssistantMessage):
@@ -208,6 +257,23 @@ def validate_chat_request(request: ChatCompletionRequest) -> None:
         raise ActionValidationError(
             validation_failed([message for _, message in problems]), param=problems[0][0]
         )
+
+
+def _json_schema_problems(spec: JsonSchema) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    path = "$.response_format.json_schema.name"
+    if not TOOL_NAME.fullmatch(spec.name):
+        problems.append((path, f"[{path}] [{spec.name}] must match ^[a-zA-Z0-9_-]{{1,64}}$"))
+    if spec.schema is None:
+        return problems
+    path = "$.response_format.json_schema.schema"
+    if nesting_exceeds(spec.schema, MAX_NESTING):
+        problems.append((path, f"[{path}] nests deeper than {MAX_NESTING} levels"))
+    else:
+        problem = schema_problem(spec.schema)
+        if problem is not None:
+            problems.append((path, f"[{path}] {problem}"))
+    return problems
 
 
 # --- stream chunks (output) ----------------------------------------------------------------

@@ -11,6 +11,11 @@ preceded it.
 is produced, so the API can still answer with a real HTTP status. ``map_client_errors`` is the
 only place HTTP client exceptions become ours.
 
+Every error that leaves this module (refusals, transport failures, error events mid-stream,
+malformed answers) is redacted first (:mod:`inference_service.redaction`): the endpoint's
+secret values (:attr:`UpstreamRequest.secrets`) and anything shaped like a credential are cut
+out of its message, and the URL it names, and it is logged once, already redacted.
+
 The client is aiohttp's: on this path (a pooled, streamed POST) it costs about 110-165 µs of CPU
 per 20-chunk stream against about 4,000 µs for httpx at 32 concurrent streams (one at a time: ~250
 against ~1,000-1,200 µs; ``.venv/bin/python benchmarks/upstream_clients.py``), and
@@ -21,7 +26,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection, Iterator, Mapping
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
@@ -36,14 +42,18 @@ from inference_service.errors import (
     UpstreamError,
     UpstreamTimeoutError,
 )
+from inference_service.providers.schema import ApiKeySecrets, SettingsStruct
 from inference_service.providers.sse_parser import ServerSentEvent, TruncatedStreamError, iter_event_batches
+from inference_service.providers.url_guard import BlockedAddressError
+from inference_service.redaction import redact, redact_error, secret_values
 
 MAX_ERROR_BODY = 64 * 1024
-REDACTED = "<redacted>"
 DRAIN_SECONDS = 1.0
 REQUEST_SOURCE = "unspecified:elasticsearch"
 """The ``Request-Source`` header Elasticsearch sends to Cohere, Jina AI and Voyage AI."""
 T = TypeVar("T")
+E = TypeVar("E", bound=InferenceServiceError)
+log = logging.getLogger("inference_service.upstream")
 
 ErrorParser = Callable[[int, bytes], UpstreamError]
 """Turns an upstream status and error body into the provider's precise :class:`UpstreamError`."""
@@ -58,6 +68,9 @@ class UpstreamRequest:
     headers: Mapping[str, str]
     body: bytes
     parse_error: ErrorParser
+    secrets: SettingsStruct
+    """The endpoint's secrets Struct (``endpoint.secrets``): none of its values may appear in a
+    message. Required, so no provider can forget it; read only when something fails."""
     shown_url: str | None = None
     """What messages name instead of ``url`` when the URL itself carries a secret (a custom
     service's template filled with a secret parameter)."""
@@ -72,8 +85,9 @@ class UpstreamRequest:
 
     @property
     def hidden(self) -> tuple[str, ...]:
-        """The values no message may show."""
-        return tuple(self.params.values()) if self.params else ()
+        """The values no message may show: the endpoint's secrets and the secret parameters."""
+        values = secret_values(self.secrets)
+        return (*values, *self.params.values()) if self.params else values
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,65 +99,84 @@ class Terminator:
 
 
 @contextmanager
-def map_client_errors(url: str, hidden: Collection[str] = ()) -> Iterator[None]:
+def map_client_errors(request: UpstreamRequest) -> Iterator[None]:
     """Translate transport failures into upstream errors naming the provider URL (never a secret:
-    the ``hidden`` values, secret query parameters, are cut out of the client's messages)."""
+    the request's hidden values and credential-shaped text are cut out of the URL and of the
+    client's messages)."""
+    url = request.named_url
     try:
         yield
     except aiohttp.ConnectionTimeoutError:
-        raise UpstreamTimeoutError(f"Timed out connecting to the provider at [{url}]") from None
+        raise failed(
+            request, UpstreamTimeoutError(f"Timed out connecting to the provider at [{url}]")
+        ) from None
     except aiohttp.ServerTimeoutError:
-        raise UpstreamTimeoutError(f"Timed out reading from the provider at [{url}]") from None
+        raise failed(
+            request, UpstreamTimeoutError(f"Timed out reading from the provider at [{url}]")
+        ) from None
     except aiohttp.ClientConnectorError as exc:
-        raise UpstreamConnectionError(
-            f"Could not connect to the provider at [{url}]: {exc.os_error}"
-        ) from None
+        if isinstance(exc.os_error, BlockedAddressError):  # the guard's resolver: a name
+            raise failed(request, UpstreamConnectionError(_refused(url, exc.os_error))) from None
+        error = UpstreamConnectionError(f"Could not connect to the provider at [{url}]: {exc.os_error}")
+        raise failed(request, error) from None
     except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
-        detail = _scrub(str(exc) or type(exc).__name__, hidden)
-        raise UpstreamConnectionError(
+        if isinstance(exc.__cause__, BlockedAddressError):  # the guard's middleware: a literal address
+            raise failed(request, UpstreamConnectionError(_refused(url, exc.__cause__))) from None
+        detail = str(exc) or type(exc).__name__
+        error = UpstreamConnectionError(
             f"The connection to the provider at [{url}] failed mid-response: {detail}"
-        ) from None
+        )
+        raise failed(request, error) from None
     except aiohttp.ClientError as exc:
-        detail = _scrub(str(exc), hidden)
-        raise UpstreamConnectionError(f"The request to the provider at [{url}] failed: {detail}") from None
+        error = UpstreamConnectionError(f"The request to the provider at [{url}] failed: {exc}")
+        raise failed(request, error) from None
 
 
-def _scrub(text: str, hidden: Collection[str]) -> str:
-    for secret in hidden:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
+def _refused(url: str, exc: BlockedAddressError) -> str:
+    return f"Refused to connect to the provider at [{url}]: {exc}"
+
+
+def failed(request: UpstreamRequest, error: E) -> E:
+    """``error`` redacted of ``request``'s secrets and logged: every upstream failure passes here."""
+    redact_error(error, request.hidden)
+    log.info("provider call failed (%s): %s", error.status, error.reason)
+    return error
 
 
 @asynccontextmanager
 async def open_stream(
-    client: aiohttp.ClientSession,
-    url: str,
-    *,
-    headers: Mapping[str, str],
-    body: bytes,
-    parse_error: ErrorParser,
-    shown_url: str | None = None,
-    params: Mapping[str, str] | None = None,
+    client: aiohttp.ClientSession, request: UpstreamRequest
 ) -> AsyncIterator[aiohttp.ClientResponse]:
-    """POST ``body`` and yield the streaming response; the response is released on exit.
+    """POST the request and yield the streaming response; the response is released on exit.
 
     Releasing a response that was not read to the end closes its connection, which is how a
     cancelled request (client gone, deadline passed) stops the provider generating tokens.
     Messages name ``shown_url`` when given (the real URL may carry a secret); ``params``
     (secret query parameters) are sent and never named in a message.
     """
-    named = shown_url or url
-    hidden = tuple(params.values()) if params else ()
-    with map_client_errors(named, hidden):
-        response = await client.post(url, data=body, headers=dict(headers), params=params)
+    with map_client_errors(request):
+        # Never follow a redirect: a provider's 3xx could aim the request (and its key) anywhere.
+        response = await client.post(
+            request.url,
+            data=request.body,
+            headers=dict(request.headers),
+            params=request.params,
+            allow_redirects=False,
+        )
     try:
+        if 300 <= response.status < 400:
+            error = UpstreamError(
+                f"Unhandled redirection from the provider at [{request.named_url}] status "
+                f"[{response.status}]: redirects are not followed; set the endpoint's URL to the "
+                "address it redirects to"
+            )
+            raise failed(request, error)
         if response.status >= 300:
-            with map_client_errors(named, hidden):
+            with map_client_errors(request):
                 raw = await response.content.read(MAX_ERROR_BODY)
-            error = parse_error(response.status, raw)
+            error = request.parse_error(response.status, raw)
             error.retry_after = response.headers.get("retry-after")
-            raise error
+            raise failed(request, error)
         yield response
     finally:
         response.release()
@@ -152,45 +185,36 @@ async def open_stream(
 async def post_json(client: aiohttp.ClientSession, request: UpstreamRequest, limit: int) -> bytes:
     """POST and return the whole 2xx body (at most ``limit`` bytes); a non-2xx answer raises
     the provider's parsed error, a larger body an :class:`UpstreamError`."""
-    url = request.named_url
-    async with open_stream(
-        client,
-        request.url,
-        headers=request.headers,
-        body=request.body,
-        parse_error=request.parse_error,
-        shown_url=request.shown_url,
-        params=request.params,
-    ) as response:
-        with map_client_errors(url, request.hidden):
+    async with open_stream(client, request) as response:
+        with map_client_errors(request):
             declared = response.content_length
             if declared is not None:
                 if declared > limit:
-                    raise _too_large(url, limit)
+                    raise _too_large(request, limit)
                 return await response.read()
             parts: list[bytes] = []
             size = 0
             async for part in response.content.iter_any():
                 size += len(part)
                 if size > limit:
-                    raise _too_large(url, limit)
+                    raise _too_large(request, limit)
                 parts.append(part)
             return b"".join(parts)
 
 
 def decode_answer(decoder: msgspec.json.Decoder[T], raw: bytes, inference_id: str, what: str) -> T:
     """A 2xx body decoded; one that is not of the expected shape is a 502 naming ``what`` it
-    should have been (``embeddings``, ``rerank``) and msgspec's reason with its JSON path."""
+    should have been (``embeddings``, ``rerank``) and msgspec's reason with its JSON path
+    (redacted: the reason quotes no body text today, but it is not ours to promise)."""
     try:
         return decoder.decode(raw)
     except msgspec.DecodeError as exc:
-        raise MalformedUpstreamError(
-            f"The provider sent a malformed {what} response for inference entity id [{inference_id}]: {exc}"
-        ) from None
+        reason = f"The provider sent a malformed {what} response for inference entity id [{inference_id}]"
+        raise MalformedUpstreamError(redact(f"{reason}: {exc}")) from None
 
 
 def bearer_json_request(
-    url: str, api_key: str, body: bytes, inference_id: str, *, error_field: str
+    url: str, secrets: ApiKeySecrets, body: bytes, inference_id: str, *, error_field: str
 ) -> UpstreamRequest:
     """A JSON POST authenticated with a bearer API key and tagged with Elasticsearch's
     ``Request-Source``, as Elasticsearch calls Cohere, Jina AI and Voyage AI; their error bodies
@@ -198,12 +222,13 @@ def bearer_json_request(
     return UpstreamRequest(
         url=url,
         headers={
-            "authorization": f"Bearer {api_key}",
+            "authorization": f"Bearer {secrets.api_key}",
             "content-type": "application/json",
             "request-source": REQUEST_SOURCE,
         },
         body=body,
         parse_error=lambda status, raw: parse_json_field_error(status, raw, inference_id, url, error_field),
+        secrets=secrets,
     )
 
 
@@ -231,9 +256,13 @@ def parse_json_field_error(
     return UpstreamError(upstream_reason(status, inference_id, url, message), status=upstream_status(status))
 
 
-def _too_large(url: str, limit: int) -> UpstreamError:
-    return UpstreamError(
-        f"The provider at [{url}] sent more than [{limit}] bytes (setting max_upstream_response_bytes)"
+def _too_large(request: UpstreamRequest, limit: int) -> UpstreamError:
+    return failed(
+        request,
+        UpstreamError(
+            f"The provider at [{request.named_url}] sent more than [{limit}] bytes "
+            "(setting max_upstream_response_bytes)"
+        ),
     )
 
 
@@ -252,17 +281,8 @@ async def stream_events(
     an :class:`UpstreamError`, never a silent end. Callers must close this generator
     (``contextlib.aclosing``) so an early exit closes the upstream connection at once.
     """
-    url = request.named_url
-    async with open_stream(
-        client,
-        request.url,
-        headers=request.headers,
-        body=request.body,
-        parse_error=request.parse_error,
-        shown_url=request.shown_url,
-        params=request.params,
-    ) as response:
-        with map_client_errors(url, request.hidden):
+    async with open_stream(client, request) as response:
+        with map_client_errors(request):
             batches = iter_event_batches(response.content.iter_any())
             async with contextlib.aclosing(batches):
                 try:
@@ -274,9 +294,9 @@ async def stream_events(
                         yield batch[: last + 1]
                         break
                     else:
-                        raise incomplete_stream(inference_id, terminator.name)
+                        raise failed(request, incomplete_stream(inference_id, terminator.name))
                 except TruncatedStreamError:
-                    raise incomplete_stream(inference_id, terminator.name) from None
+                    raise failed(request, incomplete_stream(inference_id, terminator.name)) from None
                 with contextlib.suppress(Exception):
                     async with asyncio.timeout(DRAIN_SECONDS):
                         async for _ in batches:
@@ -304,7 +324,7 @@ async def stream_chunks(
             if items:
                 yield items
             if error is not None:
-                raise error
+                raise failed(request, error)
 
 
 def translate_batch(

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+
+import msgspec
 
 from inference_service.errors import BadRequestError
 from inference_service.model.task_type import TaskType
 from inference_service.providers.base import TASK_METHODS, implemented_task_types
+from inference_service.providers.schema import destination_fields
 from inference_service.providers.spec import ProviderSpec
+
+_LOOKS_LIKE_DESTINATION = re.compile(r"(^|_)(url|uri|urls|host|hostname|endpoint|address|resource_name)$")
+"""Setting names that say "where the call goes": such a setting must be declared a ``Url`` or
+a ``Destination``, so the URL guard and the secret re-supply rule cannot be forgotten."""
 
 
 class ProviderSpecError(ValueError):
@@ -45,6 +53,14 @@ def check_spec(spec: ProviderSpec) -> None:
     missing = limited - set(spec.default_rate_limit)
     if missing:
         raise ProviderSpecError(f"provider [{spec.name}] has no default rate limit for {_names(missing)}")
+    for task_type, struct in spec.service_settings.items():
+        declared_destinations = set(destination_fields(struct))
+        for f in msgspec.structs.fields(struct):
+            if _LOOKS_LIKE_DESTINATION.search(f.name) and f.name not in declared_destinations:
+                raise ProviderSpecError(
+                    f"provider [{spec.name}] setting [{f.name}] of task type [{task_type}] names where "
+                    "calls go but is neither a Url nor a Destination (providers.schema)"
+                )
 
 
 def _names(task_types: Iterable[TaskType]) -> str:

@@ -2,8 +2,12 @@
 
 A provider declares its settings as msgspec Structs inheriting :class:`SettingsStruct`.
 Field types carry their constraints (``msgspec.Meta``); :data:`Url` marks a field that must
-hold an absolute http(s) URL; a secret lives in the provider's ``Secrets`` Struct and nowhere
-else. :mod:`inference_service.providers.config` walks these Structs to produce
+hold an absolute http(s) URL (checked against the provider URL guard on PUT and ``_update``);
+:data:`DESTINATION_MARKER` (:data:`Destination`) marks any other setting that decides where the
+endpoint's secrets are sent (an Azure resource name, a custom service's header templates). A
+change to a ``Url`` or destination setting must re-supply the endpoint's secrets. A secret
+lives in the provider's ``Secrets`` Struct and nowhere else.
+:mod:`inference_service.endpoints.configuration` walks these Structs to produce
 Elasticsearch's validation messages.
 """
 
@@ -15,6 +19,10 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 URL_MARKER = "url"
+DESTINATION_MARKER = "destination"
+"""``msgspec.Meta(extra={DESTINATION_MARKER: True})``: changing this setting changes where (or in
+which part of a request) the endpoint's secrets are sent, so an ``_update`` that changes it must
+send the secrets again. Every :data:`Url` setting is one too."""
 CHECK_MARKER = "check"
 """``msgspec.Meta(extra={CHECK_MARKER: check})`` on a settings field: ``check(raw_value)`` returns
 the value's problems (a list of messages, empty when it is fine) before it is converted, for rules
@@ -23,7 +31,34 @@ whose wording msgspec cannot give (Elasticsearch's own messages)."""
 Url = Annotated[str, msgspec.Meta(extra={URL_MARKER: True})]
 """A string that must be an absolute ``http``/``https`` URL."""
 
+Destination = Annotated[str, msgspec.Meta(extra={DESTINATION_MARKER: True})]
+"""A string setting that is a destination (:data:`DESTINATION_MARKER`) but not a URL."""
+
 PositiveInt = Annotated[int, msgspec.Meta(gt=0)]
+
+
+def field_extra(annotation: Any, marker: str) -> Any:
+    """What a field type's ``msgspec.Meta(extra=...)`` holds under ``marker`` (None without it)."""
+    info = msgspec.inspect.type_info(annotation)
+    members = info.types if isinstance(info, msgspec.inspect.UnionType) else (info,)
+    for t in members:
+        if isinstance(t, msgspec.inspect.Metadata) and marker in (t.extra or {}):
+            return (t.extra or {})[marker]
+    return None
+
+
+def url_fields(struct: type[msgspec.Struct]) -> tuple[str, ...]:
+    """The names of ``struct``'s :data:`Url` fields."""
+    return tuple(f.name for f in msgspec.structs.fields(struct) if field_extra(f.type, URL_MARKER))
+
+
+def destination_fields(struct: type[msgspec.Struct]) -> tuple[str, ...]:
+    """The names of ``struct``'s fields that decide where secrets go: :data:`Url` and destination ones."""
+    return tuple(
+        f.name
+        for f in msgspec.structs.fields(struct)
+        if field_extra(f.type, URL_MARKER) or field_extra(f.type, DESTINATION_MARKER)
+    )
 
 
 class SettingsStruct(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):

@@ -14,12 +14,16 @@ import msgspec
 
 from inference_service.model.embedding import ElementType
 from inference_service.model.task_type import TaskType
-from inference_service.providers.base import Provider
-from inference_service.providers.schema import NoTaskSettings, SettingsStruct
+from inference_service.providers.base import EndpointConfig, Provider
+from inference_service.providers.schema import NoTaskSettings, SettingsStruct, destination_fields, url_fields
 
 SettingsCheck = Callable[[TaskType, SettingsStruct, SettingsStruct, SettingsStruct], list[str]]
 """Rules across settings scopes: ``(task_type, service_settings, task_settings, secrets)`` ->
 problems (empty when the combination is fine)."""
+
+CallUrls = Callable[[TaskType, SettingsStruct, SettingsStruct, SettingsStruct], Mapping[str, str]]
+"""``(task_type, service_settings, task_settings, secrets)`` -> the URLs the user chose that the
+provider will call, keyed by the setting that gives each."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,6 +51,9 @@ class ProviderSpec:
     """Rules no single settings Struct can check (a task setting against a secret, a template
     against the parameters that fill it): run once all scopes are valid, on PUT/``_update`` and
     on every request's ``task_settings``."""
+    call_urls: CallUrls | None = None
+    """For a provider whose URLs are not simply its :data:`~inference_service.providers.schema.Url`
+    settings (``custom``: its URL template filled in); see :meth:`user_urls`."""
 
     @property
     def task_types(self) -> frozenset[TaskType]:
@@ -55,6 +62,26 @@ class ProviderSpec:
     @property
     def secret_names(self) -> frozenset[str]:
         return frozenset(f.name for f in msgspec.structs.fields(self.secrets))
+
+    def user_urls(self, config: EndpointConfig) -> dict[str, str]:
+        """The URLs the user chose that ``config``'s calls go to, by setting: what the provider
+        URL guard checks on PUT/``_update``. The ``Url`` service settings that are set, unless the
+        spec has :attr:`call_urls`. Built-in default URLs (public provider hosts) are not the
+        user's and are not listed."""
+        if self.call_urls is not None:
+            return dict(
+                self.call_urls(
+                    config.task_type, config.service_settings, config.task_settings, config.secrets
+                )
+            )
+        service = config.service_settings
+        found = {name: getattr(service, name) for name in url_fields(type(service))}
+        return {name: value for name, value in found.items() if isinstance(value, str)}
+
+    def destination_settings(self, task_type: TaskType) -> tuple[str, ...]:
+        """The service settings of ``task_type`` that decide where the secrets are sent (its
+        ``Url`` and destination settings): an ``_update`` changing one must re-supply the secrets."""
+        return destination_fields(self.service_settings[task_type])
 
     def similarity_for(self, element_type: ElementType) -> str:
         """The default ``similarity`` of an endpoint whose vectors have ``element_type``."""

@@ -6,6 +6,7 @@ Marked ``model``: ``make fast`` skips these, CI always runs them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Iterator
@@ -13,7 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
+import openai
 import pytest
+from openai.types.shared_params import ResponseFormatJSONSchema
 
 from inference_service.endpoints.preconfigured import (
     CHAT_ID,
@@ -238,3 +242,85 @@ def test_prompt_longer_than_a_slot_is_a_clear_400(svc: RunningService) -> None:
     error = events(response.text)[0][1]["error"]
     assert error["type"] == "exceed_context_size_error"
     assert "exceeds the available context size" in error["message"]
+
+
+COLOR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "color": {"type": "string", "enum": ["red", "green", "blue"]},
+        "bright": {"type": "boolean"},
+    },
+    "required": ["color", "bright"],
+    "additionalProperties": False,
+}
+COLOR_FORMAT: ResponseFormatJSONSchema = {
+    "type": "json_schema",
+    "json_schema": {"name": "color", "schema": COLOR_SCHEMA, "strict": True},
+}
+
+
+def test_json_schema_constrains_the_local_model(svc: RunningService) -> None:
+    """llama.cpp's grammar: whatever the tiny model would say, the output is the schema's."""
+    with openai.OpenAI(base_url=svc.url + "/v1", api_key="unused", max_retries=0, timeout=60) as sdk:
+        answer = sdk.chat.completions.create(
+            model=CHAT_ID,
+            messages=[{"role": "user", "content": "Name a color."}],
+            response_format=COLOR_FORMAT,
+            max_tokens=48,
+            seed=1,
+        )
+    content = answer.choices[0].message.content or ""
+    jsonschema.validate(json.loads(content), COLOR_SCHEMA)  # strict: the service checked it too
+
+
+def test_json_schema_streams_from_the_local_model(svc: RunningService) -> None:
+    async def run() -> str:
+        async with openai.AsyncOpenAI(base_url=svc.url + "/v1", api_key="unused", max_retries=0) as sdk:
+            stream = await sdk.chat.completions.create(
+                model=CHAT_ID,
+                messages=[{"role": "user", "content": "Describe the sky."}],
+                response_format=COLOR_FORMAT,
+                max_tokens=48,
+                stream=True,
+            )
+            return "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+
+    jsonschema.validate(json.loads(asyncio.run(run())), COLOR_SCHEMA)
+
+
+def test_json_object_on_the_es_face(svc: RunningService) -> None:
+    """Free-form JSON has no length bound, so the answer is made deterministic (greedy, seeded)
+    and given room to finish: a cut-off answer would be invalid JSON for a reason of its own."""
+    body = {
+        "messages": [{"role": "user", "content": 'Answer in JSON with the key "color": name a color.'}],
+        "max_completion_tokens": 200,
+        "temperature": 0,
+        "seed": 1,
+        "response_format": {"type": "json_object"},
+    }
+    response = httpx.post(f"{svc.url}/_inference/chat_completion/{CHAT_ID}", json=body, timeout=60)
+    assert response.status_code == 200, response.text
+    choice = response.json()["choices"][0]
+    assert choice["finish_reason"] == "stop", choice
+    assert isinstance(json.loads(choice["message"]["content"]), dict)
+
+
+def test_an_image_part_is_refused_by_the_text_only_model(svc: RunningService) -> None:
+    with (
+        openai.OpenAI(base_url=svc.url + "/v1", api_key="unused", max_retries=0) as sdk,
+        pytest.raises(openai.BadRequestError) as refused,
+    ):
+        sdk.chat.completions.create(
+            model=CHAT_ID,
+            messages=[
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": "What is this?"},
+                        {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+                    ],
+                }
+            ],
+        )
+    assert refused.value.param == "$.messages[0].content[1]"
+    assert "reads text only, not [image_url]" in refused.value.message

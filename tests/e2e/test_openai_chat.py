@@ -141,10 +141,10 @@ def test_tool_calls_round_trip(
     ("extra", "param"),
     [
         ({"n": 2}, "n"),
-        ({"parallel_tool_calls": False}, "parallel_tool_calls"),
+        ({"parallel_tool_calls": False}, "$.parallel_tool_calls"),  # without tools
         ({"max_tokens": 5, "max_completion_tokens": 5}, "max_tokens"),
         ({"logprobs": True}, None),
-        ({"seed": 7}, None),
+        ({"frequency_penalty": 0.5}, None),
         ({"reasoning_effort": "extreme"}, "$.reasoning_effort"),
         ({"messages": []}, "$.messages"),
     ],

@@ -56,7 +56,10 @@ def upstream() -> Iterator[FakeProvider]:
 def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoWorkers]:
     data = tmp_path_factory.mktemp("workers")
     config = data / "service.toml"
-    config.write_text(f'data_dir = "{data}"\ncatalog_refresh_interval = {REFRESH}\nvalidate_on_put = false\n')
+    config.write_text(
+        f'data_dir = "{data}"\ncatalog_refresh_interval = {REFRESH}\nvalidate_on_put = false\n'
+        'provider_url_allowlist = "127.0.0.0/8"\n'  # the fake provider
+    )
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("INFERENCE_SERVICE_")}
     command = [sys.executable, "-m", "inference_service", "serve", "--migrate", "--workers", "2"]

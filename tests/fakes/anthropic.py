@@ -9,6 +9,11 @@ There is no ``[DONE]``. A mid-stream failure is ``event: error`` with
 ``{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`` and the stream
 ends there. JSON is compact, except ``ping``, which the API sends as ``{"type": "ping"}``.
 
+A request that forces a tool (``tool_choice: {"type": "tool", "name": …}``) is answered with no
+text block: the ``tool_use`` block is block 0, its first ``input_json_delta`` carries
+``partial_json: ""``, and ``stop_reason`` is ``tool_use`` (:func:`forced_tool_stream`;
+``tests/fixtures/sse/anthropic_forced_tool.sse`` is such a transcript).
+
 Non-2xx responses have a compact ``{"type":"error","error":{"type","message"}}`` body.
 """
 
@@ -29,6 +34,7 @@ __all__ = [
     "MODEL",
     "PING",
     "STREAM_HEADERS",
+    "TOOL_USE_ID",
     "ToolUse",
     "api_error",
     "authentication_error",
@@ -38,6 +44,7 @@ __all__ = [
     "error_event",
     "error_reply",
     "event",
+    "forced_tool_stream",
     "input_json_delta",
     "message",
     "message_delta",
@@ -54,6 +61,7 @@ __all__ = [
 ]
 
 MESSAGE_ID = "msg_1nZdL29xx5MUA1yADyHTEsnR8uuvGzszyY"
+TOOL_USE_ID = "toolu_01Kq3bD6mTzX9yWq2vR7JcLp"
 MODEL = "claude-sonnet-4-5-20250929"
 PING = b'event: ping\ndata: {"type": "ping"}\n\n'
 MALFORMED_FRAME = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{\n\n'
@@ -197,6 +205,13 @@ def stream(
     )
     frames.append(message_stop())
     return frames
+
+
+def forced_tool_stream(name: str, partial_json: Sequence[str], **kwargs: Any) -> list[bytes]:
+    """The frames of an answer to a forced ``tool_choice`` for tool ``name``: the ``tool_use``
+    block alone, its input as ``partial_json`` fragments after the API's empty first one.
+    ``kwargs`` go to :func:`stream`."""
+    return stream(tool_uses=[ToolUse(TOOL_USE_ID, name, ["", *partial_json])], **kwargs)
 
 
 def stream_reply(

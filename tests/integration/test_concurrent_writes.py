@@ -39,7 +39,7 @@ def test_concurrent_updates_lose_no_write(service: RunningService) -> None:
             {"task_settings": {"user": "u"}},
             {"task_settings": {"headers": {"x-h": "1"}}},
             {"service_settings": {"organization_id": "org"}},
-            {"service_settings": {"url": "http://127.0.0.1:1/v1/chat/completions"}},
+            {"service_settings": {"url": "http://127.0.0.1:1/v1/chat/completions", "api_key": "sk-c"}},
             {"service_settings": {"rate_limit": {"requests_per_minute": 7}}},
         ]
         responses = asyncio.run(_many(service, [("PUT", path, body) for body in changes]))

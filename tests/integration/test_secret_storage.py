@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import os
 import stat
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
 from inference_service.settings import Settings
 from inference_service.store.secret_box import (
@@ -21,29 +18,10 @@ from inference_service.store.secret_box import (
     load_secret_box,
     parse_keys,
 )
+from tests.support.databases import raw_endpoint_rows
 from tests.support.service import RunningService
 
 SECRET = "sk-live-THIS-MUST-NEVER-BE-STORED-IN-CLEAR-9f3a"
-
-
-def _raw_rows(settings: Settings) -> bytes:
-    """Every byte the database holds for the endpoints table (files, or a raw SELECT)."""
-    url = make_url(settings.resolved_database_url)
-    if url.get_backend_name() == "sqlite":
-        assert url.database is not None
-        files = [Path(url.database), Path(url.database + "-wal"), Path(url.database + "-shm")]
-        return b"".join(f.read_bytes() for f in files if f.exists())
-
-    async def dump() -> bytes:
-        dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        connection = await asyncpg.connect(dsn)
-        try:
-            rows = await connection.fetch("SELECT * FROM inference_endpoints")
-        finally:
-            await connection.close()
-        return repr([dict(r) for r in rows]).encode()
-
-    return asyncio.run(dump())
 
 
 def test_plaintext_secret_is_absent_from_the_store(service: RunningService, settings: Settings) -> None:
@@ -55,7 +33,7 @@ def test_plaintext_secret_is_absent_from_the_store(service: RunningService, sett
         json={"service_settings": {"api_key": SECRET + "-2"}},
     )
     assert rotated.status_code == 200 and SECRET not in rotated.text
-    raw = _raw_rows(settings)
+    raw = raw_endpoint_rows(settings)
     assert b"secret-at-rest" in raw  # we are looking at the right rows
     assert b"gpt-4o-mini" in raw
     assert SECRET.encode() not in raw and b"THIS-MUST-NEVER" not in raw

@@ -12,9 +12,13 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import asyncpg
 import pytest
+from sqlalchemy.engine import make_url
+
+from inference_service.settings import Settings
 
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -57,3 +61,23 @@ def throwaway_postgres() -> Iterator[str]:
         yield f"{base}/{name}"
     finally:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def raw_endpoint_rows(settings: Settings) -> bytes:
+    """Every byte the database holds for the endpoints table (files, or a raw SELECT)."""
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() == "sqlite":
+        assert url.database is not None
+        files = [Path(url.database), Path(url.database + "-wal"), Path(url.database + "-shm")]
+        return b"".join(f.read_bytes() for f in files if f.exists())
+
+    async def dump() -> bytes:
+        dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        connection = await asyncpg.connect(dsn)
+        try:
+            rows = await connection.fetch("SELECT * FROM inference_endpoints")
+        finally:
+            await connection.close()
+        return repr([dict(r) for r in rows]).encode()
+
+    return asyncio.run(dump())

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from aiohttp.abc import AbstractResolver
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 from starlette.applications import Starlette
@@ -45,8 +46,9 @@ def migrated_service(data_dir: Path, **overrides: Any) -> Iterator[RunningServic
 
 
 @contextmanager
-def run_service(settings: Settings) -> Iterator[RunningService]:
-    """Serve ``create_app(settings)`` on a free port until the block exits."""
+def run_service(settings: Settings, resolver: AbstractResolver | None = None) -> Iterator[RunningService]:
+    """Serve ``create_app(settings, resolver)`` on a free port until the block exits
+    (``resolver``: the provider URL guard's name resolver, tests.support.resolver)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -56,7 +58,7 @@ def run_service(settings: Settings) -> Iterator[RunningService]:
     config.bind = [f"fd://{sock.detach()}"]  # hypercorn owns (and closes) the descriptor
     config.accesslog = None
     config.graceful_timeout = 1
-    app = create_app(settings)
+    app = create_app(settings, resolver)
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()
     failure: list[BaseException] = []

@@ -58,6 +58,24 @@ def test_bad_settings_are_refused(tmp_path: Path, toml: str, environ: dict[str, 
         load_settings(config, environ=environ)
 
 
+def test_provider_url_allowlist_is_parsed_at_start_up(tmp_path: Path) -> None:
+    env = {"INFERENCE_SERVICE_PROVIDER_URL_ALLOWLIST": "127.0.0.0/8, ::1,vllm.internal"}
+    settings = load_settings(_empty(tmp_path), environ=env)
+    assert settings.provider_url_allowlist == "127.0.0.0/8, ::1,vllm.internal"
+    assert load_settings(_empty(tmp_path), environ={}).provider_url_allowlist == ""
+
+
+@pytest.mark.parametrize("entry", ["10.0.0.0/40", "http://vllm.internal", "bad name"])
+def test_a_bad_provider_url_allowlist_refuses_to_start(tmp_path: Path, entry: str) -> None:
+    env = {"INFERENCE_SERVICE_PROVIDER_URL_ALLOWLIST": f"127.0.0.0/8,{entry}"}
+    with pytest.raises(SettingsError) as caught:
+        load_settings(_empty(tmp_path), environ=env)
+    assert str(caught.value) == (
+        f"invalid settings: provider_url_allowlist: [{entry}] is neither a CIDR (10.0.0.0/8, fd00::/8, "
+        "10.1.2.3) nor a host name (vllm.internal)"
+    )
+
+
 def test_missing_config_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="not found"):
         load_settings(tmp_path / "missing.toml", environ={})

@@ -8,9 +8,16 @@ same rules, limits and timeouts apply as on the Elasticsearch face:
   are one limit (giving both is a 400); ``stop`` may be a string; ``reasoning_effort`` is the
   unified ``reasoning.effort``; ``user`` goes into the endpoint's task settings where its
   service takes one (a 400 where it does not);
-- ``n`` other than 1 and ``parallel_tool_calls: false`` cannot be honoured (400 naming the
-  field); any field not listed here (``logprobs``, ``audio``, ``seed``, ``response_format``...)
-  is refused as unknown, never dropped.
+- ``response_format`` (``text``, ``json_object``, ``json_schema``), ``seed`` and
+  ``parallel_tool_calls`` are the unified request's own: each provider honours them or answers
+  400 naming the field (the OpenAI family passes them on as far as each service takes them,
+  Anthropic turns a JSON format into a forced tool and ``parallel_tool_calls: false`` into
+  ``disable_parallel_tool_use``, the local model constrains its sampling with the schema); a
+  strict ``json_schema`` answer is validated when not streaming (502 when it does not match);
+- image (``image_url``: https URLs or data URIs) and ``file`` parts go to providers that read
+  them; a text-only provider refuses them with a 400 naming the part;
+- ``n`` other than 1 cannot be honoured (400 naming the field); any field not listed here
+  (``logprobs``, ``audio``, ``frequency_penalty``...) is refused as unknown, never dropped.
 
 Answers: a ``chat.completion`` object, or OpenAI's data-only event stream of
 ``chat.completion.chunk`` objects ending in ``data: [DONE]``, with the usage chunk only when
@@ -44,6 +51,7 @@ from inference_service.model.chat import (
     Content,
     Reasoning,
     ReasoningEffort,
+    ResponseFormat,
     StrictStruct,
     SystemMessage,
     Tool,
@@ -79,6 +87,8 @@ class OpenAiChatBody(StrictStruct):
     tools: list[Tool] | None = None
     tool_choice: str | ToolChoiceObject | None = None
     parallel_tool_calls: bool | None = None
+    response_format: ResponseFormat | None = None
+    seed: int | None = None
     reasoning_effort: ReasoningEffort | None = None
     n: int | None = None
     user: str | None = None
@@ -91,11 +101,6 @@ def to_unified(body: OpenAiChatBody) -> ChatCompletionRequest:
     """The unified request; what it cannot carry is refused, naming the field."""
     if body.n is not None and body.n != 1:
         raise InvalidRequestError(f"[n] must be 1: one answer per request, got [{body.n}]", param="n")
-    if body.parallel_tool_calls is False:
-        raise InvalidRequestError(
-            "[parallel_tool_calls] false cannot be honoured: providers may call several tools at once",
-            param="parallel_tool_calls",
-        )
     if body.max_tokens is not None and body.max_completion_tokens is not None:
         raise InvalidRequestError("give one of [max_tokens] or [max_completion_tokens]", param="max_tokens")
     if body.stream_options is not None and not body.stream:
@@ -116,6 +121,9 @@ def to_unified(body: OpenAiChatBody) -> ChatCompletionRequest:
         tools=body.tools,
         tool_choice=body.tool_choice,
         reasoning=reasoning,
+        response_format=body.response_format,
+        seed=body.seed,
+        parallel_tool_calls=body.parallel_tool_calls,
     )
 
 

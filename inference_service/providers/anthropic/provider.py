@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from inference_service.model.chat import ChatCompletionRequest
-from inference_service.providers.anthropic.request import to_anthropic_request
+from inference_service.providers.anthropic.request import json_tool, to_anthropic_request
 from inference_service.providers.anthropic.response import (
     TERMINATOR,
     AnthropicStreamTranslator,
@@ -35,6 +35,7 @@ class AnthropicProvider(Provider):
             headers=headers,
             body=body,
             parse_error=lambda status, raw: parse_anthropic_error(status, raw, inference_id, url),
+            secrets=endpoint.secrets,
         )
-        translator = AnthropicStreamTranslator(inference_id)
+        translator = AnthropicStreamTranslator(inference_id, json_tool(request))
         return stream_chunks(self.http, upstream, TERMINATOR, inference_id, translator.feed)

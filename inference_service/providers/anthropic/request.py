@@ -18,6 +18,18 @@ Deviations from the unified (OpenAI-shaped) request, and why:
   base64, others by URL); ``file`` with a PDF ``data:`` URL -> document block (other files
   are refused). System messages take text only (Anthropic's ``system`` is text). ``reasoning``
   has no Anthropic equivalent here and is rejected.
+- ``parallel_tool_calls: false`` -> ``disable_parallel_tool_use: true`` on the ``tool_choice``
+  (``{"type":"auto"}`` when none was given; with ``none`` no tool is called, so nothing to add).
+  ``seed`` has no Anthropic equivalent: a 400.
+- ``response_format`` (Anthropic has no JSON mode, so this is a deviation by design): a JSON
+  format becomes one forced tool, :func:`json_tool`, whose ``input_schema`` is the schema
+  (``{"type": "object"}`` for ``json_object``), with ``tool_choice: {"type": "tool", …}``. The
+  model must "call" it, and its input is the JSON answer; the response translation
+  (:class:`~inference_service.providers.anthropic.response.AnthropicStreamTranslator` with
+  ``json_tool``) streams that input back as the message *content*, finishing with ``stop``.
+  A tool input is always an object, so the schema must be an object schema, and the forced
+  tool leaves no room for the client's own: ``tools`` or ``tool_choice`` with a JSON format
+  are a 400. ``text`` is Anthropic's default and adds nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +42,8 @@ from inference_service.errors import InvalidRequestError, UnsupportedError
 from inference_service.model.chat import (
     AssistantMessage,
     ChatCompletionRequest,
+    JsonObjectFormat,
+    JsonSchemaFormat,
     SystemMessage,
     ToolMessage,
     UserMessage,
@@ -38,6 +52,12 @@ from inference_service.providers.anthropic.settings import AnthropicServiceSetti
 
 _ENCODER = msgspec.json.Encoder()
 _DATA_URL_PREFIX = "data:"
+JSON_OBJECT_TOOL = "json_object"
+"""The forced tool's name for ``json_object`` (``json_schema`` uses its own ``name``)."""
+_JSON_TOOL_DESCRIPTION = (
+    "Give your whole answer by calling this tool: its input is the response, as JSON matching "
+    "the input schema."
+)
 
 
 def _media(url: str, param: str) -> dict[str, Any]:
@@ -100,12 +120,44 @@ def _tool_choice(choice: Any) -> dict[str, Any]:
     return {"type": "tool", "name": choice.function.name}
 
 
+def json_tool(request: ChatCompletionRequest) -> str | None:
+    """The name of the forced tool that carries a JSON ``response_format``; None for text."""
+    fmt = request.json_output
+    if isinstance(fmt, JsonSchemaFormat):
+        return fmt.json_schema.name
+    return JSON_OBJECT_TOOL if isinstance(fmt, JsonObjectFormat) else None
+
+
+def _json_tool_definition(request: ChatCompletionRequest, name: str) -> dict[str, Any]:
+    """The forced tool of a JSON format (400 where it cannot be one)."""
+    if request.tools or request.tool_choice is not None:
+        raise UnsupportedError(
+            "[response_format] cannot be combined with [tools] or [tool_choice] for the [anthropic] "
+            "service: Anthropic has no JSON mode, so the format is sent as a tool the model must "
+            "call, which leaves no choice of tools",
+            param="response_format",
+        )
+    fmt = request.response_format
+    spec = fmt.json_schema if isinstance(fmt, JsonSchemaFormat) else None
+    schema = spec.schema if spec is not None and spec.schema is not None else {"type": "object"}
+    if schema.get("type") != "object":
+        raise UnsupportedError(
+            '[$.response_format.json_schema.schema] must describe an object ("type": "object") for '
+            "the [anthropic] service: the answer is a tool input, always an object",
+            param="$.response_format.json_schema.schema",
+        )
+    description = spec.description if spec is not None and spec.description else _JSON_TOOL_DESCRIPTION
+    return {"name": name, "description": description, "input_schema": schema}
+
+
 def to_anthropic_request(
     request: ChatCompletionRequest, settings: AnthropicServiceSettings, task: AnthropicTaskSettings
 ) -> bytes:
     """The JSON body to POST to ``/v1/messages``, encoded once."""
     if request.reasoning is not None:
         raise UnsupportedError("[reasoning] is not supported by the [anthropic] service", param="reasoning")
+    if request.seed is not None:
+        raise UnsupportedError("[seed] is not supported by the [anthropic] service", param="seed")
     system: list[str] = []
     turns: list[dict[str, Any]] = []
 
@@ -163,6 +215,13 @@ def to_anthropic_request(
             }
             for tool in request.tools
         ]
-    if request.tool_choice is not None:
-        body["tool_choice"] = _tool_choice(request.tool_choice)
+    choice = _tool_choice(request.tool_choice) if request.tool_choice is not None else None
+    if request.parallel_tool_calls is False and (choice is None or choice["type"] != "none"):
+        choice = {**(choice or {"type": "auto"}), "disable_parallel_tool_use": True}
+    forced = json_tool(request)
+    if forced is not None:
+        body["tools"] = [_json_tool_definition(request, forced)]
+        choice = {"type": "tool", "name": forced}
+    if choice is not None:
+        body["tool_choice"] = choice
     return _ENCODER.encode(body)

@@ -14,6 +14,13 @@ The translation is stateful (one :class:`AnthropicStreamTranslator` per stream):
 - ``message_stop`` -> the usage chunk (``choices: []``) and the end of the stream.
 - ``ping`` and unknown event types are ignored (Anthropic may add event types); ``error`` ends
   the stream with the provider's error type.
+
+With ``json_tool`` (a JSON ``response_format``, sent as that forced tool by
+:mod:`.request`), the tool is an implementation detail the client never sees: its
+``input_json_delta`` fragments become *content* deltas (the JSON text of the answer), its block
+start emits nothing, and its ``tool_use`` stop reason is ``stop``. An input that streamed no
+fragment at all is the empty object, sent as ``{}`` with the finish. Only these branches look at
+``json_tool``: text deltas cost the same as without it.
 """
 
 from __future__ import annotations
@@ -112,8 +119,11 @@ TERMINATOR = Terminator("message_stop", lambda event: event.event == "message_st
 
 
 class AnthropicStreamTranslator:
-    def __init__(self, inference_id: str) -> None:
+    def __init__(self, inference_id: str, json_tool: str | None = None) -> None:
         self._inference_id = inference_id
+        self._json_tool = json_tool
+        self._json_blocks: set[int] = set()
+        self._json_sent = False
         self._id = ""
         self._model = ""
         self._input_tokens = 0
@@ -160,6 +170,9 @@ class AnthropicStreamTranslator:
             block = parsed.content_block
             if block.type != "tool_use":
                 return None
+            if self._json_tool is not None and block.name == self._json_tool:
+                self._json_blocks.add(parsed.index)
+                return None
             position = self._tools[parsed.index] = len(self._tools)
             call = ToolCallDelta(
                 index=position,
@@ -172,7 +185,12 @@ class AnthropicStreamTranslator:
             delta = parsed.delta
             if delta.type == "text_delta" and delta.text:
                 return self._chunk(Delta(content=delta.text))
-            if delta.type == "input_json_delta" and parsed.index in self._tools and delta.partial_json:
+            if delta.type != "input_json_delta" or not delta.partial_json:
+                return None
+            if parsed.index in self._json_blocks:
+                self._json_sent = True
+                return self._chunk(Delta(content=delta.partial_json))
+            if parsed.index in self._tools:
                 call = ToolCallDelta(
                     index=self._tools[parsed.index], function=FunctionDelta(arguments=delta.partial_json)
                 )
@@ -184,7 +202,14 @@ class AnthropicStreamTranslator:
             if parsed.usage.input_tokens is not None:
                 self._input_tokens = parsed.usage.input_tokens
             reason = parsed.delta.stop_reason
-            return self._chunk(Delta(), FINISH_REASONS.get(reason or "", reason or "stop"))
+            finish = FINISH_REASONS.get(reason or "", reason or "stop")
+            if self._json_blocks:
+                if finish == "tool_calls" and not self._tools:
+                    finish = "stop"
+                if not self._json_sent:
+                    self._json_sent = True
+                    return self._chunk(Delta(content="{}"), finish)
+            return self._chunk(Delta(), finish)
         return None
 
     def _stream_error(self, data: str) -> UpstreamError:

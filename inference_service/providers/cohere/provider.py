@@ -36,6 +36,6 @@ class CohereProvider(Provider):
         return parse_cohere_rerank(raw, endpoint.inference_id)
 
     async def _post(self, endpoint: EndpointConfig, url: str, body: bytes) -> bytes:
-        api_key = endpoint.secret(ApiKeySecrets).api_key
-        upstream = bearer_json_request(url, api_key, body, endpoint.inference_id, error_field="message")
+        secrets = endpoint.secret(ApiKeySecrets)
+        upstream = bearer_json_request(url, secrets, body, endpoint.inference_id, error_field="message")
         return await post_json(self.http, upstream, self.max_response_bytes)

@@ -2,7 +2,11 @@
 completion, described by URL/header/body templates and JSON paths (Elasticsearch 8.19+/9.1+)."""
 
 from inference_service.model.task_type import TaskType
-from inference_service.providers.custom.provider import CustomProvider, check_custom_settings
+from inference_service.providers.custom.provider import (
+    CustomProvider,
+    check_custom_settings,
+    custom_call_urls,
+)
 from inference_service.providers.custom.settings import (
     CustomCompletionSettings,
     CustomRerankSettings,
@@ -40,4 +44,5 @@ PROVIDER = ProviderSpec(
         TaskType.COMPLETION: RATE_LIMIT,
     },
     check_settings=check_custom_settings,
+    call_urls=custom_call_urls,
 )

@@ -29,6 +29,7 @@ from inference_service.providers.custom.request import (
     dry_run,
     embedding_builtins,
     parameters,
+    probe_url,
     rerank_builtins,
     shadowed_secrets,
 )
@@ -112,6 +113,7 @@ class CustomProvider(Provider):
             headers=built.headers,
             body=built.body,
             parse_error=lambda status, raw: parse_custom_error(status, raw, inference_id),
+            secrets=endpoint.secrets,
             shown_url=settings.url,
         )
         return await post_json(self.http, upstream, self.max_response_bytes)
@@ -129,6 +131,18 @@ def check_custom_settings(
     return dry_run(task_type, service, secrets.secret_parameters, task.values())
 
 
+def custom_call_urls(
+    task_type: TaskType, service: SettingsStruct, task: SettingsStruct, secrets: SettingsStruct
+) -> dict[str, str]:
+    """The spec's ``call_urls``: the ``url`` template filled in with the endpoint's parameters."""
+    if not isinstance(service, CUSTOM_SETTINGS):
+        raise TypeError(f"not custom service settings: {type(service).__name__}")
+    if not isinstance(task, CustomTaskSettings) or not isinstance(secrets, CustomSecrets):
+        raise TypeError("not custom task settings and secrets")
+    url = probe_url(task_type, service, secrets.secret_parameters, task.values())
+    return {} if url is None else {"url": url}
+
+
 def _settings(endpoint: EndpointConfig) -> CustomSettings:
     settings = endpoint.service_settings
     if not isinstance(settings, CUSTOM_SETTINGS):
@@ -139,7 +153,11 @@ def _settings(endpoint: EndpointConfig) -> CustomSettings:
 
 
 def _prompt(request: ChatCompletionRequest) -> str:
-    """The text of a completion: one user message of text (what the completion task sends)."""
+    """The text of a completion: one user message of text (what the completion task sends).
+    A template has no place for a JSON ``response_format`` or a ``seed``: those are refused."""
+    if request.json_output is not None or request.seed is not None:
+        field = "response_format" if request.json_output is not None else "seed"
+        raise UnsupportedError(f"[{field}] is not supported by the [custom] service", param=field)
     messages = request.messages
     if len(messages) == 1 and isinstance(messages[0], UserMessage) and isinstance(messages[0].content, str):
         return messages[0].content

@@ -172,14 +172,29 @@ def dry_run(
     problem = shadowed_secrets(secrets, task)
     if problem is not None:
         return [problem]
-    if task_type == TaskType.RERANK:
-        builtins = rerank_builtins(RerankRequest(query=PROBE_QUERY, input=[PROBE_INPUT]))
-    elif task_type == TaskType.COMPLETION:
-        builtins = completion_builtins(PROBE_INPUT)
-    else:
-        builtins = embedding_builtins([PROBE_INPUT], InputType.INTERNAL_INGEST, settings.input_type)
     try:
-        build_request(settings, parameters(secrets, task, builtins))
+        build_request(settings, parameters(secrets, task, _probe_builtins(task_type, settings)))
     except TemplateError as exc:
         return [f"Failed to validate model configuration: {exc}"]
     return []
+
+
+def probe_url(
+    task_type: TaskType, settings: CustomSettings, secrets: Mapping[str, str], task: Mapping[str, Scalar]
+) -> str | None:
+    """The URL (placeholders filled in, query parameters appended) a call with the endpoint's own
+    parameters goes to: what the provider URL guard checks. None when the templates do not fill
+    in (:func:`dry_run` has said why)."""
+    try:
+        built = build_request(settings, parameters(secrets, task, _probe_builtins(task_type, settings)))
+    except TemplateError:
+        return None
+    return built.url
+
+
+def _probe_builtins(task_type: TaskType, settings: CustomSettings) -> dict[str, str]:
+    if task_type == TaskType.RERANK:
+        return rerank_builtins(RerankRequest(query=PROBE_QUERY, input=[PROBE_INPUT]))
+    if task_type == TaskType.COMPLETION:
+        return completion_builtins(PROBE_INPUT)
+    return embedding_builtins([PROBE_INPUT], InputType.INTERNAL_INGEST, settings.input_type)

@@ -20,6 +20,7 @@ from inference_service.model.embedding import REST_INPUT_TYPES
 from inference_service.providers.custom.paths import check_path
 from inference_service.providers.schema import (
     CHECK_MARKER,
+    DESTINATION_MARKER,
     EmbeddingSettings,
     PositiveInt,
     RateLimit,
@@ -163,6 +164,14 @@ def _java_type(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
+_DESTINATION = msgspec.Meta(extra={DESTINATION_MARKER: True})
+Headers = Annotated[dict[str, str | None], _DESTINATION]
+"""Header templates: ``${secret}`` placeholders put secrets in them, so they are destinations."""
+QueryParameters = Annotated[list[tuple[str, str]], _DESTINATION]
+RequestTemplate = Annotated[str, _DESTINATION]
+"""The body template: ``${secret}`` in it sends the secret in the body (an echoing API would
+show it), so it is a destination too."""
+
 CheckedInputType = Annotated[InputTypeTranslation, msgspec.Meta(extra={CHECK_MARKER: check_input_type})]
 
 
@@ -170,9 +179,9 @@ class _Template(SettingsStruct, kw_only=True):
     """The request every task type builds, and how it is batched and limited."""
 
     url: Url
-    headers: dict[str, str | None] | None = None
-    query_parameters: list[tuple[str, str]] | None = None
-    request: str
+    headers: Headers | None = None
+    query_parameters: QueryParameters | None = None
+    request: RequestTemplate
     input_type: CheckedInputType | None = None
     batch_size: PositiveInt | None = None
     rate_limit: RateLimit | None = None
@@ -197,9 +206,9 @@ class CustomTextEmbeddingSettings(EmbeddingSettings, kw_only=True):
     """The same template fields as :class:`_Template` (a Struct has one base with fields)."""
 
     url: Url
-    headers: dict[str, str | None] | None = None
-    query_parameters: list[tuple[str, str]] | None = None
-    request: str
+    headers: Headers | None = None
+    query_parameters: QueryParameters | None = None
+    request: RequestTemplate
     response: TextEmbeddingResponse
     input_type: CheckedInputType | None = None
     batch_size: PositiveInt | None = None

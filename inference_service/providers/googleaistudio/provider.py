@@ -18,7 +18,7 @@ from inference_service.providers.googleaistudio.embeddings import (
 )
 from inference_service.providers.googleaistudio.response import parse_google_ai_studio_error
 from inference_service.providers.googleaistudio.settings import GoogleAiStudioEmbeddingServiceSettings
-from inference_service.providers.http import REDACTED, UpstreamRequest, post_json
+from inference_service.providers.http import UpstreamRequest, post_json
 from inference_service.providers.schema import ApiKeySecrets
 
 BASE_URL = "https://generativelanguage.googleapis.com"
@@ -49,9 +49,8 @@ class GoogleAiStudioProvider(Provider):
             headers={"content-type": "application/json"},
             body=body,
             params={"key": key},
-            parse_error=lambda status, raw: parse_google_ai_studio_error(
-                status, raw.replace(key.encode(), REDACTED.encode()), inference_id, url
-            ),
+            parse_error=lambda status, raw: parse_google_ai_studio_error(status, raw, inference_id, url),
+            secrets=endpoint.secrets,
         )
         raw = await post_json(self.http, upstream, self.max_response_bytes)
         return parse_google_ai_studio_embeddings(raw, inference_id)

@@ -1,6 +1,8 @@
 """The ``hugging_face`` provider: glue of request + http + response, nothing else.
 
-Chat goes through the OpenAI-compatible code (TGI, vLLM behind an Inference Endpoint); text
+Chat goes through the OpenAI-compatible code (Text Generation Inference behind an Inference
+Endpoint), in TGI's dialect: JSON response formats as TGI's grammar, ``seed`` as is, no
+``parallel_tool_calls`` (see :class:`~inference_service.providers.openai.request.Dialect`); text
 embeddings and rerank go to the user's URL in Text Embeddings Inference's formats
 (:mod:`.embeddings`, :mod:`.rerank`), with a bearer API key (TEI's ``--api-key``, a Hugging
 Face token for Inference Endpoints).
@@ -28,6 +30,7 @@ from inference_service.providers.hugging_face.settings import (
     HuggingFaceRerankTaskSettings,
 )
 from inference_service.providers.openai.provider import OpenAiCompatibleProvider
+from inference_service.providers.openai.request import Dialect
 
 MAX_BATCH_SIZE = 20
 """Elasticsearch's batch for Hugging Face embeddings (TEI's default client batch limit is 32)."""
@@ -36,6 +39,7 @@ MAX_BATCH_SIZE = 20
 class HuggingFaceProvider(OpenAiCompatibleProvider):
     service = "hugging_face"
     max_tokens_field = "max_tokens"
+    dialect = Dialect(tgi_grammar=True, parallel_tool_calls=False)
     max_batch_size = MAX_BATCH_SIZE
 
     def chat_url(self, endpoint: EndpointConfig) -> str:
@@ -69,6 +73,7 @@ class HuggingFaceProvider(OpenAiCompatibleProvider):
             headers={**self.auth_headers(endpoint), "content-type": "application/json"},
             body=body,
             parse_error=lambda status, raw: parse_hugging_face_error(status, raw, inference_id, url),
+            secrets=endpoint.secrets,
         )
 
 

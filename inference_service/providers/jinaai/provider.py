@@ -37,6 +37,6 @@ class JinaAIProvider(Provider):
         return parse_jinaai_rerank(raw, endpoint.inference_id)
 
     async def _post(self, endpoint: EndpointConfig, url: str, body: bytes) -> bytes:
-        api_key = endpoint.secret(ApiKeySecrets).api_key
-        upstream = bearer_json_request(url, api_key, body, endpoint.inference_id, error_field="detail")
+        secrets = endpoint.secret(ApiKeySecrets)
+        upstream = bearer_json_request(url, secrets, body, endpoint.inference_id, error_field="detail")
         return await post_json(self.http, upstream, self.max_response_bytes)

@@ -7,6 +7,9 @@ Deviations, and why:
   that cannot call tools must say so rather than ignore them.
 - Content parts other than ``text`` are refused (400): the model reads text only. Text parts
   are joined.
+- ``response_format`` goes to llama.cpp as it is: llama.cpp turns a ``json_schema`` (or
+  ``json_object``) format into a grammar that constrains sampling, so the output parses and
+  matches the schema (unless ``max_tokens`` cuts it off). ``seed`` goes as it is too.
 - ``max_completion_tokens`` becomes llama.cpp's ``max_tokens``; unset, the endpoint's
   ``task_settings.max_tokens`` applies, else the model generates until it stops or its slot's
   context is full.
@@ -86,6 +89,10 @@ def to_llamacpp_request(
     body.update(request.sampling(task.temperature, task.top_p))
     if request.stop:
         body["stop"] = list(request.stop)
+    if request.response_format is not None:
+        body["response_format"] = msgspec.to_builtins(request.response_format)
+    if request.seed is not None:
+        body["seed"] = request.seed
     return body
 
 

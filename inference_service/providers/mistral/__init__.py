@@ -1,5 +1,6 @@
-"""The ``mistral`` service: Mistral's OpenAI-compatible chat API (``model``, ``max_tokens``) and
-its embeddings API (OpenAI's Embeddings format with ``model``, no ``dimensions``)."""
+"""The ``mistral`` service: Mistral's OpenAI-compatible chat API (``model``, ``max_tokens``, the
+seed named ``random_seed``; every ``response_format`` type and ``parallel_tool_calls``) and its
+embeddings API (OpenAI's Embeddings format with ``model``, no ``dimensions``)."""
 
 from inference_service.errors import UpstreamError
 from inference_service.model.task_type import TaskType
@@ -10,6 +11,7 @@ from inference_service.providers.mistral.settings import (
     MistralServiceSettings,
 )
 from inference_service.providers.openai.provider import OpenAiEmbeddings
+from inference_service.providers.openai.request import Dialect
 from inference_service.providers.schema import ApiKeySecrets
 from inference_service.providers.spec import ProviderSpec
 
@@ -23,6 +25,7 @@ publishes no limit)."""
 class MistralProvider(OpenAiEmbeddings):
     service = "mistral"
     max_tokens_field = "max_tokens"
+    dialect = Dialect(seed_field="random_seed")
     max_batch_size = EMBEDDING_MAX_BATCH_SIZE
     send_dimensions = False
 

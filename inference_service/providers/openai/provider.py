@@ -21,7 +21,7 @@ from inference_service.providers.openai.embeddings import (
     parse_openai_embeddings,
     to_openai_embeddings_request,
 )
-from inference_service.providers.openai.request import to_openai_request
+from inference_service.providers.openai.request import OPENAI, Dialect, to_openai_request
 from inference_service.providers.openai.response import TERMINATOR, parse_openai_error, parse_openai_event
 from inference_service.providers.openai.settings import (
     OpenAiEmbeddingServiceSettings,
@@ -32,7 +32,6 @@ from inference_service.providers.schema import ApiKeySecrets, EmbeddingSettings
 
 OPENAI_CHAT_URL = "https://api.openai.com/v1/chat/completions"
 OPENAI_EMBEDDINGS_URL = "https://api.openai.com/v1/embeddings"
-OPENAI_EMBEDDINGS_URL = "https://api.openai.com/v1/embeddings"
 
 
 class OpenAiCompatibleProvider(Provider):
@@ -42,6 +41,8 @@ class OpenAiCompatibleProvider(Provider):
     """Services that predate ``max_completion_tokens`` take ``max_tokens``."""
     send_model: ClassVar[bool] = True
     """False where the URL already names the model (Azure deployments)."""
+    dialect: ClassVar[Dialect] = OPENAI
+    """Which ``response_format`` types, ``seed`` and ``parallel_tool_calls`` the service takes."""
 
     @abstractmethod
     def chat_url(self, endpoint: EndpointConfig) -> str: ...
@@ -69,6 +70,7 @@ class OpenAiCompatibleProvider(Provider):
             send_model=self.send_model,
             max_tokens_field=self.max_tokens_field,
             user=user,
+            dialect=self.dialect,
         )
         headers = {
             **extra_headers,
@@ -95,6 +97,7 @@ class OpenAiCompatibleProvider(Provider):
             headers=headers,
             body=body,
             parse_error=lambda status, raw: parse_openai_error(status, raw, inference_id, url),
+            secrets=endpoint.secrets,
         )
 
 
@@ -133,6 +136,7 @@ class OpenAiEmbeddings(OpenAiCompatibleProvider):
             headers=headers,
             body=body,
             parse_error=lambda status, raw: self.parse_embeddings_error(status, raw, inference_id, url),
+            secrets=endpoint.secrets,
         )
         raw = await post_json(self.http, upstream, self.max_response_bytes)
         return parse_openai_embeddings(raw, inference_id)

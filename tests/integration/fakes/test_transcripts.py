@@ -41,6 +41,13 @@ BUILT: dict[str, list[bytes]] = {
         input_tokens=472,
         output_tokens=89,
     ),
+    "anthropic_forced_tool": anthropic.forced_tool_stream(
+        "city_facts",
+        ['{"city": "Oslo', '", "population"', ": 709000}"],
+        id="msg_01Hn4fVvGE8oN1vJm8MhC2Qk",
+        input_tokens=612,
+        output_tokens=41,
+    ),
     "anthropic_error_midstream": anthropic.stream(
         ["Elasticsearch is"], error=("overloaded_error", "Overloaded")
     ),

@@ -16,6 +16,10 @@ from inference_service.model.chat import (
     ChunkChoice,
     Delta,
     FunctionDelta,
+    JsonObjectFormat,
+    JsonSchema,
+    JsonSchemaFormat,
+    TextFormat,
     ToolCallDelta,
     Usage,
     validate_chat_request,
@@ -211,3 +215,99 @@ def test_chunks_encode_exactly_like_elasticsearch() -> None:
         b'{"id":"chatcmpl-123","choices":[],"model":"m","object":"chat.completion.chunk",'
         b'"usage":{"completion_tokens":28,"prompt_tokens":16,"total_tokens":44}}'
     )
+
+
+# --- response_format, seed, parallel_tool_calls ---------------------------------------------
+
+SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+
+
+def json_schema(**spec: Any) -> dict[str, Any]:
+    return {"type": "json_schema", "json_schema": {"name": "city", "schema": SCHEMA, **spec}}
+
+
+def test_response_formats_decode_as_a_tagged_union() -> None:
+    for fmt, kind in (
+        ({"type": "text"}, TextFormat),
+        ({"type": "json_object"}, JsonObjectFormat),
+        (json_schema(strict=True, description="A city"), JsonSchemaFormat),
+    ):
+        chat = decode_chat_request(json.dumps({"messages": [USER], "response_format": fmt}).encode())
+        validate_chat_request(chat)
+        assert isinstance(chat.response_format, kind)
+    assert chat.json_output is chat.response_format
+    assert isinstance(chat.response_format, JsonSchemaFormat)
+    assert chat.response_format.json_schema == JsonSchema(
+        name="city", description="A city", schema=SCHEMA, strict=True
+    )
+    text = decode_chat_request(json.dumps({"messages": [USER], "response_format": {"type": "text"}}).encode())
+    assert text.json_output is None
+
+
+@pytest.mark.parametrize(
+    ("fmt", "fragment"),
+    [
+        ({"type": "yaml"}, "$.response_format"),
+        ({"type": "json_schema"}, "missing required field `json_schema` - at `$.response_format`"),
+        ({"type": "json_schema", "json_schema": {"schema": {}}}, "$.response_format.json_schema"),
+        (
+            {"type": "json_schema", "json_schema": {"name": "n", "schema": []}},
+            "$.response_format.json_schema.schema",
+        ),
+        ({"type": "text", "json_schema": {"name": "n"}}, "unknown field `json_schema`"),
+    ],
+)
+def test_malformed_response_formats_name_the_path(fmt: dict[str, Any], fragment: str) -> None:
+    with pytest.raises(BadRequestError) as caught:
+        decode_chat_request(json.dumps({"messages": [USER], "response_format": fmt}).encode())
+    assert caught.value.error_type == "x_content_parse_exception"
+    assert fragment in caught.value.reason
+
+
+def test_an_invalid_json_schema_is_a_400_naming_the_schema_and_the_problem() -> None:
+    broken = {"type": "object", "properties": {"city": {"type": "strin"}}}
+    error = check({"messages": [USER], "response_format": json_schema(schema=broken)})
+    assert error.param == "$.response_format.json_schema.schema"
+    assert error.error_type == "action_request_validation_exception"
+    assert (
+        "[$.response_format.json_schema.schema] is not a valid JSON Schema (draft 2020-12): "
+        "at [$.properties.city.type]: 'strin' is not valid under any of the given schemas"
+    ) in error.reason
+
+
+def test_the_schema_name_follows_the_tool_name_rule() -> None:
+    error = check({"messages": [USER], "response_format": json_schema(name="my schema")})
+    assert error.param == "$.response_format.json_schema.name"
+    assert "[my schema] must match ^[a-zA-Z0-9_-]{1,64}$" in error.reason
+
+
+def test_schema_nesting_is_bounded_before_the_metaschema_check() -> None:
+    deep: dict[str, Any] = {"type": "object"}
+    for _ in range(MAX_NESTING):
+        deep = {"type": "object", "properties": {"x": deep}}
+    error = check({"messages": [USER], "response_format": json_schema(schema=deep)})
+    assert f"[$.response_format.json_schema.schema] nests deeper than {MAX_NESTING} levels" in error.reason
+
+
+def test_parallel_tool_calls_needs_tools() -> None:
+    error = check({"messages": [USER], "parallel_tool_calls": True})
+    assert error.param == "$.parallel_tool_calls"
+    assert "[$.parallel_tool_calls] is only allowed when [tools] are given" in error.reason
+    validate_chat_request(
+        decode_chat_request(
+            json.dumps(
+                {"messages": [USER], "tools": [TOOL], "parallel_tool_calls": False, "seed": 7}
+            ).encode()
+        )
+    )
+
+
+def test_response_format_problems_join_the_one_400() -> None:
+    error = check(
+        {
+            "messages": [],
+            "parallel_tool_calls": False,
+            "response_format": json_schema(name="a b", schema={"type": 1}),
+        }
+    )
+    assert error.reason.count(";") == 4  # messages, parallel_tool_calls, name, schema

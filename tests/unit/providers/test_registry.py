@@ -6,6 +6,7 @@ import asyncio
 import re
 from collections.abc import Mapping
 
+import msgspec
 import pytest
 
 from inference_service.errors import BadRequestError, UnsupportedError
@@ -21,7 +22,14 @@ from inference_service.providers.registry import (
     builtin_registry,
     check_spec,
 )
-from inference_service.providers.schema import NoSecrets, NoTaskSettings, RateLimit, SettingsStruct
+from inference_service.providers.schema import (
+    Destination,
+    NoSecrets,
+    NoTaskSettings,
+    RateLimit,
+    SettingsStruct,
+    Url,
+)
 from inference_service.providers.spec import ProviderSpec
 
 CHAT = TaskType.CHAT_COMPLETION
@@ -144,6 +152,62 @@ def test_rate_limited_settings_need_a_default_rate_limit() -> None:
         spec(service_settings={CHAT: Limited, COMPLETION: Limited}, default_rate_limit={CHAT: 5}),
         "provider [p] has no default rate limit for [completion]",
     )
+
+
+class Forgetful(SettingsStruct):
+    model: str
+    base_url: str | None = None
+
+
+class Declared(SettingsStruct):
+    model: str
+    base_url: Url | None = None
+    resource_name: Destination | None = None
+
+
+@pytest.mark.parametrize("name", ["url", "base_url", "host", "api_host", "endpoint", "resource_name"])
+def test_a_setting_named_like_a_destination_must_be_declared_one(name: str) -> None:
+    struct = msgspec.defstruct("S", [("model", str), (name, str | None, None)], bases=(SettingsStruct,))
+    assert issubclass(struct, SettingsStruct)
+    refused(
+        spec(service_settings={CHAT: struct}),
+        f"provider [p] setting [{name}] of task type [chat_completion] names where calls go but is "
+        "neither a Url nor a Destination (providers.schema)",
+    )
+
+
+def test_declared_destinations_are_accepted_and_listed() -> None:
+    check_spec(spec(service_settings={CHAT: Declared}))
+    assert spec(service_settings={CHAT: Declared}).destination_settings(CHAT) == ("base_url", "resource_name")
+    refused(
+        spec(service_settings={CHAT: Forgetful}),
+        "provider [p] setting [base_url] of task type [chat_completion] names where calls go but is "
+        "neither a Url nor a Destination (providers.schema)",
+    )
+
+
+def test_builtin_providers_declare_their_destinations() -> None:
+    """The settings that decide where each builtin provider's secrets go, as the rules see them."""
+    found = {
+        s.name: sorted({n for t in s.task_types for n in s.destination_settings(t)})
+        for s in BUILTIN_PROVIDERS
+    }
+    url_only = ["url"]
+    assert found == {
+        "openai": url_only,
+        "mistral": url_only,
+        "deepseek": url_only,
+        "hugging_face": url_only,
+        "azureopenai": ["resource_name", "url"],
+        "anthropic": url_only,
+        "llamacpp": [],
+        "cohere": url_only,
+        "custom": ["headers", "query_parameters", "request", "url"],
+        "googleaistudio": url_only,
+        "jinaai": url_only,
+        "voyageai": url_only,
+        "splade": [],
+    }
 
 
 def test_builtin_registry_accepts_the_builtins() -> None:

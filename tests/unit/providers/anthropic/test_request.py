@@ -11,7 +11,7 @@ import pytest
 
 from inference_service.errors import InvalidRequestError, UnsupportedError
 from inference_service.model.chat import ChatCompletionRequest
-from inference_service.providers.anthropic.request import to_anthropic_request
+from inference_service.providers.anthropic.request import JSON_OBJECT_TOOL, json_tool, to_anthropic_request
 from inference_service.providers.anthropic.settings import AnthropicServiceSettings, AnthropicTaskSettings
 
 SETTINGS = AnthropicServiceSettings(model_id="claude-sonnet-4-5")
@@ -295,3 +295,87 @@ def test_reasoning_is_refused() -> None:
         translate(request(reasoning={"effort": "high"}))
     assert caught.value.reason == "[reasoning] is not supported by the [anthropic] service"
     assert caught.value.param == "reasoning"
+
+
+# --- response_format as a forced tool, seed, parallel_tool_calls ------------------------------
+
+SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+TOOLS = [{"type": "function", "function": {"name": "lookup"}}]
+
+
+def test_json_schema_becomes_a_forced_tool_named_after_the_schema() -> None:
+    fmt = {
+        "type": "json_schema",
+        "json_schema": {"name": "city_facts", "description": "Facts about a city", "schema": SCHEMA},
+    }
+    req = request(response_format=fmt)
+    body = translate(req)
+    assert body["tools"] == [
+        {"name": "city_facts", "description": "Facts about a city", "input_schema": SCHEMA}
+    ]
+    assert body["tool_choice"] == {"type": "tool", "name": "city_facts"}
+    assert json_tool(req) == "city_facts"
+
+
+def test_json_object_becomes_a_forced_tool_taking_any_object() -> None:
+    req = request(response_format={"type": "json_object"})
+    body = translate(req)
+    (tool,) = body["tools"]
+    assert tool["name"] == JSON_OBJECT_TOOL == json_tool(req)
+    assert tool["input_schema"] == {"type": "object"}
+    assert "JSON" in tool["description"]
+    assert body["tool_choice"] == {"type": "tool", "name": JSON_OBJECT_TOOL}
+
+
+def test_text_format_adds_nothing() -> None:
+    req = request(response_format={"type": "text"})
+    assert translate(req) == translate(request())
+    assert json_tool(req) is None and json_tool(request()) is None
+
+
+@pytest.mark.parametrize("extra", [{"tools": TOOLS}, {"tool_choice": "auto"}])
+def test_a_json_format_leaves_no_room_for_tools(extra: dict[str, Any]) -> None:
+    with pytest.raises(UnsupportedError) as caught:
+        translate(request(response_format={"type": "json_object"}, **extra))
+    assert caught.value.param == "response_format"
+    assert "Anthropic has no JSON mode" in caught.value.reason
+
+
+def test_the_schema_must_describe_an_object() -> None:
+    fmt = {"type": "json_schema", "json_schema": {"name": "list", "schema": {"type": "array"}}}
+    with pytest.raises(UnsupportedError) as caught:
+        translate(request(response_format=fmt))
+    assert caught.value.param == "$.response_format.json_schema.schema"
+    assert "always an object" in caught.value.reason
+
+
+def test_seed_is_refused() -> None:
+    with pytest.raises(UnsupportedError) as caught:
+        translate(request(seed=1))
+    assert caught.value.param == "seed"
+    assert caught.value.reason == "[seed] is not supported by the [anthropic] service"
+
+
+@pytest.mark.parametrize(
+    ("choice", "expected"),
+    [
+        (None, {"type": "auto", "disable_parallel_tool_use": True}),
+        ("auto", {"type": "auto", "disable_parallel_tool_use": True}),
+        ("required", {"type": "any", "disable_parallel_tool_use": True}),
+        (
+            {"type": "function", "function": {"name": "lookup"}},
+            {"type": "tool", "name": "lookup", "disable_parallel_tool_use": True},
+        ),
+        ("none", {"type": "none"}),  # no tool is called: nothing to serialise
+    ],
+)
+def test_parallel_tool_calls_false_disables_parallel_tool_use(choice: Any, expected: dict[str, Any]) -> None:
+    fields: dict[str, Any] = {"tools": TOOLS, "parallel_tool_calls": False}
+    if choice is not None:
+        fields["tool_choice"] = choice
+    assert translate(request(**fields))["tool_choice"] == expected
+
+
+def test_parallel_tool_calls_true_is_anthropics_default() -> None:
+    body = translate(request(tools=TOOLS, parallel_tool_calls=True))
+    assert "tool_choice" not in body

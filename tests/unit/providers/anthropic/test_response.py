@@ -284,3 +284,49 @@ def test_error_with_an_empty_body() -> None:
     error = parse_anthropic_error(400, b"", ID, URL)
     assert error.reason.endswith("status [400]. Error message: [HTTP 400]")
     assert error.status == 400
+
+
+# --- the forced tool of a JSON response_format ------------------------------------------------
+
+FORCED_ID = "msg_01Hn4fVvGE8oN1vJm8MhC2Qk"
+
+
+def translate_json(stream: list[ServerSentEvent], tool: str = "city_facts") -> list[ChatCompletionChunk]:
+    translator = AnthropicStreamTranslator(ID, json_tool=tool)
+    return [c for c in (translator.feed(event) for event in stream) if c is not None]
+
+
+def test_the_forced_tools_input_is_the_content() -> None:
+    assert translate_json(events("anthropic_forced_tool")) == [
+        chunk(FORCED_ID, Delta(role="assistant")),
+        # the tool_use block start and the empty partial_json emit nothing
+        chunk(FORCED_ID, Delta(content='{"city": "Oslo')),
+        chunk(FORCED_ID, Delta(content='", "population"')),
+        chunk(FORCED_ID, Delta(content=": 709000}")),
+        chunk(FORCED_ID, Delta(), "stop"),  # not tool_calls: the client called no tool
+        usage_chunk(FORCED_ID, 612, 41),
+    ]
+
+
+def test_an_input_without_fragments_is_the_empty_object() -> None:
+    frames = anthropic.stream(tool_uses=[anthropic.ToolUse("toolu_x", "json_object", [""])])
+    contents = [
+        c.choices[0].delta.content
+        for c in translate_json(decode(b"".join(frames)), "json_object")
+        if c.choices
+    ]
+    assert contents == [None, "{}"]
+    finish = translate_json(decode(b"".join(frames)), "json_object")[-2]
+    assert finish.choices[0].finish_reason == "stop"
+
+
+def test_other_stop_reasons_keep_their_meaning() -> None:
+    frames = anthropic.forced_tool_stream("city_facts", ['{"city": "Os'], stop_reason="max_tokens")
+    *_, finish, _ = translate_json(decode(b"".join(frames)))
+    assert finish.choices[0].finish_reason == "length"
+
+
+def test_without_json_tool_a_tool_of_that_name_is_a_tool_call() -> None:
+    chunks = translate(events("anthropic_forced_tool"))
+    assert chunks[1].choices[0].delta.tool_calls is not None
+    assert chunks[-2].choices[0].finish_reason == "tool_calls"

@@ -112,3 +112,21 @@ def test_max_completion_tokens_is_renamed() -> None:
 def test_stop() -> None:
     assert to_llamacpp_request(request(stop=["\n\n", "END"]), NO_TASK, ID)["stop"] == ["\n\n", "END"]
     assert "stop" not in to_llamacpp_request(request(stop=[]), NO_TASK, ID)
+
+
+@pytest.mark.parametrize(
+    "fmt",
+    [
+        {"type": "text"},
+        {"type": "json_object"},
+        {"type": "json_schema", "json_schema": {"name": "n", "schema": {"type": "object"}, "strict": True}},
+    ],
+)
+def test_response_format_goes_to_llamacpps_grammar_as_it_is(fmt: dict[str, Any]) -> None:
+    body = to_llamacpp_request(request(response_format=fmt), NO_TASK, ID)
+    assert body["response_format"] == fmt
+
+
+def test_seed_goes_as_it_is() -> None:
+    assert to_llamacpp_request(request(seed=11), NO_TASK, ID)["seed"] == 11
+    assert "seed" not in to_llamacpp_request(request(), NO_TASK, ID)

@@ -11,7 +11,12 @@ import pytest
 
 from inference_service.errors import UnsupportedError
 from inference_service.model.chat import ChatCompletionRequest
-from inference_service.providers.openai.request import to_openai_request
+from inference_service.providers.azureopenai import AzureOpenAiProvider
+from inference_service.providers.deepseek import DeepSeekProvider
+from inference_service.providers.hugging_face.provider import HuggingFaceProvider
+from inference_service.providers.mistral import MistralProvider
+from inference_service.providers.openai.provider import OpenAiProvider
+from inference_service.providers.openai.request import OPENAI, Dialect, to_openai_request
 
 USER = {"role": "user", "content": "hi"}
 ALWAYS = {"n": 1, "stream": True, "stream_options": {"include_usage": True}}
@@ -141,3 +146,91 @@ def test_everything_else_passes_through_unchanged() -> None:
         "model": "gpt-4o-mini",
         **ALWAYS,
     }
+
+
+# --- response_format, seed, parallel_tool_calls per dialect -----------------------------------
+
+SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}}
+JSON_SCHEMA = {"type": "json_schema", "json_schema": {"name": "city", "schema": SCHEMA, "strict": True}}
+TOOLS = [{"type": "function", "function": {"name": "f"}}]
+DEEPSEEK = Dialect(
+    response_formats=frozenset({"text", "json_object"}), seed_field=None, parallel_tool_calls=False
+)
+TGI = Dialect(tgi_grammar=True, parallel_tool_calls=False)
+
+
+@pytest.mark.parametrize("fmt", [{"type": "text"}, {"type": "json_object"}, JSON_SCHEMA])
+def test_openai_takes_every_response_format_as_it_is(fmt: dict[str, Any]) -> None:
+    assert translate(request(response_format=fmt))["response_format"] == fmt
+
+
+def test_openai_takes_seed_and_parallel_tool_calls() -> None:
+    body = translate(request(seed=42, tools=TOOLS, parallel_tool_calls=False))
+    assert body["seed"] == 42 and body["parallel_tool_calls"] is False
+
+
+def test_the_providers_declare_their_dialects() -> None:
+    assert OpenAiProvider.dialect == OPENAI and AzureOpenAiProvider.dialect == OPENAI
+    assert MistralProvider.dialect == Dialect(seed_field="random_seed")
+    assert DeepSeekProvider.dialect == DEEPSEEK
+    assert HuggingFaceProvider.dialect == TGI
+
+
+def test_mistral_names_the_seed_random_seed() -> None:
+    body = translate(
+        request(seed=7, response_format=JSON_SCHEMA, tools=TOOLS, parallel_tool_calls=True),
+        service="mistral",
+        dialect=MistralProvider.dialect,
+    )
+    assert body["random_seed"] == 7 and "seed" not in body
+    assert body["response_format"] == JSON_SCHEMA and body["parallel_tool_calls"] is True
+
+
+def test_a_format_the_service_lacks_is_a_400_naming_response_format() -> None:
+    with pytest.raises(UnsupportedError) as caught:
+        translate(request(response_format=JSON_SCHEMA), service="deepseek", dialect=DEEPSEEK)
+    assert caught.value.param == "response_format"
+    assert caught.value.reason == (
+        "[response_format] type [json_schema] is not supported by the [deepseek] service; "
+        "it takes [json_object, text]"
+    )
+    body = translate(request(response_format={"type": "json_object"}), service="deepseek", dialect=DEEPSEEK)
+    assert body["response_format"] == {"type": "json_object"}
+
+
+def test_no_seed_no_parallel_switch() -> None:
+    with pytest.raises(UnsupportedError) as seed:
+        translate(request(seed=1), service="deepseek", dialect=DEEPSEEK)
+    assert (
+        seed.value.param == "seed"
+        and "[seed] is not supported by the [deepseek] service" in seed.value.reason
+    )
+    with pytest.raises(UnsupportedError) as serial:
+        translate(request(tools=TOOLS, parallel_tool_calls=False), service="deepseek", dialect=DEEPSEEK)
+    assert serial.value.param == "parallel_tool_calls"
+    # true only allows what the service may do anyway: not sent, and not an error.
+    body = translate(request(tools=TOOLS, parallel_tool_calls=True), service="deepseek", dialect=DEEPSEEK)
+    assert "parallel_tool_calls" not in body
+
+
+@pytest.mark.parametrize(
+    ("fmt", "sent"),
+    [
+        (JSON_SCHEMA, {"type": "json", "value": SCHEMA}),
+        ({"type": "json_object"}, {"type": "json", "value": {"type": "object"}}),
+        (
+            {"type": "json_schema", "json_schema": {"name": "any"}},
+            {"type": "json", "value": {"type": "object"}},
+        ),
+        ({"type": "text"}, None),
+    ],
+)
+def test_tgi_gets_its_grammar(fmt: dict[str, Any], sent: dict[str, Any] | None) -> None:
+    body = translate(request(response_format=fmt, seed=3), service="hugging_face", dialect=TGI)
+    assert body.get("response_format") == sent
+    assert body["seed"] == 3
+
+
+def test_a_request_without_the_fields_is_unchanged_by_the_dialect() -> None:
+    plain = to_openai_request(request(), service="deepseek", model="m", dialect=DEEPSEEK)
+    assert plain == to_openai_request(request(), service="openai", model="m")

@@ -1,0 +1,35 @@
+"""What a custom completion takes of the unified request (inference_service.providers.custom.provider)."""
+
+from __future__ import annotations
+
+import pytest
+
+from inference_service.errors import UnsupportedError
+from inference_service.model.chat import (
+    ChatCompletionRequest,
+    JsonObjectFormat,
+    Message,
+    TextFormat,
+    UserMessage,
+)
+from inference_service.providers.custom.provider import _prompt
+
+HI: list[Message] = [UserMessage(content="hi")]
+
+
+def test_the_prompt_is_the_one_user_message() -> None:
+    assert _prompt(ChatCompletionRequest(messages=HI, response_format=TextFormat())) == "hi"
+
+
+@pytest.mark.parametrize(
+    ("request_", "field"),
+    [
+        (ChatCompletionRequest(messages=HI, response_format=JsonObjectFormat()), "response_format"),
+        (ChatCompletionRequest(messages=HI, seed=1), "seed"),
+    ],
+)
+def test_what_a_template_cannot_carry_is_refused(request_: ChatCompletionRequest, field: str) -> None:
+    with pytest.raises(UnsupportedError) as caught:
+        _prompt(request_)
+    assert caught.value.param == field
+    assert caught.value.reason == f"[{field}] is not supported by the [custom] service"
