@@ -34,6 +34,8 @@ from inference_service.providers.registry import builtin_registry
 from inference_service.providers.url_guard import UrlGuard
 from inference_service.providers.url_policy import UrlPolicy
 from inference_service.refresh import RevisionWatcher
+from inference_service.routing.route import route_headers
+from inference_service.routing.router import bind_router
 from inference_service.settings import Settings, decode_settings
 from inference_service.store.engine import create_engine, create_sessionmaker
 from inference_service.store.migrate import ensure_schema_current
@@ -47,7 +49,9 @@ FACES: tuple[Face, ...] = (es.FACE, openai.FACE)
 async def on_service_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, InferenceServiceError)
     await _keep_alive(request)
-    return face_for(request.url.path, FACES).render_error(request, exc)
+    response = face_for(request.url.path, FACES).render_error(request, exc)
+    response.headers.update(route_headers())
+    return response
 
 
 async def on_routing_error(request: Request, exc: Exception) -> Response:
@@ -138,6 +142,8 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
             await keys.reload()
             if settings.auth == "off":
                 log.warning("auth is off: every request is served without an API key")
+            inference = InferenceService(settings, catalog, wrappers=[RateLimitGate()])
+            bind_router(providers, catalog.resolve, inference.pipeline, settings.embedding_batch_concurrency)
             watcher = RevisionWatcher(sessions, [catalog, keys], interval=settings.catalog_refresh_interval)
             watcher.start()
             app.state.services = Services(
@@ -150,7 +156,7 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
                     sessions, box, registry, guard, listener=catalog, preconfigured=preconfigured
                 ),
                 catalog=catalog,
-                inference=InferenceService(settings, catalog, wrappers=[RateLimitGate()]),
+                inference=inference,
                 keys=keys,
                 api_keys=ApiKeyManager(sessions, listener=keys),
             )

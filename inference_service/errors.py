@@ -25,6 +25,7 @@ only says *what* went wrong; each API face renders it in its own format, in one 
     ├─ NotAcceptableError              406 media_type_header_exception (unsupported Content-Type)
     ├─ RequestTimeoutError             408 status_exception
     ├─ VersionConflictError            409 version_conflict_engine_exception
+    ├─ ConflictError                   409 status_exception (the endpoint is in use: routers target it)
     ├─ ContentTooLongError             413 content_too_long_exception
     ├─ AuthenticationRateLimitError    429 security_exception (too many failed attempts from one address)
     └─ UpstreamError                   the provider's status and type (5xx become 502)
@@ -212,6 +213,12 @@ class RequestTimeoutError(InferenceServiceError):
 class VersionConflictError(InferenceServiceError):
     http_status = 409
     es_type = "version_conflict_engine_exception"
+
+
+class ConflictError(InferenceServiceError):
+    """The request conflicts with what uses the resource (routers targeting an endpoint)."""
+
+    http_status = 409
 
 
 class ContentTooLongError(InferenceServiceError):

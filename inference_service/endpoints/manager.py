@@ -9,6 +9,7 @@ caches notice) and, once committed, tells the listener (this worker's cache) wha
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,6 +29,7 @@ from inference_service.model.endpoint import PRECONFIGURED_PREFIX, Endpoint
 from inference_service.model.task_type import TaskType
 from inference_service.providers.registry import ProviderRegistry
 from inference_service.providers.url_guard import UrlGuard
+from inference_service.routing.references import check_targets, referenced, routers_targeting, targets_of
 from inference_service.store.endpoints import BUMP_REVISION, EndpointRepository
 from inference_service.store.secret_box import SecretBox
 
@@ -36,6 +38,14 @@ UPDATE_ATTEMPTS = 8
 Validator = Callable[[Endpoint], Awaitable[Endpoint]]
 """Checks an endpoint against its provider before it is stored (raises to refuse it) and
 returns it completed with what the provider told (embedding dimensions and similarity)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Deletion:
+    """What a delete did: whether it deleted, and the routers that target the endpoint."""
+
+    deleted: bool
+    routers: list[str] = field(default_factory=list)
 
 
 class ChangeListener(Protocol):
@@ -80,6 +90,7 @@ class EndpointManager:
         (the provider call) runs, before anything is written."""
         endpoint = self.build(inference_id, url_task_type, body)
         await self._check_urls(endpoint)
+        await self._check_targets(endpoint)
         if validate is not None:
             endpoint = await validate(endpoint)
         async with self._sessions.begin() as session:
@@ -109,8 +120,11 @@ class EndpointManager:
         check_task_type(endpoint, task_type)
         return endpoint
 
-    async def delete(self, inference_id: str, task_type: TaskType | None, *, dry_run: bool) -> bool:
-        """Delete (or with ``dry_run`` only check) an endpoint; returns whether it was deleted."""
+    async def delete(
+        self, inference_id: str, task_type: TaskType | None, *, dry_run: bool, force: bool = False
+    ) -> Deletion:
+        """Delete (or with ``dry_run`` only check) an endpoint. One that routers target is
+        refused with a 409 naming them unless ``force`` (``dry_run`` lists them)."""
         if inference_id.startswith(PRECONFIGURED_PREFIX):
             check_writable(inference_id)
         async with self._sessions.begin() as session:
@@ -119,12 +133,15 @@ class EndpointManager:
             if endpoint is None:
                 raise EndpointNotFoundError(inference_id)
             check_task_type(endpoint, task_type)
+            routers = routers_targeting(await repo.list_all(), inference_id)
             if dry_run:
-                return False
+                return Deletion(False, routers)
+            if routers and not force:
+                raise referenced(inference_id, routers)
             await repo.delete(inference_id)
             await self._changed(session)
         self._removed(inference_id)
-        return True
+        return Deletion(True, routers)
 
     async def update(
         self,
@@ -153,6 +170,7 @@ class EndpointManager:
             updated = merge_update(self._registry, current, body)
             if _config(updated) != _config(current):
                 await self._check_urls(updated)
+                await self._check_targets(updated)
                 if validate is not None:
                     updated = await validate(updated)
             async with self._sessions.begin() as session:
@@ -186,7 +204,9 @@ class EndpointManager:
                 raise DeclarationError(f"endpoint [{inference_id}]: {exc.reason}") from None
         async with self._sessions() as session:
             current = await EndpointRepository(session, self._box).list_all(with_secrets=True)
-        return make_plan(desired, current, prune=prune)
+        plan = make_plan(desired, current, prune=prune)
+        await self._check_planned_routes(plan, current)
+        return plan
 
     async def converge(self, plan: Plan) -> None:
         """Apply ``plan`` in one transaction; a concurrent change to a planned row aborts it all."""
@@ -207,6 +227,38 @@ class EndpointManager:
             await self._changed(session)
         self._stored(*plan.create, *(new for _, new, _ in plan.update), *plan.replace)
         self._removed(*(endpoint.inference_id for endpoint in plan.delete))
+
+    async def _check_targets(self, endpoint: Endpoint) -> None:
+        """A router's targets exist, are not routers and share its task type (400 otherwise)."""
+        if not targets_of(endpoint):
+            return
+
+        async def lookup(inference_id: str) -> Endpoint | None:
+            found = self._preconfigured.get(inference_id)
+            if found is not None:
+                return found
+            async with self._sessions() as session:
+                return await EndpointRepository(session, self._box).get(inference_id)
+
+        await check_targets(endpoint, lookup)
+
+    async def _check_planned_routes(self, plan: Plan, current: Sequence[Endpoint]) -> None:
+        """Every router as the plan leaves the store has valid targets: a plan may not delete or
+        retype (replace) an endpoint a remaining router targets."""
+        after = {e.inference_id: e for e in current}
+        for endpoint in plan.delete:
+            after.pop(endpoint.inference_id, None)
+        for endpoint in (*plan.create, *plan.replace, *(new for _, new, _ in plan.update)):
+            after[endpoint.inference_id] = endpoint
+
+        async def lookup(inference_id: str) -> Endpoint | None:
+            return after.get(inference_id) or self._preconfigured.get(inference_id)
+
+        for endpoint in after.values():
+            try:
+                await check_targets(endpoint, lookup)
+            except InferenceServiceError as exc:
+                raise DeclarationError(f"endpoint [{endpoint.inference_id}]: {exc.reason}") from None
 
     async def _check_urls(self, endpoint: Endpoint) -> None:
         await check_provider_urls(self._guard, self._registry.get(endpoint.service), endpoint)

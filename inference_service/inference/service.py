@@ -22,7 +22,7 @@ from inference_service.errors import UpstreamError
 from inference_service.inference.aggregate import aggregate_chat
 from inference_service.inference.batching import embed_batched
 from inference_service.inference.deadline import Deadline, default_timeout, within
-from inference_service.inference.pipeline import Wrapper, compose
+from inference_service.inference.pipeline import Pipeline, Wrapper, compose
 from inference_service.inference.strict_output import check_strict_output
 from inference_service.model.chat import (
     ChatCompletion,
@@ -34,6 +34,8 @@ from inference_service.model.embedding import EmbeddingRequest, SparseEmbeddingR
 from inference_service.model.rerank import RankedDocument, RerankRequest, RerankResult
 from inference_service.model.task_type import TaskType
 from inference_service.providers.base import ChunkStream, EndpointConfig
+from inference_service.routing.route import open_route
+from inference_service.routing.router import ROUTER_SERVICE
 from inference_service.settings import Settings
 
 
@@ -42,6 +44,11 @@ class InferenceService:
         self.settings = settings
         self.catalog = catalog
         self._pipeline = compose(wrappers)
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The wrapper chain around the provider calls (a router calls its targets through it)."""
+        return self._pipeline
 
     async def resolve(self, inference_id: str) -> ResolvedEndpoint:
         """The endpoint ready to serve (404 when there is none)."""
@@ -89,6 +96,8 @@ class InferenceService:
         self, target: ResolvedEndpoint, inputs: Sequence[str], config: EndpointConfig, deadline: Deadline
     ) -> list[str]:
         """One completion per input, run concurrently; the deadline covers all of them."""
+        if target.spec.name == ROUTER_SERVICE:
+            open_route(target.endpoint.inference_id)  # before the fan-out: one record for all inputs
 
         async def one(text: str) -> str:
             answer = await aggregate_chat(self.stream_completion(target, text, config))

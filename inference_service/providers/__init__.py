@@ -16,6 +16,7 @@ from inference_service.providers import (
     voyageai,
 )
 from inference_service.providers.spec import ProviderSpec
+from inference_service.routing.spec import PROVIDER as ROUTER
 
 BUILTIN_PROVIDERS: tuple[ProviderSpec, ...] = (
     openai.PROVIDER,
@@ -31,4 +32,5 @@ BUILTIN_PROVIDERS: tuple[ProviderSpec, ...] = (
     jinaai.PROVIDER,
     voyageai.PROVIDER,
     splade.PROVIDER,
+    ROUTER,
 )

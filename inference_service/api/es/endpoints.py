@@ -47,13 +47,20 @@ async def get_endpoints(request: Request) -> Response:
 
 
 async def delete_endpoint(request: Request) -> Response:
-    """Delete. ``force`` is accepted for compatibility: nothing here can reference an endpoint."""
+    """Delete. Routers are what may reference an endpoint here: one they target is a 409
+    unless ``force``; ``dry_run`` lists them (``routers``, beside Elasticsearch's ``pipelines``
+    and ``indexes``, present when there are some)."""
     check_request(request, ("dry_run", "force"))
     dry_run = query_bool(request, "dry_run")
-    query_bool(request, "force")
+    force = query_bool(request, "force")
     inference_id = request.path_params["inference_id"]
-    deleted = await services(request).manager.delete(inference_id, path_task_type(request), dry_run=dry_run)
-    return json_response(request, {"acknowledged": deleted, "pipelines": [], "indexes": []})
+    deletion = await services(request).manager.delete(
+        inference_id, path_task_type(request), dry_run=dry_run, force=force
+    )
+    body: dict[str, object] = {"acknowledged": deletion.deleted, "pipelines": [], "indexes": []}
+    if deletion.routers:
+        body["routers"] = deletion.routers
+    return json_response(request, body)
 
 
 async def update_endpoint(request: Request) -> Response:

@@ -207,6 +207,7 @@ def test_builtin_providers_declare_their_destinations() -> None:
         "jinaai": url_only,
         "voyageai": url_only,
         "splade": [],
+        "router": [],
     }
 
 
