@@ -27,15 +27,15 @@ from inference_service.endpoints.manager import EndpointManager
 from inference_service.endpoints.preconfigured import preconfigured_endpoints
 from inference_service.errors import INTERNAL_ERROR_REASON, InferenceServiceError
 from inference_service.inference.rate_limit import RateLimitGate
+from inference_service.inference.route import route_headers
 from inference_service.inference.service import InferenceService
 from inference_service.logs import configure_logging
 from inference_service.providers.base import ProviderContext
 from inference_service.providers.registry import builtin_registry
+from inference_service.providers.router.provider import bind_router
 from inference_service.providers.url_guard import UrlGuard
 from inference_service.providers.url_policy import UrlPolicy
 from inference_service.refresh import RevisionWatcher
-from inference_service.routing.route import route_headers
-from inference_service.routing.router import bind_router
 from inference_service.settings import Settings, decode_settings
 from inference_service.store.engine import create_engine, create_sessionmaker
 from inference_service.store.migrate import ensure_schema_current

@@ -32,7 +32,7 @@ from inference_service.errors import (
     UpstreamTimeoutError,
 )
 from inference_service.inference.deadline import Deadline
-from inference_service.routing.route import raw_route_headers
+from inference_service.inference.route import raw_route_headers
 
 log = logging.getLogger("inference_service.stream")
 

@@ -28,8 +28,13 @@ from inference_service.errors import EndpointNotFoundError, InferenceServiceErro
 from inference_service.model.endpoint import PRECONFIGURED_PREFIX, Endpoint
 from inference_service.model.task_type import TaskType
 from inference_service.providers.registry import ProviderRegistry
+from inference_service.providers.router.references import (
+    check_targets,
+    referenced,
+    routers_targeting,
+    targets_of,
+)
 from inference_service.providers.url_guard import UrlGuard
-from inference_service.routing.references import check_targets, referenced, routers_targeting, targets_of
 from inference_service.store.endpoints import BUMP_REVISION, EndpointRepository
 from inference_service.store.secret_box import SecretBox
 

@@ -23,6 +23,7 @@ from inference_service.inference.aggregate import aggregate_chat
 from inference_service.inference.batching import embed_batched
 from inference_service.inference.deadline import Deadline, default_timeout, within
 from inference_service.inference.pipeline import Pipeline, Wrapper, compose
+from inference_service.inference.route import open_route
 from inference_service.inference.strict_output import check_strict_output
 from inference_service.model.chat import (
     ChatCompletion,
@@ -34,8 +35,7 @@ from inference_service.model.embedding import EmbeddingRequest, SparseEmbeddingR
 from inference_service.model.rerank import RankedDocument, RerankRequest, RerankResult
 from inference_service.model.task_type import TaskType
 from inference_service.providers.base import ChunkStream, EndpointConfig
-from inference_service.routing.route import open_route
-from inference_service.routing.router import ROUTER_SERVICE
+from inference_service.providers.router.provider import ROUTER_SERVICE
 from inference_service.settings import Settings
 
 

@@ -12,11 +12,11 @@ from inference_service.providers import (
     llamacpp,
     mistral,
     openai,
+    router,
     splade,
     voyageai,
 )
 from inference_service.providers.spec import ProviderSpec
-from inference_service.routing.spec import PROVIDER as ROUTER
 
 BUILTIN_PROVIDERS: tuple[ProviderSpec, ...] = (
     openai.PROVIDER,
@@ -32,5 +32,5 @@ BUILTIN_PROVIDERS: tuple[ProviderSpec, ...] = (
     jinaai.PROVIDER,
     voyageai.PROVIDER,
     splade.PROVIDER,
-    ROUTER,
+    router.PROVIDER,
 )

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from inference_service.api.bodies import read_body, require_body
 from inference_service.inference.deadline import Deadline
-from inference_service.routing.route import route_headers
+from inference_service.inference.route import route_headers
 
 _ENCODER = msgspec.json.Encoder()
 JSON = "application/json"

@@ -2,8 +2,8 @@
 
 A router endpoint is served like any other: the service layer calls this provider through the
 wrapper chain. For each request it orders the targets by the router's strategy
-(:mod:`~inference_service.routing.strategies`), skips those whose circuit breaker is open
-(:mod:`~inference_service.routing.breaker`), resolves each through the endpoint catalog (no
+(:mod:`~inference_service.providers.router.strategies`), skips those whose circuit breaker is open
+(:mod:`~inference_service.providers.router.breaker`), resolves each through the endpoint catalog (no
 database query) and calls it through the same wrapper chain (its rate limit applies), with
 the target's own configuration.
 
@@ -16,7 +16,7 @@ Only the failure kinds in ``fallback_on`` fail over (a connection error, a timeo
 request's deadline (the face's) and ``max_attempts``.
 
 Every routed request logs one line at info with its attempts, and records them in the
-request's :class:`~inference_service.routing.route.Route` (the ``X-Inference-Endpoint``
+request's :class:`~inference_service.inference.route.Route` (the ``X-Inference-Endpoint``
 header). Breakers and measurements are this worker's (see the modules).
 """
 
@@ -37,14 +37,14 @@ from inference_service.errors import (
     UpstreamError,
     UpstreamTimeoutError,
 )
+from inference_service.inference.route import Attempt, Route, open_route
 from inference_service.model.chat import ChatCompletionChunk, ChatCompletionRequest
 from inference_service.model.embedding import EmbeddingRequest, SparseEmbeddingResult, TextEmbeddingResult
 from inference_service.model.rerank import RerankRequest, RerankResult
 from inference_service.providers.base import ChunkStream, EndpointConfig, Provider, ProviderContext
-from inference_service.routing.breaker import Breaker, Clock
-from inference_service.routing.route import Attempt, Route, open_route
-from inference_service.routing.settings import FailureKind, RouterSettings
-from inference_service.routing.strategies import TargetStatsTable, order
+from inference_service.providers.router.breaker import Breaker, Clock
+from inference_service.providers.router.settings import FailureKind, RouterSettings
+from inference_service.providers.router.strategies import TargetStatsTable, order
 
 if TYPE_CHECKING:
     from inference_service.endpoints.catalog import ResolvedEndpoint

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from inference_service.errors import ConflictError, InvalidRequestError, validation_failed
 from inference_service.model.endpoint import Endpoint
-from inference_service.routing.router import ROUTER_SERVICE
+from inference_service.providers.router.provider import ROUTER_SERVICE
 
 Lookup = Callable[[str], Awaitable[Endpoint | None]]
 

@@ -2,7 +2,7 @@
 
 Validated strictly on PUT and ``_update`` like every service's settings (one 400 listing the
 problems, in Elasticsearch's words); whether the targets exist, are not routers and share the
-router's task type is checked against the store by :mod:`inference_service.routing.references`.
+router's task type is checked against the store by :mod:`inference_service.providers.router.references`.
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ def _time_value_problems(setting: str) -> Callable[[Any], list[str]]:
     return check
 
 
-CooldownValue = Annotated[str, msgspec.Meta(extra={CHECK_MARKER: _time_value_problems("cooldown")})]
 AttemptTimeout = Annotated[str, msgspec.Meta(extra={CHECK_MARKER: _time_value_problems("attempt_timeout")})]
 
 
@@ -51,12 +50,18 @@ class RouterTarget(SettingsStruct):
     """The target's share with the ``weighted`` strategy (default 1); other strategies take none."""
 
 
-class CircuitBreaker(SettingsStruct):
+class CircuitBreaker(SettingsStruct, omit_defaults=False):
     """``failures`` consecutive failures open a target's breaker for ``cooldown``; then one
     request probes it (half-open): success closes it, failure opens it again."""
 
     failures: PositiveInt = 5
-    cooldown: CooldownValue = "30s"
+    cooldown: str = "30s"
+
+    def __post_init__(self) -> None:
+        # a nested Struct is converted as a whole, so its checks live here (CHECK_MARKER is per field)
+        problems = _time_value_problems("cooldown")(self.cooldown)
+        if problems:
+            raise ValueError(problems[0].removeprefix("[service_settings] "))
 
     @property
     def cooldown_seconds(self) -> float:

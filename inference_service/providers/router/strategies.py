@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from inference_service.routing.settings import RouterSettings, RouterTarget
+from inference_service.providers.router.settings import RouterSettings, RouterTarget
 
 LATENCY_WEIGHT = 0.3
 """The weight of the newest measurement in the moving average."""
