@@ -47,9 +47,6 @@ class TargetStatsTable:
             stats = self._stats[inference_id] = TargetStats()
         return stats
 
-    def forget(self, inference_id: str) -> None:
-        self._stats.pop(inference_id, None)
-
 
 def order(settings: RouterSettings, stats: TargetStatsTable, rng: random.Random) -> list[str]:
     """The target ids in the order this request tries them."""
