@@ -108,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     put.add_argument("--task-type")
     delete = ep_sub.add_parser("delete", parents=[common], help="delete an endpoint")
     delete.add_argument("inference_id")
+    delete.add_argument("--force", action="store_true", help="delete it even if routers target it")
     apply = ep_sub.add_parser(
         "apply", parents=[common], help="converge the store to a TOML/YAML file of endpoints"
     )
@@ -282,7 +283,8 @@ async def _endpoints(args: argparse.Namespace, settings: Settings) -> int:
         endpoint = await _with_manager(settings, lambda m: m.create(args.inference_id, task_type, body))
         _print_json(endpoint.public())
     elif command == "delete":
-        await _with_manager(settings, lambda m: m.delete(args.inference_id, None, dry_run=False))
+        force = bool(args.force)
+        await _with_manager(settings, lambda m: m.delete(args.inference_id, None, dry_run=False, force=force))
         print(f"deleted {args.inference_id}")
     else:
         await _apply(args, settings)

@@ -300,8 +300,8 @@ def test_non_streaming_chat_and_the_openai_face(
 
 
 def test_embeddings_fail_over_as_a_whole(http: httpx.Client, a: FakeProvider, b: FakeProvider) -> None:
-    second = target(http, b, "text_embedding")
-    routed = put_router(http, [target(http, a, "text_embedding"), second], task_type="text_embedding")
+    first, second = target(http, a, "text_embedding"), target(http, b, "text_embedding")
+    routed = put_router(http, [first, second], task_type="text_embedding")
     assert routed.status_code == 200, routed.text
     a.enqueue(fake_openai.server_error())
     b.enqueue(fake_embeddings.reply([[0.5, 0.25], [0.125, 1.0]]))
@@ -311,6 +311,10 @@ def test_embeddings_fail_over_as_a_whole(http: httpx.Client, a: FakeProvider, b:
     assert answer.status_code == 200, answer.text
     assert answer.headers[HEADER] == second
     assert answer.json() == {"text_embedding": [{"embedding": [0.5, 0.25]}, {"embedding": [0.125, 1.0]}]}
+    a.enqueue(fake_openai.model_not_found())  # a JSON error names the target too
+    refused = http.post(f"/_inference/text_embedding/{routed.json()['inference_id']}", json={"input": ["x"]})
+    assert refused.status_code == 404 and refused.headers[HEADER] == first
+    assert http.get("/_inference").headers.get(HEADER) is None  # nothing routed, no header
 
 
 def test_a_forced_delete_leaves_a_missing_target_that_is_skipped(
