@@ -143,7 +143,7 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
             if settings.auth == "off":
                 log.warning("auth is off: every request is served without an API key")
             inference = InferenceService(settings, catalog, wrappers=[RateLimitGate()])
-            bind_router(providers, catalog.resolve, inference.pipeline, settings.embedding_batch_concurrency)
+            bind_router(providers, catalog.resolve, inference.pipeline, inference.batched)
             watcher = RevisionWatcher(sessions, [catalog, keys], interval=settings.catalog_refresh_interval)
             watcher.start()
             app.state.services = Services(

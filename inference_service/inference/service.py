@@ -109,7 +109,7 @@ class InferenceService:
         self, target: ResolvedEndpoint, config: EndpointConfig, request: EmbeddingRequest, deadline: Deadline
     ) -> TextEmbeddingResult:
         """Dense vectors, one per input in order; large inputs run as concurrent batches."""
-        result = await within(deadline, self._batched(target, config, request))
+        result = await within(deadline, self.batched(target, config, request))
         if not isinstance(result, TextEmbeddingResult):
             raise _wrong_result(target, result)
         return result
@@ -118,7 +118,7 @@ class InferenceService:
         self, target: ResolvedEndpoint, config: EndpointConfig, request: EmbeddingRequest, deadline: Deadline
     ) -> SparseEmbeddingResult:
         """Token -> weight maps, one per input in order, batched like :meth:`embed`."""
-        result = await within(deadline, self._batched(target, config, request))
+        result = await within(deadline, self.batched(target, config, request))
         if not isinstance(result, SparseEmbeddingResult):
             raise _wrong_result(target, result)
         return result
@@ -133,9 +133,10 @@ class InferenceService:
             raise _wrong_result(target, result)
         return ranked(target, request, result)
 
-    def _batched(
+    def batched(
         self, target: ResolvedEndpoint, config: EndpointConfig, request: EmbeddingRequest
     ) -> Awaitable[TextEmbeddingResult | SparseEmbeddingResult]:
+        """An embedding request cut into the provider's batches, run concurrently."""
         limit = asyncio.Semaphore(self.settings.embedding_batch_concurrency)
         return embed_batched(self._pipeline.unary, target, config, request, limit)
 

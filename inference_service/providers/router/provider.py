@@ -56,15 +56,20 @@ T = TypeVar("T")
 ROUTER_SERVICE = "router"
 
 Resolve = Callable[[str], Awaitable["ResolvedEndpoint"]]
+Batched = Callable[
+    ["ResolvedEndpoint", EndpointConfig, EmbeddingRequest],
+    Awaitable[TextEmbeddingResult | SparseEmbeddingResult],
+]
+"""The service layer's batched embedding call (its batch size and concurrency), for the target."""
 
 
 def bind_router(
-    providers: Mapping[str, Provider], resolve: Resolve, pipeline: Pipeline, batch_concurrency: int
+    providers: Mapping[str, Provider], resolve: Resolve, pipeline: Pipeline, batched: Batched
 ) -> None:
-    """Give the process's router provider the catalog and the wrapper chain it routes through."""
+    """Give the process's router provider the catalog and the service layer it routes through."""
     router = providers[ROUTER_SERVICE]
     assert isinstance(router, RouterProvider)
-    router.bind(resolve, pipeline, batch_concurrency)
+    router.bind(resolve, pipeline, batched)
 
 
 def failure_kind(exc: BaseException) -> FailureKind | None:
@@ -92,7 +97,7 @@ class RouterProvider(Provider):
         super().__init__(context)
         self._resolve: Resolve | None = None
         self._pipeline: Pipeline | None = None
-        self._batch_concurrency = 1
+        self._batched: Batched | None = None
         self._clock: Clock = time.monotonic
         self._rng = random.Random()
         self._breakers: dict[tuple[str, str], Breaker] = {}
@@ -102,14 +107,14 @@ class RouterProvider(Provider):
         self,
         resolve: Resolve,
         pipeline: Pipeline,
-        batch_concurrency: int,
+        batched: Batched,
         *,
         clock: Clock | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self._resolve = resolve
         self._pipeline = pipeline
-        self._batch_concurrency = batch_concurrency
+        self._batched = batched
         self._clock = clock or self._clock
         self._rng = rng or self._rng
 
@@ -181,10 +186,9 @@ class RouterProvider(Provider):
     async def _embed(
         self, target: ResolvedEndpoint, request: EmbeddingRequest
     ) -> TextEmbeddingResult | SparseEmbeddingResult:
-        from inference_service.inference.batching import embed_batched
-
-        limit = asyncio.Semaphore(self._batch_concurrency)
-        return await embed_batched(self.pipeline.unary, target, target.config, request, limit)
+        if self._batched is None:
+            raise RuntimeError("the router provider is used before RouterProvider.bind")
+        return await self._batched(target, target.config, request)
 
     async def _unary(self, endpoint: EndpointConfig, call: Callable[[ResolvedEndpoint], Awaitable[T]]) -> T:
         routed = _Routed(self, endpoint)

@@ -24,6 +24,7 @@ from inference_service.errors import (
 from inference_service.inference.pipeline import Pipeline, UnaryRequest, UnaryResult
 from inference_service.inference.route import current_route
 from inference_service.model.chat import ChatCompletionChunk, ChatCompletionRequest, UserMessage
+from inference_service.model.embedding import EmbeddingRequest, TextEmbeddingResult
 from inference_service.model.endpoint import Endpoint
 from inference_service.model.rerank import RankedDocument, RerankRequest, RerankResult
 from inference_service.model.task_type import TaskType
@@ -95,6 +96,14 @@ class Targets:
 
         return chunks()
 
+    async def batched(
+        self, target: ResolvedEndpoint, config: EndpointConfig, request: EmbeddingRequest
+    ) -> TextEmbeddingResult:
+        outcome = self._next(target)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return TextEmbeddingResult(embeddings=[[1.0] for _ in request.input], element_type="float")
+
     async def unary(
         self, target: ResolvedEndpoint, config: EndpointConfig, request: UnaryRequest
     ) -> UnaryResult:
@@ -138,7 +147,9 @@ def router_config(task_type: TaskType = TaskType.CHAT_COMPLETION, **settings: An
 
 def make_router(targets: Targets, clock: Clock | None = None) -> RouterProvider:
     router = RouterProvider(CONTEXT)
-    router.bind(targets.resolve, Pipeline(targets.chat, targets.unary), 1, clock=clock or Clock())
+    router.bind(
+        targets.resolve, Pipeline(targets.chat, targets.unary), targets.batched, clock=clock or Clock()
+    )
     return router
 
 
@@ -290,5 +301,19 @@ def test_the_attempt_timeout_is_a_timeout_failure() -> None:
         assert await collect(router.stream_chat(config, REQUEST)) == ["b"]
         route = current_route()
         assert route is not None and route.attempts[0].outcome == "timeout"
+
+    run(scenario())
+
+
+def test_an_embedding_request_fails_over_as_a_whole() -> None:
+    targets = Targets(TaskType.TEXT_EMBEDDING, a=[UpstreamConnectionError("refused")], b=["ok"])
+
+    async def scenario() -> None:
+        router = make_router(targets)
+        config = router_config(TaskType.TEXT_EMBEDDING, targets=["a", "b"])
+        result = await router.embed(config, EmbeddingRequest(input=["x", "y", "z"]))
+        assert len(result.embeddings) == 3 and targets.calls == ["a", "b"]
+        with pytest.raises(UpstreamError, match="answered with TextEmbeddingResult"):
+            await router.sparse_embed(config, EmbeddingRequest(input=["x"]))
 
     run(scenario())
