@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -140,7 +141,7 @@ def test_chat_tools_round_trip(client: InferenceClient, upstream: FakeProvider) 
     assert upstream.last_request.json["tools"][0]["function"]["name"] == "get_weather"
     # the answer's message goes back as it is, next to a ChatMessage with the tool's result
     upstream.enqueue(fake_openai.stream_reply(["Sunny."]))
-    followup = [
+    followup: list[dict[str, Any] | ChatMessage] = [
         *asked,
         response.choices[0].message,
         ChatMessage(role="tool", content='{"sky": "clear"}', tool_call_id="call_1"),
