@@ -41,12 +41,16 @@ class _Wire(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class FunctionCall(_Wire):
+    """The function a tool call invokes."""
+
     name: str
     arguments: str
     """The arguments as the model wrote them: a JSON text (parse it with ``json.loads``)."""
 
 
 class ToolCall(_Wire):
+    """A tool call of an assistant message (``id`` is what the tool message answers)."""
+
     id: str
     function: FunctionCall
     type: str = "function"
@@ -64,12 +68,16 @@ class ChatMessage(_Wire):
 
 
 class Usage(_Wire):
+    """Token counts of a chat answer."""
+
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
 
 
 class Choice(_Wire):
+    """One answer of a :class:`ChatCompletion` (the service forces one per request)."""
+
     message: ChatMessage
     finish_reason: str | None = None
     index: int = 0
@@ -109,6 +117,8 @@ def _text(content: str | list[dict[str, Any]] | None) -> str | None:
 
 
 class FunctionCallDelta(_Wire):
+    """A piece of a streamed function call."""
+
     name: str | None = None
     arguments: str | None = None
 
@@ -150,17 +160,23 @@ class Completion(_Wire):
 
 
 class EmbeddingUsage(_Wire):
+    """Token counts of an embedding call (when the server reports them)."""
+
     prompt_tokens: int
     total_tokens: int
 
 
 class Embedding(_Wire):
+    """One dense vector; ``index`` is its input's position."""
+
     embedding: list[float]
     """The vector (``byte``/``bit`` endpoints send integers; they arrive as floats)."""
     index: int
 
 
 class EmbeddingResponse(_Wire):
+    """Dense vectors, one per input; ``model`` is the inference endpoint."""
+
     model: str
     data: list[Embedding]
     usage: EmbeddingUsage | None = None
@@ -172,12 +188,16 @@ class EmbeddingResponse(_Wire):
 
 
 class SparseEmbedding(_Wire):
+    """One token -> weight map; ``index`` is its input's position."""
+
     embedding: dict[str, float]
     index: int
     is_truncated: bool = False
 
 
 class SparseEmbeddingResponse(_Wire):
+    """Sparse vectors, one per input; ``model`` is the inference endpoint."""
+
     model: str
     data: list[SparseEmbedding]
 
@@ -188,6 +208,8 @@ class SparseEmbeddingResponse(_Wire):
 
 
 class RerankResult(_Wire):
+    """One ranked document."""
+
     index: int
     """The document's position in the request's ``documents``."""
     relevance_score: float
@@ -196,6 +218,8 @@ class RerankResult(_Wire):
 
 
 class RerankResponse(_Wire):
+    """Ranked documents; ``model`` is the inference endpoint."""
+
     model: str
     results: list[RerankResult]
     """Best first."""
