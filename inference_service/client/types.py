@@ -48,8 +48,11 @@ class FunctionCall(_Wire):
     """The arguments as the model wrote them: a JSON text (parse it with ``json.loads``)."""
 
 
-class ToolCall(_Wire):
-    """A tool call of an assistant message (``id`` is what the tool message answers)."""
+class ToolCall(msgspec.Struct, kw_only=True):
+    """A tool call of an assistant message (``id`` is what the tool message answers).
+
+    Not a ``_Wire``: ``type`` is always written, as the service requires it even though
+    ``"function"`` is the only value (``omit_defaults`` would drop it)."""
 
     id: str
     function: FunctionCall
