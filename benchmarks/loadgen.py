@@ -3,6 +3,7 @@
     python benchmarks/loadgen.py URL --mode open --rate 50 --duration 5 [--chunks 20 --gap-ms 5]
     python benchmarks/loadgen.py URL --mode closed --concurrency 32 --duration 5
     python benchmarks/loadgen.py URL --mode burst --concurrency 1000 --chunks 50 --gap-ms 200
+    python benchmarks/loadgen.py URL ... --authorization "ApiKey <encoded>"   # auth on
 
 Prints one JSON line: streams, failures, throughput, and p50/p99 of time to first token
 (first content delta), total time and gaps between chunks. A stream counts as a failure
@@ -49,14 +50,19 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def one_stream(
-    session: aiohttp.ClientSession, url: str, chunks: int, results: Results, body: bytes = BODY
+    session: aiohttp.ClientSession,
+    url: str,
+    chunks: int,
+    results: Results,
+    body: bytes = BODY,
+    headers: dict[str, str] = HEADERS,
 ) -> None:
     started = time.perf_counter()
     first = last = 0.0
     seen = 0
     done = False
     try:
-        async with session.post(url, data=body, headers=HEADERS) as response:
+        async with session.post(url, data=body, headers=headers) as response:
             if response.status != 200:
                 results.fail(f"status {response.status}")
                 await response.read()
@@ -89,6 +95,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     body = BODY
     if args.openai_model:  # the /v1 face: the endpoint is named in the body
         body = json.dumps({"model": args.openai_model, "messages": MESSAGES, "stream": True}).encode()
+    headers = {**HEADERS, "authorization": args.authorization} if args.authorization else HEADERS
     results = Results()
     connector = aiohttp.TCPConnector(limit=0, force_close=False)
     timeout = aiohttp.ClientTimeout(total=args.duration + 120)
@@ -99,19 +106,24 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             interval = 1 / args.rate
             for i in range(int(args.rate * args.duration)):
                 await asyncio.sleep(max(0.0, started + i * interval - time.perf_counter()))
-                tasks.append(asyncio.create_task(one_stream(session, url, args.chunks, results, body)))
+                tasks.append(
+                    asyncio.create_task(one_stream(session, url, args.chunks, results, body, headers))
+                )
             await asyncio.gather(*tasks)
         elif args.mode == "closed":
             deadline = started + args.duration
 
             async def client() -> None:
                 while time.perf_counter() < deadline:
-                    await one_stream(session, url, args.chunks, results, body)
+                    await one_stream(session, url, args.chunks, results, body, headers)
 
             await asyncio.gather(*(client() for _ in range(args.concurrency)))
         else:  # burst: N streams at once, each once
             await asyncio.gather(
-                *(one_stream(session, url, args.chunks, results, body) for _ in range(args.concurrency))
+                *(
+                    one_stream(session, url, args.chunks, results, body, headers)
+                    for _ in range(args.concurrency)
+                )
             )
     elapsed = time.perf_counter() - started
     ms = 1000.0
@@ -141,6 +153,7 @@ def main() -> int:
     parser.add_argument(
         "--openai-model", help="call an OpenAI-compatible /v1/chat/completions URL with this model"
     )
+    parser.add_argument("--authorization", help="an Authorization header value for every request")
     args = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

@@ -1,12 +1,14 @@
 """Run every gateway benchmark scenario (issue 5, A-E) and print a direct-vs-service table.
 
-    .venv/bin/python benchmarks/run_all.py [--repeat 3] [--quick]
+    .venv/bin/python benchmarks/run_all.py [--repeat 3] [--quick] [--with-key]
 
 Layout on a 2-core machine: the service (one hypercorn worker) is pinned to core 1; the fake
 provider and the load generator share core 0 (``taskset``). Each scenario runs against the fake
 provider directly and through the service, ``--repeat`` times; the table shows medians. The
 service's CPU time per stream comes from /proc (utime+stime), its peak RSS from VmHWM.
 Everything runs on 127.0.0.1 and stops by itself; the whole run takes a few minutes.
+``--with-key`` runs with authentication on: the service's endpoints are made with a ``manage``
+key and every measured request carries one ``monitor`` key (both made with the CLI).
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ def load(url: str, *args: str) -> dict[str, Any]:
 
 
 class Service:
-    def __init__(self, data: Path, fake_port: int) -> None:
+    def __init__(self, data: Path, fake_port: int, with_key: bool = False) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.fake = f"http://127.0.0.1:{fake_port}/v1/chat/completions"
@@ -99,6 +101,13 @@ class Service:
             check=True,
             capture_output=True,
         )
+        self.admin: dict[str, str] = {}
+        self.authorization = ""
+        """The ``monitor`` key every measured request carries (``--with-key``)."""
+        if with_key:
+            self.env["INFERENCE_SERVICE_AUTH"] = "required"
+            self.admin = {"authorization": "ApiKey " + self._key("manage")}
+            self.authorization = "ApiKey " + self._key("monitor")
         started = time.perf_counter()
         self.process = subprocess.Popen(
             pinned(SERVICE_CORE, PYTHON, "-m", "inference_service", "serve"),
@@ -108,6 +117,27 @@ class Service:
         )
         wait_http(self.url + "/")
         self.startup_s = time.perf_counter() - started
+
+    def _key(self, role: str) -> str:
+        made = subprocess.run(
+            [
+                PYTHON,
+                "-m",
+                "inference_service",
+                "api-keys",
+                "create",
+                "--name",
+                f"bench-{role}",
+                "--role",
+                role,
+            ],
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        encoded: str = json.loads(made.stdout)["encoded"]
+        return encoded
 
     def endpoint(self, chunks: int, gap_ms: float) -> str:
         inference_id = f"bench-{chunks}-{int(gap_ms)}"
@@ -120,7 +150,9 @@ class Service:
                 "rate_limit": {"requests_per_minute": 100_000_000},  # measure the gateway, not the limiter
             },
         }
-        response = httpx.put(f"{self.url}/_inference/chat_completion/{inference_id}", json=body)
+        response = httpx.put(
+            f"{self.url}/_inference/chat_completion/{inference_id}", json=body, headers=self.admin
+        )
         if response.status_code not in (200, 400):
             raise SystemExit(response.text)
         return f"{self.url}/_inference/chat_completion/{inference_id}/_stream"
@@ -137,9 +169,9 @@ def scenario(
     Elasticsearch face, or the OpenAI-compatible one with ``openai_face``)."""
     stream_url = service.endpoint(chunks, gap_ms)
     common = ["--chunks", str(chunks), "--gap-ms", f"{gap_ms:g}", *args]
-    through_args = common
+    through_args = [*common, "--authorization", service.authorization] if service.authorization else common
     if openai_face:
-        through_args = [*common, "--openai-model", stream_url.split("/")[-2]]
+        through_args = [*through_args, "--openai-model", stream_url.split("/")[-2]]
         stream_url = f"{service.url}/v1/chat/completions"
     direct, through, cpu = [], [], []
     for _ in range(repeat):
@@ -161,6 +193,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="shorter runs, one repeat, no 10k scenario")
     parser.add_argument("--slow-streams", type=int, default=10000, help="scenario D's stream count")
+    parser.add_argument(
+        "--with-key", action="store_true", help="authentication on: every request carries a monitor key"
+    )
     args = parser.parse_args()
     repeat = 1 if args.quick else args.repeat
     duration = "3" if args.quick else "5"
@@ -179,7 +214,7 @@ def main() -> int:
                 probe = Service(data, fake_port)
                 startups.append(probe.startup_s)
                 probe.stop()
-            service = Service(Path(tmp) / "main", fake_port)
+            service = Service(Path(tmp) / "main", fake_port, with_key=args.with_key)
             try:
                 for rate in (50, 200):
                     d, s, cpu = scenario(

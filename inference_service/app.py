@@ -18,6 +18,10 @@ from inference_service.api import es, openai
 from inference_service.api.bodies import discard_unread_body
 from inference_service.api.face import Face, face_for
 from inference_service.api.state import Services
+from inference_service.auth.keyring import KeyRing
+from inference_service.auth.limiter import FailureLimiter
+from inference_service.auth.manager import ApiKeyManager
+from inference_service.auth.mode import open_without_keys
 from inference_service.endpoints.catalog import EndpointCatalog
 from inference_service.endpoints.manager import EndpointManager
 from inference_service.endpoints.preconfigured import preconfigured_endpoints
@@ -29,6 +33,7 @@ from inference_service.providers.base import ProviderContext
 from inference_service.providers.registry import builtin_registry
 from inference_service.providers.url_guard import UrlGuard
 from inference_service.providers.url_policy import UrlPolicy
+from inference_service.refresh import RevisionWatcher
 from inference_service.settings import Settings, decode_settings
 from inference_service.store.engine import create_engine, create_sessionmaker
 from inference_service.store.migrate import ensure_schema_current
@@ -122,15 +127,19 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
             context = ProviderContext(http=http, max_response_bytes=settings.max_upstream_response_bytes)
             providers = {spec.name: spec.provider(context) for spec in registry.specs}
             preconfigured = preconfigured_endpoints(settings)
-            catalog = EndpointCatalog(
+            catalog = EndpointCatalog(sessions, box, registry, providers, preconfigured=preconfigured)
+            await catalog.reload()
+            keys = KeyRing(
                 sessions,
-                box,
-                registry,
-                providers,
-                refresh_interval=settings.catalog_refresh_interval,
-                preconfigured=preconfigured,
+                open_without_keys=open_without_keys(settings.auth, settings.host),
+                always_open=settings.auth == "off",
+                failures=FailureLimiter(settings.auth_failures_per_minute),
             )
-            await catalog.start()
+            await keys.reload()
+            if settings.auth == "off":
+                log.warning("auth is off: every request is served without an API key")
+            watcher = RevisionWatcher(sessions, [catalog, keys], interval=settings.catalog_refresh_interval)
+            watcher.start()
             app.state.services = Services(
                 settings=settings,
                 started_at=time.time(),
@@ -142,6 +151,8 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
                 ),
                 catalog=catalog,
                 inference=InferenceService(settings, catalog, wrappers=[RateLimitGate()]),
+                keys=keys,
+                api_keys=ApiKeyManager(sessions, listener=keys),
             )
             try:
                 if settings.local_model_preload:
@@ -150,7 +161,7 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
                         await target.provider.prepare(target.config)
                 yield
             finally:
-                await catalog.close()
+                await watcher.close()
                 for provider in providers.values():
                     provider.close()
         finally:

@@ -1,4 +1,4 @@
-"""The ``inference-service`` command: serve, db, endpoints, secrets, models.
+"""The ``inference-service`` command: serve, db, endpoints, api-keys, secrets, models.
 
 Every subcommand loads the one :class:`Settings` (``--config``, ``INFERENCE_SERVICE_*``) and
 acts on the database it names. Exit codes: 0 success, 1 an operation failed, 2 bad usage or a
@@ -20,8 +20,9 @@ from typing import Any, TypeVar
 
 from alembic.util import CommandError as AlembicCommandError
 
-from inference_service import __version__
+from inference_service import __version__, cli_keys
 from inference_service.app import create_url_guard
+from inference_service.auth.mode import startup_refusal
 from inference_service.cli_client import CLIENT_COMMANDS, add_client_commands, run_client_command
 from inference_service.endpoints.declarative import DeclarationError, load_file, resolve_secrets
 from inference_service.endpoints.manager import EndpointManager
@@ -115,6 +116,8 @@ def _parser() -> argparse.ArgumentParser:
     apply.add_argument("--prune", action="store_true", help="delete endpoints not in the file")
     apply.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
 
+    cli_keys.add_commands(sub, common)
+
     sec = sub.add_parser("secrets", parents=[common], help="the key that encrypts endpoint secrets")
     sec_sub = sec.add_subparsers(dest="secrets_command", required=True)
     sec_sub.add_parser(
@@ -160,12 +163,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_endpoints(args, settings))
         if args.command == "models":
             return _models(args)
+        if args.command == "api-keys":
+            return asyncio.run(cli_keys.run(args, settings))
         return _secrets(args, settings)
     except STARTUP_ERRORS as exc:
         print("error: " + " ".join(str(exc).split()), file=sys.stderr)
         return 2
     except (
         CommandError,
+        cli_keys.KeyCommandError,
         SecretKeyError,
         DeclarationError,
         MigrationOpError,
@@ -212,13 +218,18 @@ def _secret_box(settings: Settings, *, create: bool) -> SecretBox:
 
 
 async def _check_ready(settings: Settings) -> None:
-    """Fail before binding a port: schema at head, secrets key readable (created if new)."""
+    """Fail before binding a port: schema at head, secrets key readable (created if new), and
+    an API key to use when the service would listen beyond loopback with auth on."""
     _secret_box(settings, create=True)
     engine = create_engine(settings.resolved_database_url, pool_size=1)
     try:
         await ensure_schema_current(engine, settings)
     finally:
         await engine.dispose()
+    if settings.auth != "off":
+        refusal = startup_refusal(settings.auth, settings.host, await cli_keys.count_keys(settings))
+        if refusal is not None:
+            raise StartupError(refusal)
 
 
 def _db(args: argparse.Namespace, settings: Settings) -> int:

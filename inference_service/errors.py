@@ -16,6 +16,9 @@ only says *what* went wrong; each API face renders it in its own format, in one 
     │  ├─ UnsupportedError             400 status_exception (the service or provider cannot do it)
     │  ├─ TaskTypeMismatchError        400 status_exception
     │  └─ EndpointExistsError          400 resource_already_exists_exception
+    ├─ AuthenticationError             401 security_exception (no, bad, expired or invalidated key)
+    │  └─ MissingCredentialsError      401 (no ``Authorization`` header)
+    ├─ AuthorizationError              403 security_exception (the key's role or endpoints do not allow it)
     ├─ NotFoundError                   404 resource_not_found_exception
     │  └─ EndpointNotFoundError        404 (an inference id no endpoint has)
     ├─ MethodNotAllowedError           405 status_exception
@@ -23,6 +26,7 @@ only says *what* went wrong; each API face renders it in its own format, in one 
     ├─ RequestTimeoutError             408 status_exception
     ├─ VersionConflictError            409 version_conflict_engine_exception
     ├─ ContentTooLongError             413 content_too_long_exception
+    ├─ AuthenticationRateLimitError    429 security_exception (too many failed attempts from one address)
     └─ UpstreamError                   the provider's status and type (5xx become 502)
        ├─ MalformedUpstreamError       502 x_content_parse_exception (a frame we cannot parse)
        ├─ UpstreamConnectionError      502
@@ -126,6 +130,62 @@ class EndpointExistsError(BadRequestError):
         super().__init__(f"Inference endpoint [{inference_id}] already exists")
 
 
+class AuthenticationError(InferenceServiceError):
+    """The credentials do not identify a usable API key. The reason never contains them;
+    ``detail`` says why a key whose secret was right cannot be used (expired, invalidated),
+    which only the holder of the secret can learn."""
+
+    http_status = 401
+    es_type = "security_exception"
+
+    def __init__(
+        self, reason: str = "unable to authenticate with provided credentials", *, detail: str | None = None
+    ) -> None:
+        super().__init__(reason, code="invalid_api_key")
+        self.detail = detail
+
+
+class MissingCredentialsError(AuthenticationError):
+    def __init__(self, path: str) -> None:
+        super().__init__(f"missing authentication credentials for REST request [{path}]")
+
+
+class AuthorizationError(InferenceServiceError):
+    """The key is valid but may not do this: its role is too low for ``action`` (an
+    Elasticsearch action name), or ``inference_id`` is outside its endpoints; ``reason``
+    replaces the Elasticsearch wording where neither applies."""
+
+    http_status = 403
+    es_type = "security_exception"
+
+    def __init__(
+        self,
+        key_id: str,
+        action: str,
+        *,
+        summary: str,
+        granted_by: str = "",
+        inference_id: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        if reason is None and inference_id is None:
+            reason = (
+                f"action [{action}] is unauthorized for API key id [{key_id}], "
+                f"this action is granted by the roles [{granted_by}]"
+            )
+        elif reason is None:
+            reason = (
+                f"action [{action}] is unauthorized for API key id [{key_id}] on inference endpoint "
+                f"[{inference_id}], which is not among the key's endpoints"
+            )
+        super().__init__(reason, code="insufficient_permissions")
+        self.key_id = key_id
+        self.summary = summary
+        """What was refused, in words (``create inference endpoints``), for faces without
+        Elasticsearch action names."""
+        self.inference_id = inference_id
+
+
 class NotFoundError(InferenceServiceError):
     http_status = 404
     es_type = "resource_not_found_exception"
@@ -157,6 +217,21 @@ class VersionConflictError(InferenceServiceError):
 class ContentTooLongError(InferenceServiceError):
     http_status = 413
     es_type = "content_too_long_exception"
+
+
+class AuthenticationRateLimitError(InferenceServiceError):
+    """Too many failed authentication attempts from one client address; ``retry_after`` is
+    the number of seconds until the next attempt is accepted."""
+
+    http_status = 429
+    es_type = "security_exception"
+
+    def __init__(self, client: str, retry_after: int) -> None:
+        super().__init__(
+            f"too many failed authentication attempts from [{client}]; retry in [{retry_after}s]",
+            code="rate_limit_exceeded",
+        )
+        self.retry_after = str(retry_after)
 
 
 class UpstreamError(InferenceServiceError):

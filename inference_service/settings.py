@@ -68,6 +68,8 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
     upstream_keepalive_timeout: Seconds = 30.0
     catalog_refresh_interval: Seconds = 0.5
     provider_url_allowlist: str = ""
+    auth: Literal["auto", "required", "off"] = "auto"
+    auth_failures_per_minute: Annotated[int, msgspec.Meta(ge=1)] = 30
 
     local_model_endpoints: bool = True
     local_model_preload: bool = False

@@ -1,4 +1,8 @@
-"""Declarative routes: one :func:`resource` per path, one handler per method.
+"""Declarative routes: one :func:`resource` per path, one handler and one action per method.
+
+Each method names the :class:`~inference_service.auth.roles.Action` it performs (None: public),
+and the request is authorized for it (:func:`~inference_service.api.auth.authorize`) before
+the handler runs, so no route can forget to check.
 
 Starlette answers a known path with an unknown method with 405 (and the ``Allow`` header of
 that path's methods) and an unknown path with 404; each face renders both in its own format.
@@ -16,8 +20,13 @@ from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from inference_service.api.auth import authorize
+from inference_service.auth.roles import Action
+
 Handler = Callable[[Request], Awaitable[ASGIApp]]
 """A request handler: a Starlette ``Response`` or any ASGI app (a stream)."""
+Method = tuple[Handler, Action | None]
+"""A handler and the action it performs (None: served without a key, like ``GET /``)."""
 
 ACTIONS = ("_update", "_stream")
 
@@ -36,14 +45,17 @@ ENDPOINT_ID = "endpoint_id"
 register_url_convertor(ENDPOINT_ID, EndpointIdConvertor())
 
 
-def resource(path: str, **handlers: Handler) -> Route:
-    """A route serving ``path`` with one handler per HTTP method (``GET=…, PUT=…``)."""
-    table = dict(handlers)
+def resource(path: str, **methods: Method) -> Route:
+    """A route serving ``path`` with one handler per HTTP method (``GET=(handler, action)``)."""
+    table = dict(methods)
     if "GET" in table:
         table.setdefault("HEAD", table["GET"])
 
     async def endpoint(request: Request) -> ASGIApp:
-        return await table[request.method](request)
+        handler, action = table[request.method]
+        if action is not None:
+            authorize(request, action)
+        return await handler(request)
 
-    endpoint.__name__ = endpoint.__qualname__ = "_".join(h.__name__ for h in handlers.values())
+    endpoint.__name__ = endpoint.__qualname__ = "_".join(h.__name__ for h, _ in methods.values())
     return Route(path, endpoint, methods=list(table))

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 
+from inference_service.auth.keyring import KeyRing
+from inference_service.auth.manager import ApiKeyManager
 from inference_service.endpoints.catalog import EndpointCatalog
 from inference_service.endpoints.manager import EndpointManager
 from inference_service.inference.service import InferenceService
@@ -28,6 +30,9 @@ class Services:
     manager: EndpointManager
     catalog: EndpointCatalog
     inference: InferenceService
+    keys: KeyRing
+    """This worker's API keys, which authenticate every request."""
+    api_keys: ApiKeyManager
 
 
 def services(request: Request) -> Services:

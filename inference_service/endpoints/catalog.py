@@ -6,21 +6,20 @@ happens once per change, never per request; an entry survives a reload when its 
 change (so per-entry state such as a rate-limit bucket survives too). It stays correct by:
 
 - this worker's own writes: the manager tells it what it stored or removed once committed;
-- other workers' (and other nodes', and migrations') writes: every write bumps
-  ``catalog_revision`` in its transaction; a background task reads that one integer every
-  ``catalog_refresh_interval`` seconds and reloads everything when it moved. Another worker's
-  update is therefore visible here within one interval;
+- other workers' (and other nodes', and migrations') writes: every write bumps the
+  endpoints' row of ``catalog_revision`` in its transaction; the worker's
+  :class:`~inference_service.refresh.RevisionWatcher` reads the counters every
+  ``catalog_refresh_interval`` seconds and calls :meth:`EndpointCatalog.reload` when this one
+  moved. Another worker's update is therefore visible here within one interval;
 - a miss (an id created elsewhere moments ago) falls through to one query, and is cached.
 
-A failed refresh (database down) is logged and retried; the last good state keeps serving.
-A row this version cannot serve (unknown service, settings that no longer parse) does not stop
+A failed refresh (database down) is logged and retried by the watcher; the last good state
+keeps serving. A row this version cannot serve (unknown service, settings that no longer parse) does not stop
 the others: its requests get the reason.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import copy
 import logging
 from collections.abc import Mapping
@@ -35,6 +34,7 @@ from inference_service.providers.base import EndpointConfig, Provider
 from inference_service.providers.registry import ProviderRegistry
 from inference_service.providers.spec import ProviderSpec
 from inference_service.store.endpoints import READ_REVISION, EndpointRepository
+from inference_service.store.revisions import ENDPOINTS
 from inference_service.store.secret_box import SecretBox
 
 log = logging.getLogger("inference_service.catalog")
@@ -56,6 +56,9 @@ Entry = ResolvedEndpoint | InferenceServiceError
 
 
 class EndpointCatalog:
+    counter = ENDPOINTS
+    description = "endpoints"
+
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
@@ -63,20 +66,17 @@ class EndpointCatalog:
         registry: ProviderRegistry,
         providers: Mapping[str, Provider],
         *,
-        refresh_interval: float,
         preconfigured: Mapping[str, Endpoint] | None = None,
     ) -> None:
         self._sessions = sessions
         self._box = box
         self._registry = registry
         self._providers = providers
-        self._interval = refresh_interval
         self._preconfigured = dict(preconfigured or {})
         self._entries: dict[str, Entry] = {
             e.inference_id: self._entry(e) for e in self._preconfigured.values()
         }
         self._revision: int | None = None
-        self._task: asyncio.Task[None] | None = None
 
     def _entry(self, endpoint: Endpoint, previous: Entry | None = None) -> Entry:
         """Resolve ``endpoint``, reusing ``previous`` when it is the same stored version."""
@@ -90,15 +90,9 @@ class EndpointCatalog:
             return exc
         return ResolvedEndpoint(endpoint, spec, config, self._providers[spec.name])
 
-    async def start(self) -> None:
-        await self.reload()
-        self._task = asyncio.create_task(self._poll(), name="endpoint-catalog-refresh")
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+    @property
+    def revision(self) -> int | None:
+        return self._revision
 
     async def reload(self) -> None:
         async with self._sessions() as session:
@@ -132,14 +126,3 @@ class EndpointCatalog:
 
     def removed(self, inference_id: str) -> None:
         self._entries.pop(inference_id, None)
-
-    async def _poll(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                async with self._sessions() as session:
-                    revision = (await session.execute(READ_REVISION)).scalar_one()
-                if revision != self._revision:
-                    await self.reload()
-            except Exception:
-                log.exception("endpoint catalog refresh failed; serving the last loaded endpoints")

@@ -31,18 +31,38 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 class TokenBucket:
-    def __init__(self, per_minute: float, *, clock: Clock, sleep: Sleep) -> None:
+    """``capacity`` defaults to one second's worth of tokens (at least one)."""
+
+    def __init__(
+        self, per_minute: float, *, clock: Clock, sleep: Sleep, capacity: float | None = None
+    ) -> None:
         self.rate = per_minute / 60.0
-        self.capacity = max(1.0, self.rate)
+        self.capacity = capacity if capacity is not None else max(1.0, self.rate)
         self.tokens = self.capacity
         self._clock = clock
         self._sleep = sleep
         self.updated = clock()
 
-    async def take(self) -> None:
+    def _accrue(self) -> None:
         now = self._clock()
         self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
+
+    def try_take(self) -> float:
+        """Take a token without waiting: 0 when taken, else the seconds until one accrues."""
+        self._accrue()
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) / self.rate
+
+    @property
+    def full(self) -> bool:
+        self._accrue()
+        return self.tokens >= self.capacity
+
+    async def take(self) -> None:
+        self._accrue()
         self.tokens -= 1.0
         if self.tokens >= 0:
             return

@@ -18,8 +18,9 @@ from sqlalchemy.sql import Executable
 from inference_service.errors import EndpointExistsError
 from inference_service.model.endpoint import Endpoint
 from inference_service.model.task_type import TaskType
+from inference_service.store.revisions import ENDPOINTS, bump, read
 from inference_service.store.secret_box import SecretBox
-from inference_service.store.tables import CatalogRevision, EndpointRow
+from inference_service.store.tables import EndpointRow
 
 ROW_COLUMNS = (
     EndpointRow.inference_id,
@@ -130,7 +131,5 @@ class EndpointRepository:
         return changed
 
 
-BUMP_REVISION = (
-    update(CatalogRevision).where(CatalogRevision.id == 1).values(revision=CatalogRevision.revision + 1)
-)
-READ_REVISION = select(CatalogRevision.revision).where(CatalogRevision.id == 1)
+BUMP_REVISION = bump(ENDPOINTS)
+READ_REVISION = read(ENDPOINTS)

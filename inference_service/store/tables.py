@@ -42,9 +42,30 @@ class EndpointRow(Base):
 
 
 class CatalogRevision(Base):
-    """One row (id 1): bumped in the same transaction as every endpoint change."""
+    """One row per in-process cache, bumped in the same transaction as every change it caches:
+    id 1 the endpoints (:data:`~inference_service.store.revisions.ENDPOINTS`), id 2 the API
+    keys (:data:`~inference_service.store.revisions.API_KEYS`)."""
 
     __tablename__ = "catalog_revision"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     revision: Mapped[int] = mapped_column(BigInteger)
+
+
+class ApiKeyRow(Base):
+    """One of the service's own API keys. The secret itself is never stored: ``secret_hash``
+    is its SHA-256 (see :mod:`inference_service.auth.credentials`). Invalidated keys stay, so
+    listing shows them and an id is never reused."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    endpoints: Mapped[list[str] | None] = mapped_column(JsonMap, nullable=True)
+    key_metadata: Mapped[dict[str, Any]] = mapped_column("metadata", JsonMap)
+    secret_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expiration: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    invalidated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -289,10 +289,20 @@ def test_json_schema_streams_from_the_local_model(svc: RunningService) -> None:
 
 
 def test_json_object_on_the_es_face(svc: RunningService) -> None:
-    body = {**QUESTION, "max_completion_tokens": 48, "response_format": {"type": "json_object"}}
+    """Free-form JSON has no length bound, so the answer is made deterministic (greedy, seeded)
+    and given room to finish: a cut-off answer would be invalid JSON for a reason of its own."""
+    body = {
+        "messages": [{"role": "user", "content": 'Answer in JSON with the key "color": name a color.'}],
+        "max_completion_tokens": 200,
+        "temperature": 0,
+        "seed": 1,
+        "response_format": {"type": "json_object"},
+    }
     response = httpx.post(f"{svc.url}/_inference/chat_completion/{CHAT_ID}", json=body, timeout=60)
     assert response.status_code == 200, response.text
-    json.loads(response.json()["choices"][0]["message"]["content"])
+    choice = response.json()["choices"][0]
+    assert choice["finish_reason"] == "stop", choice
+    assert isinstance(json.loads(choice["message"]["content"]), dict)
 
 
 def test_an_image_part_is_refused_by_the_text_only_model(svc: RunningService) -> None:

@@ -163,11 +163,13 @@ def test_start_up_lines_say_https(tls: Served, mutual: Served, certs: Certificat
 
 
 def test_official_client_over_https(tls: Served, certs: Certificates, upstream: FakeProvider) -> None:
-    client = Elasticsearch(tls.url, ca_certs=str(certs.ca.cert), request_timeout=30)
-    assert client.info()["tagline"] == "You Know, for Search"
-    config = chat_config(upstream)
-    client.inference.put(task_type="completion", inference_id="tls-completion", inference_config=config)
-    answer = client.inference.completion(inference_id="tls-completion", input="hi")
+    # Closed clients: an idle TLS connection left open would hold up the server's shutdown (its
+    # close waits for the peer's close_notify).
+    with Elasticsearch(tls.url, ca_certs=str(certs.ca.cert), request_timeout=30) as client:
+        assert client.info()["tagline"] == "You Know, for Search"
+        config = chat_config(upstream)
+        client.inference.put(task_type="completion", inference_id="tls-completion", inference_config=config)
+        answer = client.inference.completion(inference_id="tls-completion", input="hi")
     assert answer["completion"] == [{"result": "over https"}]
     assert upstream.last_request.headers["authorization"] == f"Bearer {API_KEY}"
 
@@ -214,14 +216,14 @@ def test_client_certificates_are_required(mutual: Served, certs: Certificates) -
 
 
 def test_official_client_with_a_client_certificate(mutual: Served, certs: Certificates) -> None:
-    client = Elasticsearch(
+    with Elasticsearch(
         mutual.url,
         ca_certs=str(certs.ca.cert),
         client_cert=str(certs.client.cert),
         client_key=str(certs.client.key),
         request_timeout=30,
-    )
-    assert client.inference.get()["endpoints"] is not None
+    ) as client:
+        assert client.inference.get()["endpoints"] is not None
 
 
 def test_an_echoed_key_never_reaches_the_answer_or_the_log(

@@ -150,3 +150,29 @@ def test_changes_reach_every_worker(two_workers: TwoWorkers, upstream: FakeProvi
 def test_two_worker_processes_answer(two_workers: TwoWorkers) -> None:
     answered = by_worker(two_workers, status("/"))
     assert [set(codes) for codes in answered.values()] == [{200}, {200}]
+
+
+def test_an_invalidated_key_stops_working_on_both_workers(two_workers: TwoWorkers) -> None:
+    """Last in this module: the first key turns authentication on for both workers. A key
+    invalidated through one worker is refused by the other within the refresh interval,
+    though that worker had verified (and cached) it."""
+    made = httpx.put(f"{two_workers.url}/_security/api_key", json={"name": "admin"})
+    assert made.status_code == 200, made.text
+    admin = {"authorization": "ApiKey " + made.json()["encoded"]}
+    time.sleep(REFRESH * 4)
+    assert [set(c) for c in by_worker(two_workers, status("/_inference")).values()] == [{401}, {401}]
+    victim = httpx.put(f"{two_workers.url}/_security/api_key", json={"name": "victim"}, headers=admin).json()
+    time.sleep(REFRESH * 4)
+    victim_header = {"authorization": "ApiKey " + victim["encoded"]}
+
+    def with_victim(client: httpx.Client) -> tuple[httpx.Response, int]:
+        response = client.get("/_inference", headers=victim_header)
+        return response, response.status_code
+
+    assert [set(c) for c in by_worker(two_workers, with_victim).values()] == [{200}, {200}]
+    gone = httpx.request(
+        "DELETE", f"{two_workers.url}/_security/api_key", json={"ids": [victim["id"]]}, headers=admin
+    )
+    assert gone.json()["invalidated_api_keys"] == [victim["id"]]
+    time.sleep(REFRESH * 4)
+    assert [set(c) for c in by_worker(two_workers, with_victim).values()] == [{401}, {401}]

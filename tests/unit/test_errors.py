@@ -6,6 +6,9 @@ import pytest
 
 from inference_service.errors import (
     ActionValidationError,
+    AuthenticationError,
+    AuthenticationRateLimitError,
+    AuthorizationError,
     BadRequestError,
     ContentParseError,
     EndpointExistsError,
@@ -13,6 +16,7 @@ from inference_service.errors import (
     InferenceServiceError,
     InvalidRequestError,
     MalformedUpstreamError,
+    MissingCredentialsError,
     RequestTimeoutError,
     UpstreamConnectionError,
     UpstreamError,
@@ -32,6 +36,10 @@ from inference_service.errors import (
         (EndpointExistsError("x"), 400, "resource_already_exists_exception"),
         (EndpointNotFoundError("x"), 404, "resource_not_found_exception"),
         (RequestTimeoutError("x"), 408, "status_exception"),
+        (AuthenticationError(), 401, "security_exception"),
+        (MissingCredentialsError("/x"), 401, "security_exception"),
+        (AuthorizationError("id", "a", summary="s"), 403, "security_exception"),
+        (AuthenticationRateLimitError("c", 1), 429, "security_exception"),
         (UpstreamError("x"), 502, "status_exception"),
         (MalformedUpstreamError("x"), 502, "x_content_parse_exception"),
         (UpstreamConnectionError("x"), 502, "status_exception"),

@@ -5,9 +5,11 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from inference_service.api.auth import allows_endpoint, authorize_endpoint
 from inference_service.api.bodies import decode_json_object
 from inference_service.api.es.conventions import check_request, json_response, query_bool, read_json_body
 from inference_service.api.state import Services, services
+from inference_service.auth.roles import GET_ENDPOINTS
 from inference_service.endpoints.manager import Validator
 from inference_service.inference.deadline import Deadline
 from inference_service.inference.validation_call import validation_call
@@ -30,13 +32,16 @@ async def put_endpoint(request: Request) -> Response:
 
 
 async def get_endpoints(request: Request) -> Response:
+    """One endpoint, or all those the request's key may use."""
     check_request(request)
     manager = services(request).manager
     inference_id = request.path_params.get("inference_id")
     task_type = path_task_type(request)
     if inference_id is None or inference_id in ALL_IDS:
-        endpoints = await manager.list_endpoints(task_type)
+        listed = await manager.list_endpoints(task_type)
+        endpoints = [e for e in listed if allows_endpoint(request, e.inference_id)]
     else:
+        authorize_endpoint(request, GET_ENDPOINTS, inference_id)
         endpoints = [await manager.get(inference_id, task_type)]
     return json_response(request, {"endpoints": [e.public() for e in endpoints]})
 

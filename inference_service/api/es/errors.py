@@ -20,6 +20,8 @@ from starlette.responses import Response
 
 from inference_service.api.es.conventions import json_response
 from inference_service.errors import (
+    AuthenticationError,
+    AuthenticationRateLimitError,
     IllegalArgumentError,
     InferenceServiceError,
     MethodNotAllowedError,
@@ -77,12 +79,27 @@ def render_es(exc: InferenceServiceError, started: bool) -> bytes:
     return _ENCODER.encode(es_error_body(exc))
 
 
+WWW_AUTHENTICATE = "ApiKey"
+"""The scheme a 401 asks for (``Bearer`` with the same credential is accepted too)."""
+
+
 def render_error(request: Request, exc: InferenceServiceError) -> Response:
-    """A JSON error response in the Elasticsearch envelope (with the provider's ``Retry-After``)."""
-    retry = exc.retry_after if isinstance(exc, UpstreamError) else None
-    return json_response(
-        request, es_error_body(exc), status=exc.status, headers={"retry-after": retry} if retry else None
-    )
+    """A JSON error response in the Elasticsearch envelope, with ``Retry-After`` (the
+    provider's, or the failed-attempt limit's) and, on a 401, ``WWW-Authenticate`` (also in
+    the body's ``header``, as Elasticsearch writes it)."""
+    body = es_error_body(exc)
+    headers: dict[str, str] = {}
+    retry = exc.retry_after if isinstance(exc, UpstreamError | AuthenticationRateLimitError) else None
+    if retry:
+        headers["retry-after"] = retry
+    if isinstance(exc, AuthenticationError):
+        headers["www-authenticate"] = WWW_AUTHENTICATE
+        extra: dict[str, Any] = {"header": {"WWW-Authenticate": [WWW_AUTHENTICATE]}}
+        if exc.detail is not None:
+            extra["additional_unsuccessful_credentials"] = f"API key: {exc.detail}"
+        body["error"]["root_cause"][0].update(extra)
+        body["error"].update(extra)
+    return json_response(request, body, status=exc.status, headers=headers or None)
 
 
 def routing_error(request: Request, exc: HTTPException) -> InferenceServiceError:

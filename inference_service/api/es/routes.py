@@ -2,6 +2,7 @@
 
 Literal segments (``_all``, ``_update``, ``_stream``) come before the ``{task_type}/{id}``
 forms, and endpoint ids never match an action name (:mod:`inference_service.api.routing`).
+Each method names the Elasticsearch action it performs, which decides the role it needs.
 """
 
 from __future__ import annotations
@@ -9,31 +10,51 @@ from __future__ import annotations
 from inference_service.api.es.endpoints import delete_endpoint, get_endpoints, put_endpoint, update_endpoint
 from inference_service.api.es.inference import perform_inference, stream_inference
 from inference_service.api.es.info import root_info
+from inference_service.api.es.security import authenticate, create_api_key, get_api_keys, invalidate_api_keys
 from inference_service.api.routing import resource
+from inference_service.auth.roles import (
+    AUTHENTICATE,
+    CREATE_API_KEY,
+    DELETE_ENDPOINT,
+    GET_API_KEYS,
+    GET_ENDPOINTS,
+    INFER,
+    INVALIDATE_API_KEYS,
+    PUT_ENDPOINT,
+    UPDATE_ENDPOINT,
+)
 
 ID = "{inference_id:endpoint_id}"
 TASK = "{task_type:endpoint_id}"
 
 ROUTES = [
-    resource("/", GET=root_info),
-    resource("/_inference", GET=get_endpoints),
-    resource("/_inference/_all", GET=get_endpoints),
-    resource(f"/_inference/{ID}/_update", PUT=update_endpoint),
-    resource(f"/_inference/{ID}/_stream", POST=stream_inference),
-    resource(f"/_inference/{TASK}/{ID}/_update", PUT=update_endpoint),
-    resource(f"/_inference/{TASK}/{ID}/_stream", POST=stream_inference),
+    resource("/", GET=(root_info, None)),
+    resource("/_inference", GET=(get_endpoints, GET_ENDPOINTS)),
+    resource("/_inference/_all", GET=(get_endpoints, GET_ENDPOINTS)),
+    resource(f"/_inference/{ID}/_update", PUT=(update_endpoint, UPDATE_ENDPOINT)),
+    resource(f"/_inference/{ID}/_stream", POST=(stream_inference, INFER)),
+    resource(f"/_inference/{TASK}/{ID}/_update", PUT=(update_endpoint, UPDATE_ENDPOINT)),
+    resource(f"/_inference/{TASK}/{ID}/_stream", POST=(stream_inference, INFER)),
     resource(
         f"/_inference/{ID}",
-        GET=get_endpoints,
-        PUT=put_endpoint,
-        DELETE=delete_endpoint,
-        POST=perform_inference,
+        GET=(get_endpoints, GET_ENDPOINTS),
+        PUT=(put_endpoint, PUT_ENDPOINT),
+        DELETE=(delete_endpoint, DELETE_ENDPOINT),
+        POST=(perform_inference, INFER),
     ),
     resource(
         f"/_inference/{TASK}/{ID}",
-        GET=get_endpoints,
-        PUT=put_endpoint,
-        DELETE=delete_endpoint,
-        POST=perform_inference,
+        GET=(get_endpoints, GET_ENDPOINTS),
+        PUT=(put_endpoint, PUT_ENDPOINT),
+        DELETE=(delete_endpoint, DELETE_ENDPOINT),
+        POST=(perform_inference, INFER),
     ),
+    resource(
+        "/_security/api_key",
+        PUT=(create_api_key, CREATE_API_KEY),
+        POST=(create_api_key, CREATE_API_KEY),
+        GET=(get_api_keys, GET_API_KEYS),
+        DELETE=(invalidate_api_keys, INVALIDATE_API_KEYS),
+    ),
+    resource("/_security/_authenticate", GET=(authenticate, AUTHENTICATE)),
 ]

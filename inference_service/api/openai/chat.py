@@ -35,12 +35,14 @@ import msgspec
 from starlette.requests import Request
 from starlette.types import ASGIApp
 
+from inference_service.api.auth import authorize_endpoint
 from inference_service.api.bodies import decode_json
 from inference_service.api.openai.conventions import json_response, read_json_body, request_deadline
 from inference_service.api.openai.errors import model_not_found, openai_error_body
 from inference_service.api.sse import OPENAI_FRAMING
 from inference_service.api.state import services
 from inference_service.api.streaming import EventStreamResponse
+from inference_service.auth.roles import INFER_BY_MODEL
 from inference_service.errors import InferenceServiceError, InvalidRequestError
 from inference_service.model.chat import (
     AssistantMessage,
@@ -132,6 +134,7 @@ async def create_chat_completion(request: Request) -> ASGIApp:
     )
     chat = to_unified(body)
     validate_chat_request(chat)
+    authorize_endpoint(request, INFER_BY_MODEL, body.model)
     target = await state.inference.resolve(body.model)
     if target.endpoint.task_type != TaskType.CHAT_COMPLETION:
         raise model_not_found(body.model, TaskType.CHAT_COMPLETION)

@@ -18,6 +18,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.types import ASGIApp
 
+from inference_service.api.auth import authorize_endpoint
 from inference_service.api.bodies import decode_json
 from inference_service.api.openai.chat import render_stream_error
 from inference_service.api.openai.conventions import json_response, read_json_body, request_deadline
@@ -25,6 +26,7 @@ from inference_service.api.openai.errors import model_not_found
 from inference_service.api.sse import OPENAI_FRAMING
 from inference_service.api.state import services
 from inference_service.api.streaming import EventStreamResponse
+from inference_service.auth.roles import INFER_BY_MODEL
 from inference_service.errors import InvalidRequestError
 from inference_service.inference.aggregate import aggregate_chat
 from inference_service.inference.deadline import within
@@ -70,6 +72,7 @@ async def create_completion(request: Request) -> ASGIApp:
         raise InvalidRequestError(f"[n] must be 1: one answer per prompt, got [{body.n}]", param="n")
     if body.stream and len(prompts) != 1:
         raise InvalidRequestError("[prompt] must be a single string when streaming", param="prompt")
+    authorize_endpoint(request, INFER_BY_MODEL, body.model)
     target = await state.inference.resolve(body.model)
     if target.endpoint.task_type != TaskType.COMPLETION:
         raise model_not_found(body.model, TaskType.COMPLETION)

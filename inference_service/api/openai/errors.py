@@ -17,9 +17,13 @@ from starlette.responses import Response
 
 from inference_service.api.es.errors import status_code_name
 from inference_service.errors import (
+    AuthenticationError,
+    AuthenticationRateLimitError,
+    AuthorizationError,
     EndpointNotFoundError,
     InferenceServiceError,
     MethodNotAllowedError,
+    MissingCredentialsError,
     NotFoundError,
     UpstreamError,
 )
@@ -47,7 +51,18 @@ def openai_error_body(exc: InferenceServiceError) -> dict[str, Any]:
         code = "model_not_found"  # the model named in a request is an inference id
     if code is None and not isinstance(exc, UpstreamError):
         code = status_code_name(exc.status)
-    return {"error": {"message": exc.reason, "type": kind, "param": exc.param, "code": code}}
+    return {"error": {"message": _message(exc), "type": kind, "param": exc.param, "code": code}}
+
+
+def _message(exc: InferenceServiceError) -> str:
+    """The reason, in this face's words where it has its own (never the credentials)."""
+    if isinstance(exc, MissingCredentialsError):
+        return "No API key provided: send it as the header `Authorization: Bearer <encoded key>`"
+    if isinstance(exc, AuthenticationError):
+        return f"Incorrect API key provided: {exc.detail}" if exc.detail else "Incorrect API key provided"
+    if isinstance(exc, AuthorizationError):
+        return f"The API key [{exc.key_id}] may not {exc.summary}"
+    return exc.reason
 
 
 def render_error(request: Request, exc: InferenceServiceError) -> Response:
@@ -60,9 +75,13 @@ def render_error(request: Request, exc: InferenceServiceError) -> Response:
 
 
 def retry_headers(exc: InferenceServiceError) -> dict[str, str]:
-    """``Retry-After`` when the provider sent one with its refusal."""
-    retry = exc.retry_after if isinstance(exc, UpstreamError) else None
-    return {"retry-after": retry} if retry else {}
+    """``Retry-After`` when the provider sent one with its refusal, or after too many failed
+    authentication attempts; ``WWW-Authenticate`` on a 401."""
+    retry = exc.retry_after if isinstance(exc, UpstreamError | AuthenticationRateLimitError) else None
+    headers = {"retry-after": retry} if retry else {}
+    if isinstance(exc, AuthenticationError):
+        headers["www-authenticate"] = "Bearer"
+    return headers
 
 
 def routing_error(request: Request, exc: HTTPException) -> InferenceServiceError:

@@ -1,7 +1,8 @@
 """``GET /v1/models`` and ``GET /v1/models/{model}``: the endpoints, as OpenAI lists models.
 
-``id`` is the inference id, ``owned_by`` the endpoint's service, ``created`` its creation time
-(a preconfigured endpoint's is the time this service started, when it was made).
+Only the endpoints the request's key may use are listed. ``id`` is the inference id,
+``owned_by`` the endpoint's service, ``created`` its creation time (a preconfigured
+endpoint's is the time this service started, when it was made).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from inference_service.api.auth import allows_endpoint
 from inference_service.api.openai.conventions import json_response
 from inference_service.api.state import services
 from inference_service.model.endpoint import Endpoint
@@ -27,8 +29,9 @@ def _model(endpoint: Endpoint, started_at: float) -> dict[str, Any]:
 
 
 async def list_models(request: Request) -> Response:
+    """The endpoints the request's key may use."""
     state = services(request)
-    endpoints = await state.manager.list_endpoints()
+    endpoints = [e for e in await state.manager.list_endpoints() if allows_endpoint(request, e.inference_id)]
     return json_response({"object": "list", "data": [_model(e, state.started_at) for e in endpoints]})
 
 

@@ -14,10 +14,12 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from inference_service.api.auth import authorize_endpoint
 from inference_service.api.bodies import decode_json
 from inference_service.api.openai.conventions import json_response, read_json_body, request_deadline
 from inference_service.api.openai.errors import model_not_found
 from inference_service.api.state import services
+from inference_service.auth.roles import INFER_BY_MODEL
 from inference_service.errors import InvalidRequestError
 from inference_service.model.rerank import RerankRequest
 from inference_service.model.task_type import TaskType
@@ -52,6 +54,7 @@ async def create_rerank(request: Request) -> Response:
             f"[{state.settings.max_inputs_per_request}] allowed in one request",
             param="documents",
         )
+    authorize_endpoint(request, INFER_BY_MODEL, body.model)
     target = await state.inference.resolve(body.model)
     if target.endpoint.task_type != TaskType.RERANK:
         raise model_not_found(body.model, TaskType.RERANK)

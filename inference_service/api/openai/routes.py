@@ -1,4 +1,8 @@
-"""The OpenAI-compatible face's route table (``/v1``)."""
+"""The OpenAI-compatible face's route table (``/v1``), each method with the action it performs.
+
+Inference routes learn the inference id from the body's ``model``: their handlers check it
+against the key's endpoints once decoded (:func:`~inference_service.api.auth.authorize_endpoint`).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,13 @@ from inference_service.api.openai.embeddings import create_embeddings
 from inference_service.api.openai.models import get_model, list_models
 from inference_service.api.openai.rerank import create_rerank
 from inference_service.api.routing import resource
+from inference_service.auth.roles import GET_MODEL, INFER_BY_MODEL, LIST_MODELS
 
 ROUTES = [
-    resource("/v1/chat/completions", POST=create_chat_completion),
-    resource("/v1/completions", POST=create_completion),
-    resource("/v1/models", GET=list_models),
-    resource("/v1/models/{model:endpoint_id}", GET=get_model),
-    resource("/v1/embeddings", POST=create_embeddings),
-    resource("/v1/rerank", POST=create_rerank),
+    resource("/v1/chat/completions", POST=(create_chat_completion, INFER_BY_MODEL)),
+    resource("/v1/completions", POST=(create_completion, INFER_BY_MODEL)),
+    resource("/v1/models", GET=(list_models, LIST_MODELS)),
+    resource("/v1/models/{model:endpoint_id}", GET=(get_model, GET_MODEL)),
+    resource("/v1/embeddings", POST=(create_embeddings, INFER_BY_MODEL)),
+    resource("/v1/rerank", POST=(create_rerank, INFER_BY_MODEL)),
 ]

@@ -1,0 +1,135 @@
+"""Creating, listing and invalidating API keys; the REST API and the CLI both call this.
+
+Each change runs in its own transaction with the keys' revision bump (other workers notice
+within ``catalog_refresh_interval``) and, once committed, is handed to the listener (this
+worker's key ring), so it applies here at once. The secret exists only in the value
+:meth:`ApiKeyManager.create` returns; the store keeps its hash.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from inference_service.auth import credentials
+from inference_service.auth.keys import ApiKey
+from inference_service.auth.roles import EndpointScope, Role
+from inference_service.errors import InvalidRequestError
+from inference_service.model.time_value import parse_time_value
+from inference_service.store.api_keys import ApiKeyRepository
+
+log = logging.getLogger("inference_service.auth")
+MAX_NAME = 255
+
+
+class KeyListener(Protocol):
+    def stored(self, key: ApiKey) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedKey:
+    key: ApiKey
+    secret: str
+
+    @property
+    def encoded(self) -> str:
+        return credentials.encode(self.key.id, self.secret)
+
+
+@dataclass(frozen=True, slots=True)
+class Invalidation:
+    invalidated: list[str]
+    previously_invalidated: list[str]
+    not_found: list[str]
+
+
+def parse_expiration(value: str | None, now: datetime) -> datetime | None:
+    """An Elasticsearch time value (``30d``, ``12h``) from now; None or ``-1``: never expires."""
+    if value is None:
+        return None
+    seconds = parse_time_value(value, "expiration")
+    return now + timedelta(seconds=seconds) if seconds is not None else None
+
+
+class ApiKeyManager:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], listener: KeyListener | None = None
+    ) -> None:
+        self._sessions = sessions
+        self._listener = listener
+
+    async def create(
+        self,
+        *,
+        name: str,
+        role: Role,
+        endpoints: Sequence[str] | None = None,
+        expiration: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        created_by: str | None = None,
+    ) -> CreatedKey:
+        if not name.strip() or len(name) > MAX_NAME:
+            raise InvalidRequestError(f"the key name must be 1 to {MAX_NAME} characters", param="name")
+        scope = EndpointScope.parse(list(endpoints)) if endpoints is not None else None
+        now = datetime.now(UTC)
+        secret = credentials.new_secret()
+        key_id = credentials.new_key_id()
+        key = ApiKey(
+            id=key_id,
+            name=name,
+            role=role,
+            scope=scope,
+            metadata=dict(metadata or {}),
+            secret_hash=credentials.hash_secret(key_id, secret),
+            created_by=created_by,
+            created_at=now,
+            expiration=parse_expiration(expiration, now),
+            invalidated_at=None,
+        )
+        async with self._sessions.begin() as session:
+            await ApiKeyRepository(session).insert(key)
+        if self._listener is not None:
+            self._listener.stored(key)
+        log.info(
+            "API key [%s] created: name [%s], role [%s], endpoints [%s], by [%s]",
+            key.id,
+            key.name,
+            key.role,
+            ",".join(key.endpoints) if key.endpoints is not None else "*",
+            created_by or "the command line or an open service",
+        )
+        return CreatedKey(key, secret)
+
+    async def find(self, *, ids: Sequence[str] | None = None, name: str | None = None) -> list[ApiKey]:
+        async with self._sessions() as session:
+            return await ApiKeyRepository(session).find(ids=ids, name=name)
+
+    async def invalidate(self, *, ids: Sequence[str] | None = None, name: str | None = None) -> Invalidation:
+        """Invalidate the keys with ``ids`` or named ``name``; says which were already."""
+        now = datetime.now(UTC)
+        async with self._sessions.begin() as session:
+            repository = ApiKeyRepository(session)
+            found = await repository.find(ids=ids, name=name)
+            fresh = [k for k in found if k.invalidated_at is None]
+            await repository.invalidate([k.id for k in fresh], now)
+        if self._listener is not None:
+            for key in fresh:
+                self._listener.stored(dataclasses.replace(key, invalidated_at=now))
+        for key in fresh:
+            log.info("API key [%s] (name [%s]) invalidated", key.id, key.name)
+        known = {k.id for k in found}
+        return Invalidation(
+            invalidated=[k.id for k in fresh],
+            previously_invalidated=[k.id for k in found if k.invalidated_at is not None],
+            not_found=[i for i in dict.fromkeys(ids or ()) if i not in known],
+        )
+
+    async def count(self) -> int:
+        async with self._sessions() as session:
+            return await ApiKeyRepository(session).count()
