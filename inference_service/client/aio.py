@@ -16,7 +16,7 @@ from typing import Any, Literal, TypeVar, overload
 import anyio
 import httpx
 
-from inference_service.client import calls
+from inference_service.client import calls, endpoint_calls
 from inference_service.client.errors import parse_retry_after
 from inference_service.client.stream import AsyncStream
 from inference_service.client.transport import Options, build, failure, idempotency_key, parse, status_failure
@@ -296,17 +296,17 @@ class AsyncEndpoints:
         chunking_settings: Mapping[str, Any] | None = None,
     ) -> Endpoint:
         """A new endpoint (an existing id is a 400 ``resource_already_exists_exception``)."""
-        call = calls.create_endpoint(
+        call = endpoint_calls.create_endpoint(
             inference_id, task_type, service, service_settings, task_settings, chunking_settings
         )
         return await self._client._call(call, None)
 
     async def get(self, inference_id: str) -> Endpoint:
-        return await self._client._call(calls.get_endpoint(inference_id), None)
+        return await self._client._call(endpoint_calls.get_endpoint(inference_id), None)
 
     async def list(self, task_type: str | None = None) -> builtins.list[Endpoint]:
         """Every endpoint, or those of ``task_type``."""
-        return await self._client._call(calls.list_endpoints(task_type), None)
+        return await self._client._call(endpoint_calls.list_endpoints(task_type), None)
 
     async def update(
         self,
@@ -316,8 +316,8 @@ class AsyncEndpoints:
         task_settings: Mapping[str, Any] | None = None,
     ) -> Endpoint:
         return await self._client._call(
-            calls.update_endpoint(inference_id, service_settings, task_settings), None
+            endpoint_calls.update_endpoint(inference_id, service_settings, task_settings), None
         )
 
     async def delete(self, inference_id: str) -> None:
-        await self._client._call(calls.delete_endpoint(inference_id), None)
+        await self._client._call(endpoint_calls.delete_endpoint(inference_id), None)

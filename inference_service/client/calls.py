@@ -30,7 +30,6 @@ from inference_service.client.types import (
     Completion,
     Embedding,
     EmbeddingResponse,
-    Endpoint,
     RerankResponse,
     RerankResult,
     SparseEmbedding,
@@ -41,7 +40,7 @@ T = TypeVar("T")
 StreamKind = Literal["chat", "completion"]
 Message = Mapping[str, Any] | ChatMessage
 
-_ENCODE = msgspec.json.Encoder().encode
+encode = msgspec.json.Encoder().encode
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,15 +81,15 @@ def endpoint_id(model: str | None, inference_id: str | None) -> str:
     return chosen
 
 
-def _path(*segments: str) -> str:
+def api_path(*segments: str) -> str:
     return "/_inference/" + "/".join(quote(s, safe="") for s in segments)
 
 
-def _strict(cls: type[T]) -> Callable[[bytes], T]:
+def strict_decoder(cls: type[T]) -> Callable[[bytes], T]:
     return msgspec.json.Decoder(cls).decode
 
 
-def _set(body: dict[str, Any], name: str, value: Any) -> None:
+def set_given(body: dict[str, Any], name: str, value: Any) -> None:
     if value is not None:
         body[name] = value
 
@@ -118,28 +117,28 @@ def chat_body(
     if max_tokens is not None and "max_completion_tokens" in extra:
         raise ValueError("give max_tokens or max_completion_tokens, not both")
     body: dict[str, Any] = {"messages": [m if isinstance(m, ChatMessage) else dict(m) for m in messages]}
-    _set(body, "max_completion_tokens", max_tokens)
-    _set(body, "temperature", temperature)
-    _set(body, "top_p", top_p)
-    _set(body, "stop", [stop] if isinstance(stop, str) else None if stop is None else list(stop))
-    _set(body, "tools", None if tools is None else [dict(t) for t in tools])
-    _set(
+    set_given(body, "max_completion_tokens", max_tokens)
+    set_given(body, "temperature", temperature)
+    set_given(body, "top_p", top_p)
+    set_given(body, "stop", [stop] if isinstance(stop, str) else None if stop is None else list(stop))
+    set_given(body, "tools", None if tools is None else [dict(t) for t in tools])
+    set_given(
         body,
         "tool_choice",
         tool_choice if tool_choice is None or isinstance(tool_choice, str) else dict(tool_choice),
     )
-    _set(body, "response_format", None if response_format is None else dict(response_format))
+    set_given(body, "response_format", None if response_format is None else dict(response_format))
     body.update(extra)
-    return _ENCODE(body)
+    return encode(body)
 
 
-_CHAT = _strict(ChatCompletion)
+_CHAT = strict_decoder(ChatCompletion)
 
 
 def chat(inference_id: str, body: bytes) -> Call[ChatCompletion]:
     return Call(
         method="POST",
-        path=_path("chat_completion", inference_id),
+        path=api_path("chat_completion", inference_id),
         body=body,
         deadline_param=True,
         parse=_CHAT,
@@ -149,7 +148,7 @@ def chat(inference_id: str, body: bytes) -> Call[ChatCompletion]:
 def chat_stream(inference_id: str, body: bytes) -> StreamCall:
     return StreamCall(
         method="POST",
-        path=_path("chat_completion", inference_id, "_stream"),
+        path=api_path("chat_completion", inference_id, "_stream"),
         body=body,
         deadline_param=True,
         kind="chat",
@@ -168,7 +167,7 @@ class _CompletionAnswer(msgspec.Struct):
     completion: list[_CompletionResult]
 
 
-_COMPLETION = _strict(_CompletionAnswer)
+_COMPLETION = strict_decoder(_CompletionAnswer)
 
 
 def completion_body(prompt: str, max_tokens: int | None, temperature: float | None) -> bytes:
@@ -176,11 +175,11 @@ def completion_body(prompt: str, max_tokens: int | None, temperature: float | No
         raise TypeError(f"prompt must be a string, got {type(prompt).__name__}")
     body: dict[str, Any] = {"input": prompt}
     settings: dict[str, Any] = {}
-    _set(settings, "max_tokens", max_tokens)
-    _set(settings, "temperature", temperature)
+    set_given(settings, "max_tokens", max_tokens)
+    set_given(settings, "temperature", temperature)
     if settings:
         body["task_settings"] = settings
-    return _ENCODE(body)
+    return encode(body)
 
 
 def completion(inference_id: str, body: bytes) -> Call[Completion]:
@@ -191,14 +190,14 @@ def completion(inference_id: str, body: bytes) -> Call[Completion]:
         return Completion(content=answer.completion[0].result, model=inference_id)
 
     return Call(
-        method="POST", path=_path("completion", inference_id), body=body, deadline_param=True, parse=parse
+        method="POST", path=api_path("completion", inference_id), body=body, deadline_param=True, parse=parse
     )
 
 
 def completion_stream(inference_id: str, body: bytes) -> StreamCall:
     return StreamCall(
         method="POST",
-        path=_path("completion", inference_id, "_stream"),
+        path=api_path("completion", inference_id, "_stream"),
         body=body,
         deadline_param=True,
         kind="completion",
@@ -231,14 +230,14 @@ class _DenseAnswer(msgspec.Struct):
     text_embedding_bits: list[_Vector] | None = None
 
 
-_DENSE = _strict(_DenseAnswer)
+_DENSE = strict_decoder(_DenseAnswer)
 
 
 def embedding(
     inference_id: str, input: str | Sequence[str], input_type: str | None
 ) -> Call[EmbeddingResponse]:
     body: dict[str, Any] = {"input": _inputs(input)}
-    _set(body, "input_type", input_type)
+    set_given(body, "input_type", input_type)
 
     def parse(data: bytes) -> EmbeddingResponse:
         answer = _DENSE(data)
@@ -250,8 +249,8 @@ def embedding(
 
     return Call(
         method="POST",
-        path=_path("text_embedding", inference_id),
-        body=_ENCODE(body),
+        path=api_path("text_embedding", inference_id),
+        body=encode(body),
         deadline_param=True,
         parse=parse,
     )
@@ -266,7 +265,7 @@ class _SparseAnswer(msgspec.Struct):
     sparse_embedding: list[_Sparse]
 
 
-_SPARSE = _strict(_SparseAnswer)
+_SPARSE = strict_decoder(_SparseAnswer)
 
 
 def sparse_embedding(inference_id: str, input: str | Sequence[str]) -> Call[SparseEmbeddingResponse]:
@@ -279,8 +278,8 @@ def sparse_embedding(inference_id: str, input: str | Sequence[str]) -> Call[Spar
 
     return Call(
         method="POST",
-        path=_path("sparse_embedding", inference_id),
-        body=_ENCODE({"input": _inputs(input)}),
+        path=api_path("sparse_embedding", inference_id),
+        body=encode({"input": _inputs(input)}),
         deadline_param=True,
         parse=parse,
     )
@@ -296,7 +295,7 @@ class _RerankAnswer(msgspec.Struct):
     rerank: list[_Ranked]
 
 
-_RERANK = _strict(_RerankAnswer)
+_RERANK = strict_decoder(_RerankAnswer)
 
 
 def rerank(
@@ -307,7 +306,7 @@ def rerank(
     if isinstance(documents, str):
         raise TypeError("documents must be a list of strings, not one string")
     body: dict[str, Any] = {"query": query, "input": _inputs(documents, "documents")}
-    _set(body, "top_n", top_n)
+    set_given(body, "top_n", top_n)
     if return_documents:
         body["return_documents"] = True
 
@@ -320,87 +319,8 @@ def rerank(
 
     return Call(
         method="POST",
-        path=_path("rerank", inference_id),
-        body=_ENCODE(body),
+        path=api_path("rerank", inference_id),
+        body=encode(body),
         deadline_param=True,
         parse=parse,
     )
-
-
-# --- endpoints -----------------------------------------------------------------------------
-
-
-class _Endpoints(msgspec.Struct):
-    endpoints: list[Endpoint]
-
-
-_ENDPOINT = _strict(Endpoint)
-_ENDPOINTS = _strict(_Endpoints)
-
-
-def _one(data: bytes) -> Endpoint:
-    found = _ENDPOINTS(data).endpoints
-    if len(found) != 1:
-        raise msgspec.ValidationError(f"expected one endpoint, got {len(found)}")
-    return found[0]
-
-
-def create_endpoint(
-    inference_id: str,
-    task_type: str,
-    service: str,
-    service_settings: Mapping[str, Any],
-    task_settings: Mapping[str, Any] | None,
-    chunking_settings: Mapping[str, Any] | None,
-) -> Call[Endpoint]:
-    body: dict[str, Any] = {"service": service, "service_settings": dict(service_settings)}
-    _set(body, "task_settings", None if task_settings is None else dict(task_settings))
-    _set(body, "chunking_settings", None if chunking_settings is None else dict(chunking_settings))
-    return Call(
-        method="PUT",
-        path=_path(task_type, inference_id),
-        body=_ENCODE(body),
-        deadline_param=True,
-        parse=_ENDPOINT,
-    )
-
-
-def get_endpoint(inference_id: str) -> Call[Endpoint]:
-    return Call(method="GET", path=_path(inference_id), parse=_one)
-
-
-def list_endpoints(task_type: str | None) -> Call[list[Endpoint]]:
-    path = _path(task_type, "_all") if task_type is not None else _path("_all")
-    return Call(method="GET", path=path, parse=lambda data: _ENDPOINTS(data).endpoints)
-
-
-def update_endpoint(
-    inference_id: str, service_settings: Mapping[str, Any] | None, task_settings: Mapping[str, Any] | None
-) -> Call[Endpoint]:
-    if service_settings is None and task_settings is None:
-        raise TypeError("give service_settings and/or task_settings to update")
-    body: dict[str, Any] = {}
-    _set(body, "service_settings", None if service_settings is None else dict(service_settings))
-    _set(body, "task_settings", None if task_settings is None else dict(task_settings))
-    return Call(
-        method="PUT",
-        path=_path(inference_id, "_update"),
-        body=_ENCODE(body),
-        deadline_param=True,
-        parse=_ENDPOINT,
-    )
-
-
-class _Acknowledged(msgspec.Struct):
-    acknowledged: bool
-
-
-_ACK = _strict(_Acknowledged)
-
-
-def delete_endpoint(inference_id: str) -> Call[None]:
-    def parse(data: bytes) -> None:
-        if not _ACK(data).acknowledged:
-            raise msgspec.ValidationError("the service did not acknowledge the deletion")
-
-    return Call(method="DELETE", path=_path(inference_id), parse=parse)

@@ -15,7 +15,7 @@ from typing import Any, Literal, TypeVar, overload
 
 import httpx
 
-from inference_service.client import calls
+from inference_service.client import calls, endpoint_calls
 from inference_service.client.errors import parse_retry_after
 from inference_service.client.stream import Stream
 from inference_service.client.transport import Options, build, failure, idempotency_key, parse, status_failure
@@ -300,17 +300,17 @@ class Endpoints:
         chunking_settings: Mapping[str, Any] | None = None,
     ) -> Endpoint:
         """A new endpoint (an existing id is a 400 ``resource_already_exists_exception``)."""
-        call = calls.create_endpoint(
+        call = endpoint_calls.create_endpoint(
             inference_id, task_type, service, service_settings, task_settings, chunking_settings
         )
         return self._client._call(call, None)
 
     def get(self, inference_id: str) -> Endpoint:
-        return self._client._call(calls.get_endpoint(inference_id), None)
+        return self._client._call(endpoint_calls.get_endpoint(inference_id), None)
 
     def list(self, task_type: str | None = None) -> builtins.list[Endpoint]:
         """Every endpoint, or those of ``task_type``."""
-        return self._client._call(calls.list_endpoints(task_type), None)
+        return self._client._call(endpoint_calls.list_endpoints(task_type), None)
 
     def update(
         self,
@@ -319,7 +319,9 @@ class Endpoints:
         service_settings: Mapping[str, Any] | None = None,
         task_settings: Mapping[str, Any] | None = None,
     ) -> Endpoint:
-        return self._client._call(calls.update_endpoint(inference_id, service_settings, task_settings), None)
+        return self._client._call(
+            endpoint_calls.update_endpoint(inference_id, service_settings, task_settings), None
+        )
 
     def delete(self, inference_id: str) -> None:
-        self._client._call(calls.delete_endpoint(inference_id), None)
+        self._client._call(endpoint_calls.delete_endpoint(inference_id), None)

@@ -8,7 +8,7 @@ from typing import Any, cast
 import msgspec
 import pytest
 
-from inference_service.client import calls
+from inference_service.client import calls, endpoint_calls
 from inference_service.client.types import ChatMessage, FunctionCall, ToolCall
 
 
@@ -92,8 +92,8 @@ def test_paths_are_quoted() -> None:
     assert calls.chat("a/b c", b"{}").path == "/_inference/chat_completion/a%2Fb%20c"
     assert calls.chat_stream("x", b"{}").path == "/_inference/chat_completion/x/_stream"
     assert calls.completion_stream("x", b"{}").path == "/_inference/completion/x/_stream"
-    assert calls.list_endpoints(None).path == "/_inference/_all"
-    assert calls.update_endpoint("x", None, {"a": 1}).path == "/_inference/x/_update"
+    assert endpoint_calls.list_endpoints(None).path == "/_inference/_all"
+    assert endpoint_calls.update_endpoint("x", None, {"a": 1}).path == "/_inference/x/_update"
 
 
 def test_completion() -> None:
@@ -147,7 +147,9 @@ def test_rerank() -> None:
 
 
 def test_endpoint_answers() -> None:
-    create = calls.create_endpoint("x", "completion", "openai", {"model_id": "m"}, None, {"strategy": "none"})
+    create = endpoint_calls.create_endpoint(
+        "x", "completion", "openai", {"model_id": "m"}, None, {"strategy": "none"}
+    )
     assert (create.method, create.path) == ("PUT", "/_inference/completion/x")
     assert json.loads(create.body or b"") == {
         "service": "openai",
@@ -157,10 +159,10 @@ def test_endpoint_answers() -> None:
     info = b'{"inference_id":"x","task_type":"completion","service":"openai",'
     info += b'"service_settings":{"model_id":"m"}}'
     assert create.parse(info).task_settings == {}
-    assert calls.get_endpoint("x").parse(b'{"endpoints":[' + info + b"]}").inference_id == "x"
+    assert endpoint_calls.get_endpoint("x").parse(b'{"endpoints":[' + info + b"]}").inference_id == "x"
     with pytest.raises(msgspec.ValidationError):
-        calls.get_endpoint("x").parse(b'{"endpoints":[]}')
+        endpoint_calls.get_endpoint("x").parse(b'{"endpoints":[]}')
     with pytest.raises(TypeError):
-        calls.update_endpoint("x", None, None)
+        endpoint_calls.update_endpoint("x", None, None)
     with pytest.raises(msgspec.ValidationError):
-        calls.delete_endpoint("x").parse(b'{"acknowledged":false}')
+        endpoint_calls.delete_endpoint("x").parse(b'{"acknowledged":false}')
