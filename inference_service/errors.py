@@ -40,6 +40,7 @@ known only when it answers.
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import ClassVar
 
 
@@ -296,3 +297,12 @@ INTERNAL_ERROR_REASON = "Internal error; see the service log for details"
 def validation_failed(problems: list[str]) -> str:
     """Elasticsearch's numbered list of problems: ``Validation Failed: 1: a;2: b;``."""
     return "Validation Failed: " + "".join(f"{n}: {p};" for n, p in enumerate(problems, start=1))
+
+
+def status_code_name(status: int) -> str:
+    """``408`` -> ``request_timeout``: the ``code`` Elasticsearch derives from a status
+    (``UnifiedCompletionException.fromThrowable``); the OpenAI face names codes the same way."""
+    try:
+        return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
+    except ValueError:
+        return "internal_server_error"

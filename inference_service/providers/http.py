@@ -43,9 +43,9 @@ from inference_service.errors import (
     UpstreamTimeoutError,
 )
 from inference_service.providers.schema import ApiKeySecrets, SettingsStruct
-from inference_service.providers.sse_parser import ServerSentEvent, TruncatedStreamError, iter_event_batches
 from inference_service.providers.url_guard import BlockedAddressError
 from inference_service.redaction import redact, redact_error, secret_values
+from inference_service.sse_decoder import ServerSentEvent, TruncatedStreamError, iter_event_batches
 
 MAX_ERROR_BODY = 64 * 1024
 DRAIN_SECONDS = 1.0

@@ -102,6 +102,7 @@ def test_the_wheel_is_what_runs(user: User) -> None:
     for path in map(Path, paths):
         assert path.is_relative_to(user.venv), path
     assert (Path(paths[3]) / "versions").is_dir()
+    assert (Path(paths[0]).parent / "py.typed").is_file()  # the SDK's type information ships
 
 
 def test_db_commands_from_an_empty_directory(user: User) -> None:

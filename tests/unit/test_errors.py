@@ -21,6 +21,7 @@ from inference_service.errors import (
     UpstreamConnectionError,
     UpstreamError,
     UpstreamTimeoutError,
+    status_code_name,
     validation_failed,
 )
 
@@ -67,3 +68,15 @@ def test_messages() -> None:
     assert EndpointExistsError("x").reason == "Inference endpoint [x] already exists"
     assert validation_failed(["a", "b"]) == "Validation Failed: 1: a;2: b;"
     assert repr(RequestTimeoutError("t")) == "RequestTimeoutError(status=408, reason='t')"
+
+
+def test_status_names() -> None:
+    assert [status_code_name(s) for s in (400, 401, 404, 408, 429, 502, 999)] == [
+        "bad_request",
+        "unauthorized",
+        "not_found",
+        "request_timeout",
+        "too_many_requests",
+        "bad_gateway",
+        "internal_server_error",
+    ]

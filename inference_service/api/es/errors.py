@@ -10,7 +10,6 @@ API and of ``completion`` (``{"error": {root_cause, type, reason}, "status"}``),
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from typing import Any
 
 import msgspec
@@ -26,17 +25,10 @@ from inference_service.errors import (
     InferenceServiceError,
     MethodNotAllowedError,
     UpstreamError,
+    status_code_name,
 )
 
 _ENCODER = msgspec.json.Encoder()
-
-
-def status_code_name(status: int) -> str:
-    """``408`` -> ``request_timeout``: the ``code`` Elasticsearch derives from a status."""
-    try:
-        return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
-    except ValueError:
-        return "internal_server_error"
 
 
 def _cause(exc: InferenceServiceError) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from inference_service.api.es.errors import status_code_name
 from inference_service.errors import (
     AuthenticationError,
     AuthenticationRateLimitError,
@@ -26,6 +25,7 @@ from inference_service.errors import (
     MissingCredentialsError,
     NotFoundError,
     UpstreamError,
+    status_code_name,
 )
 
 _ENCODER = msgspec.json.Encoder()

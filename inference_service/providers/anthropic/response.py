@@ -39,7 +39,7 @@ from inference_service.model.chat import (
     Usage,
 )
 from inference_service.providers.http import Terminator, upstream_reason, upstream_status
-from inference_service.providers.sse_parser import ServerSentEvent
+from inference_service.sse_decoder import ServerSentEvent
 
 FINISH_REASONS = {
     "end_turn": "stop",

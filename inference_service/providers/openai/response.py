@@ -14,7 +14,7 @@ import msgspec
 from inference_service.errors import MalformedUpstreamError, UpstreamError
 from inference_service.model.chat import ChatCompletionChunk
 from inference_service.providers.http import Terminator, upstream_reason, upstream_status
-from inference_service.providers.sse_parser import ServerSentEvent
+from inference_service.sse_decoder import ServerSentEvent
 
 DONE = "[DONE]"
 

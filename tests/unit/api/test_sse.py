@@ -18,7 +18,7 @@ from inference_service.api.sse import (
     error_frame,
     message_frame,
 )
-from inference_service.providers.sse_parser import ServerSentEvent, SSEDecoder
+from inference_service.sse_decoder import ServerSentEvent, SSEDecoder
 
 CHUNK = b'{"completion":[{"delta":"Elastic is"}]}'
 ERROR = b'{"error":{"code":"stream_error","message":"boom","type":"error"}}'

@@ -25,7 +25,7 @@ from inference_service.model.chat import (
     Usage,
 )
 from inference_service.providers.openai.response import parse_openai_event
-from inference_service.providers.sse_parser import SSEDecoder
+from inference_service.sse_decoder import SSEDecoder
 from tests.fakes.sse import fixture
 
 OBJECT = "chat.completion.chunk"

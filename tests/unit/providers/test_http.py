@@ -12,7 +12,7 @@ from inference_service.providers.http import (
     upstream_reason,
     upstream_status,
 )
-from inference_service.providers.sse_parser import ServerSentEvent
+from inference_service.sse_decoder import ServerSentEvent
 
 URL = "https://provider.example/v1/chat"
 

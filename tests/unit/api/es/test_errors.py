@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inference_service.api.es.errors import es_error_body, status_code_name, unified_error_body
+from inference_service.api.es.errors import es_error_body, unified_error_body
 from inference_service.errors import (
     ContentParseError,
     EndpointExistsError,
@@ -57,15 +57,3 @@ def test_unified_body_codes() -> None:
         "message": "r",
         "type": "x_content_parse_exception",
     }
-
-
-def test_status_names() -> None:
-    assert [status_code_name(s) for s in (400, 401, 404, 408, 429, 502, 999)] == [
-        "bad_request",
-        "unauthorized",
-        "not_found",
-        "request_timeout",
-        "too_many_requests",
-        "bad_gateway",
-        "internal_server_error",
-    ]

@@ -20,7 +20,7 @@ from inference_service.providers.anthropic.response import (
     AnthropicStreamTranslator,
     parse_anthropic_error,
 )
-from inference_service.providers.sse_parser import ServerSentEvent, SSEDecoder
+from inference_service.sse_decoder import ServerSentEvent, SSEDecoder
 from tests.fakes import anthropic
 from tests.fakes.server import Reply
 from tests.fakes.sse import fixture

@@ -22,7 +22,7 @@ from inference_service.providers.openai.response import (
     parse_openai_error,
     parse_openai_event,
 )
-from inference_service.providers.sse_parser import ServerSentEvent, SSEDecoder
+from inference_service.sse_decoder import ServerSentEvent, SSEDecoder
 from tests.fakes import openai
 from tests.fakes.sse import fixture
 

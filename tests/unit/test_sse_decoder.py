@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inference_service.providers.sse_parser import (
+from inference_service.sse_decoder import (
     ServerSentEvent,
     SSEDecoder,
     TruncatedStreamError,

@@ -1,4 +1,8 @@
-"""Incremental Server-Sent Events decoder: upstream bytes in, :class:`ServerSentEvent` out.
+"""Incremental Server-Sent Events decoder: bytes in, :class:`ServerSentEvent` out.
+
+The one decoder of the project: providers read their upstreams with it and the SDK
+(:mod:`inference_service.client`) reads the service's own streams, so it lives outside
+``providers`` (whose package imports every provider) and depends on msgspec only.
 
 Implements the WHATWG HTML "event stream interpretation" rules
 (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation),
