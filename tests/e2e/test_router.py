@@ -380,3 +380,27 @@ def test_deleting_a_targeted_endpoint_is_a_409_listing_the_routers(
     assert (
         http.delete(f"/_inference/{first}").json()["acknowledged"] is True
     )  # a router itself: no references
+
+
+def test_the_put_validation_call_goes_through_the_router(
+    http: httpx.Client, a: FakeProvider, b: FakeProvider
+) -> None:
+    first, second = target(http, a), target(http, b)
+    body = {
+        "service": "router",
+        "service_settings": {
+            "strategy": "priority",
+            "targets": [{"inference_id": first}, {"inference_id": second}],
+        },
+    }
+    a.enqueue(fake_openai.server_error())
+    b.enqueue(ok("probe"))
+    assert (
+        http.put(f"/_inference/chat_completion/router-{next(_ids)}?validate=true", json=body).status_code
+        == 200
+    )
+    assert len(a.requests) == len(b.requests) == 1
+    a.default = b.default = fake_openai.server_error()
+    refused = http.put(f"/_inference/chat_completion/router-{next(_ids)}?validate=true", json=body)
+    assert refused.status_code == 400
+    assert "Could not complete inference endpoint creation" in refused.json()["error"]["reason"]
