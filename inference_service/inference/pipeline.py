@@ -1,12 +1,15 @@
 """The wrappers around every provider call: one chain, built once, shared by every face.
 
-A cross-cutting concern (the rate-limit gate now; metrics, usage accounting, retries,
-failover and a cache to come) is a :class:`Wrapper`: it takes the handler that makes the call
-and returns one that does the same with its concern added, the way ASGI middleware wraps an
-app. There are two kinds of call: a chat streams (:data:`ChatHandler`), every other task
-answers once (:data:`UnaryHandler`: embeddings, sparse embeddings, rerank; one call per
-upstream batch). :func:`compose` applies the wrappers once at start-up, so a request pays only
-for the wrappers themselves, never for assembling them.
+A cross-cutting concern (the rate-limit gate now; metrics, usage accounting, retries and a
+cache to come) is a :class:`Wrapper`: it takes the handler that makes the call and returns one
+that does the same with its concern added, the way ASGI middleware wraps an app. Failover is
+not a wrapper but the ``router`` service (:mod:`inference_service.providers.router`): a
+router endpoint's provider calls its targets through this same chain, so requests to other
+endpoints pay nothing for it. There are two kinds of call: a chat streams
+(:data:`ChatHandler`), every other task answers once (:data:`UnaryHandler`: embeddings,
+sparse embeddings, rerank; one call per upstream batch). :func:`compose` applies the
+wrappers once at start-up, so a request pays only for the wrappers themselves, never for
+assembling them.
 """
 
 from __future__ import annotations
