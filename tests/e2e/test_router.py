@@ -404,3 +404,17 @@ def test_the_put_validation_call_goes_through_the_router(
     refused = http.put(f"/_inference/chat_completion/router-{next(_ids)}?validate=true", json=body)
     assert refused.status_code == 400
     assert "Could not complete inference endpoint creation" in refused.json()["error"]["reason"]
+
+
+def test_a_completion_of_several_inputs_names_every_target_that_answered(
+    http: httpx.Client, a: FakeProvider, b: FakeProvider
+) -> None:
+    first, second = target(http, a, "completion"), target(http, b, "completion")
+    routed = put_router(http, [first, second], task_type="completion")
+    assert routed.status_code == 200, routed.text
+    a.enqueue(ok("one"), fake_openai.server_error())
+    b.enqueue(ok("two"))
+    answer = http.post(f"/_inference/completion/{routed.json()['inference_id']}", json={"input": ["x", "y"]})
+    assert answer.status_code == 200, answer.text
+    assert sorted(r["result"] for r in answer.json()["completion"]) == ["one", "two"]
+    assert set(answer.headers[HEADER].split(", ")) == {first, second}
