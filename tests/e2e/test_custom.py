@@ -20,6 +20,7 @@ from tests.conftest import make_settings
 from tests.fakes import custom as fake
 from tests.fakes import openai as fake_openai
 from tests.fakes.server import FakeProvider, Reply
+from tests.fakes.vectors import vector_of
 from tests.support.service import RunningService, run_service
 
 _ids = itertools.count()
@@ -172,11 +173,11 @@ def test_inputs_are_batched_by_batch_size(svc: RunningService, upstream: FakePro
     inference_id = endpoint(svc, "text_embedding", embedding_settings(upstream, batch_size=2), MODEL)
     inputs = [f"text {i}" for i in range(5)]
     vectors = fake.vectors_for(5, dims=2)
-    upstream.enqueue(*(fake.vectors_reply(vectors[i : i + 2]) for i in range(0, 5, 2)))
+    upstream.respond_by(lambda body: fake.vectors_reply([vector_of(text, dims=2) for text in body["texts"]]))
     response = infer(svc, "text_embedding", inference_id, {"input": inputs})
     assert response.status_code == 200, response.text
     assert [e["embedding"] for e in response.json()["text_embedding"]] == vectors
-    assert [r.json["texts"] for r in upstream.requests] == [inputs[0:2], inputs[2:4], inputs[4:]]
+    assert sorted(r.json["texts"] for r in upstream.requests) == [inputs[0:2], inputs[2:4], inputs[4:]]
 
 
 def test_byte_vectors(svc: RunningService, upstream: FakeProvider) -> None:

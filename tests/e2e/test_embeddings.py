@@ -15,6 +15,7 @@ from tests.conftest import make_settings
 from tests.fakes import openai as fake_openai
 from tests.fakes import openai_embeddings as fake
 from tests.fakes.server import FakeProvider, Reply
+from tests.fakes.vectors import vector_of, vectors_for
 from tests.support.service import RunningService, run_service
 
 _ids = itertools.count()
@@ -101,14 +102,14 @@ def test_dimensions_the_user_chose_are_sent_and_checked(svc: RunningService, ups
 def test_vectors_come_back_in_input_order(svc: RunningService, upstream: FakeProvider) -> None:
     inference_id = endpoint(svc, upstream)
     inputs = ["first", "second", "third"]
-    vectors = fake.vectors_for(inputs)
+    vectors = vectors_for(inputs)
     upstream.enqueue(fake.reply(vectors, order=[2, 0, 1]))
     response = embed(svc, inference_id, {"input": inputs})
     assert response.status_code == 200, response.text
     assert response.headers["x-elastic-product"] == "Elasticsearch"
     assert response.json() == {"text_embedding": [{"embedding": v} for v in vectors]}
     assert upstream.last_request.json["input"] == inputs
-    single = fake.vectors_for(["one"])
+    single = vectors_for(["one"])
     upstream.enqueue(fake.reply(single))
     assert embed(svc, inference_id, {"input": "one"}).json() == {"text_embedding": [{"embedding": single[0]}]}
 
@@ -118,8 +119,8 @@ def test_large_requests_are_split_into_concurrent_batches_and_merged(
 ) -> None:
     inference_id = endpoint(svc, upstream)
     inputs = [f"text {i}" for i in range(2049)]
-    vectors = fake.vectors_for(inputs, dims=2)
-    upstream.enqueue(fake.reply(vectors[:2048]), fake.reply(vectors[2048:]))
+    vectors = vectors_for(inputs, dims=2)
+    upstream.respond_by(lambda body: fake.reply([vector_of(text, dims=2) for text in body["input"]]))
     response = embed(svc, inference_id, {"input": inputs})
     assert response.status_code == 200, response.text
     assert [e["embedding"] for e in response.json()["text_embedding"]] == vectors
@@ -131,7 +132,7 @@ def test_a_failing_batch_fails_the_whole_request(svc: RunningService, upstream: 
     inference_id = endpoint(svc, upstream)
     inputs = [f"t{i}" for i in range(4096)]  # two batches of 2048: whichever gets the 429 fails
     limited = fake_openai.error_body("Rate limit reached", "requests", "rate_limit_exceeded")
-    upstream.enqueue(fake.reply(fake.vectors_for(inputs[:2048])), Reply.json(429, limited))
+    upstream.enqueue(fake.reply(vectors_for(inputs[:2048])), Reply.json(429, limited))
     response = embed(svc, inference_id, {"input": inputs})
     assert response.status_code == 429
     assert "Rate limit reached" in response.json()["error"]["reason"]
@@ -232,7 +233,7 @@ def test_task_type_mismatch_and_untyped_url(svc: RunningService, upstream: FakeP
     assert mismatch.json()["error"]["reason"] == (
         "Incompatible task_type, the requested type [rerank] does not match the model type [text_embedding]"
     )
-    vectors = fake.vectors_for(["a"])
+    vectors = vectors_for(["a"])
     upstream.enqueue(fake.reply(vectors))
     untyped = httpx.post(f"{svc.url}/_inference/{inference_id}", json={"input": "a"})
     assert untyped.json() == {"text_embedding": [{"embedding": vectors[0]}]}
@@ -243,7 +244,7 @@ def test_task_type_mismatch_and_untyped_url(svc: RunningService, upstream: FakeP
 def test_the_official_client(svc: RunningService, upstream: FakeProvider) -> None:
     inference_id = endpoint(svc, upstream)
     client = Elasticsearch(svc.url, request_timeout=30)
-    vectors = fake.vectors_for(["a", "b"])
+    vectors = vectors_for(["a", "b"])
     upstream.enqueue(fake.reply(vectors), fake.reply(vectors))
     typed = client.inference.text_embedding(inference_id=inference_id, input=["a", "b"])
     assert typed.body == {"text_embedding": [{"embedding": v} for v in vectors]}

@@ -16,6 +16,7 @@ from elasticsearch import Elasticsearch
 
 from tests.fakes import googleaistudio as google
 from tests.fakes.server import FakeProvider, Reply
+from tests.fakes.vectors import vector_of, vectors_for
 from tests.support.service import RunningService, migrated_service
 
 _ids = itertools.count()
@@ -108,7 +109,7 @@ def test_put_validation_call(svc: RunningService, upstream: FakeProvider) -> Non
 def test_vectors_in_input_order_and_task_types(svc: RunningService, upstream: FakeProvider) -> None:
     inference_id = endpoint(svc, upstream)
     inputs = ["first", "second", "third"]
-    vectors = google.vectors_for(inputs)
+    vectors = vectors_for(inputs)
     upstream.enqueue(google.reply(vectors), google.reply(vectors), google.reply(vectors))
     plain = embed(svc, inference_id, {"input": inputs})
     assert plain.status_code == 200, plain.text
@@ -123,12 +124,16 @@ def test_vectors_in_input_order_and_task_types(svc: RunningService, upstream: Fa
 def test_batches_of_one_hundred(svc: RunningService, upstream: FakeProvider) -> None:
     inference_id = endpoint(svc, upstream)
     inputs = [f"t{i}" for i in range(201)]
-    vectors = google.vectors_for(inputs, dims=2)
-    upstream.enqueue(*(google.reply(vectors[i : i + 100]) for i in range(0, 201, 100)))
+    vectors = vectors_for(inputs, dims=2)
+    upstream.respond_by(
+        lambda body: google.reply(
+            [vector_of(r["content"]["parts"][0]["text"], dims=2) for r in body["requests"]]
+        )
+    )
     response = embed(svc, inference_id, {"input": inputs})
     assert response.status_code == 200, response.text
     assert [e["embedding"] for e in response.json()["text_embedding"]] == vectors
-    assert [len(r.json["requests"]) for r in upstream.requests] == [100, 100, 1]
+    assert sorted(len(r.json["requests"]) for r in upstream.requests) == [1, 100, 100]
     assert all(r.query == f"key={KEY}" for r in upstream.requests)
 
 
@@ -256,7 +261,7 @@ def test_settings_are_validated(svc: RunningService, upstream: FakeProvider) -> 
 def test_the_official_client(svc: RunningService, upstream: FakeProvider) -> None:
     inference_id = endpoint(svc, upstream)
     client = Elasticsearch(svc.url, request_timeout=30)
-    vectors = google.vectors_for(["a", "b"])
+    vectors = vectors_for(["a", "b"])
     upstream.enqueue(google.reply(vectors))
     result = client.inference.text_embedding(inference_id=inference_id, input=["a", "b"], input_type="ingest")
     assert result.body == {"text_embedding": [{"embedding": v} for v in vectors]}

@@ -15,6 +15,7 @@ import pytest
 from tests.fakes import openai as fake_openai
 from tests.fakes import openai_embeddings as fake
 from tests.fakes.server import FakeProvider, Reply
+from tests.fakes.vectors import vectors_for
 from tests.support.service import RunningService
 
 _ids = itertools.count()
@@ -68,7 +69,7 @@ def test_embeddings_as_base64_by_default_and_as_floats(
 
 def test_embeddings_through_the_async_client(service: RunningService, upstream: FakeProvider) -> None:
     model = endpoint(service, upstream)
-    vectors = fake.vectors_for(["x"], dims=4)
+    vectors = vectors_for(["x"], dims=4)
     upstream.enqueue(fake.reply(vectors))
 
     async def call() -> list[float]:

@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import make_settings
 from tests.fakes import cohere, jinaai, voyageai
 from tests.fakes.server import FakeProvider
+from tests.fakes.vectors import vector, vector_of
 from tests.support.service import RunningService, run_service
 
 _ids = itertools.count()
@@ -163,8 +164,8 @@ def test_cohere_input_type_from_the_request_else_the_task_settings(
 def test_cohere_embeds_at_most_96_texts_per_call(svc: RunningService, upstream: FakeProvider) -> None:
     info = cohere_embedding(svc, upstream, cohere.embed_reply([[0.5, 0.5]]))
     inputs = [f"t{i}" for i in range(97)]
-    vectors = [[i, 0.5] for i in range(97)]
-    upstream.enqueue(cohere.embed_reply(vectors[:96]), cohere.embed_reply(vectors[96:]))
+    vectors = [vector(i, dims=2) for i in range(97)]
+    upstream.respond_by(lambda body: cohere.embed_reply([vector_of(text, dims=2) for text in body["texts"]]))
     response = infer(svc, "text_embedding", info["inference_id"], {"input": inputs})
     assert response.status_code == 200, response.text
     assert [e["embedding"] for e in response.json()["text_embedding"]] == vectors

@@ -31,6 +31,7 @@ from tests.fakes import custom as fake_custom
 from tests.fakes import openai as fake_openai
 from tests.fakes import openai_embeddings as fake_embeddings
 from tests.fakes.server import FakeProvider
+from tests.fakes.vectors import vectors_for
 from tests.support.service import RunningService, migrated_service
 
 MESSAGES = [
@@ -190,7 +191,7 @@ def test_completion_settings_the_service_does_not_know_are_refused(client: Infer
 
 
 def test_embedding(client: InferenceClient, upstream: FakeProvider) -> None:
-    vectors = fake_embeddings.vectors_for(["first text", "second text"])
+    vectors = vectors_for(["first text", "second text"])
     upstream.enqueue(fake_embeddings.reply(vectors))
     response = client.embedding(model="sdk-embed", input=["first text", "second text"])
     assert response.embeddings == vectors

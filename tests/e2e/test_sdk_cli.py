@@ -19,6 +19,7 @@ from tests.fakes import cohere
 from tests.fakes import openai as fake_openai
 from tests.fakes import openai_embeddings as fake_embeddings
 from tests.fakes.server import FakeProvider
+from tests.fakes.vectors import vectors_for
 from tests.support.service import RunningService, migrated_service
 
 ROOT = Path(inference_service.__file__).resolve().parent.parent
@@ -90,7 +91,7 @@ def test_errors_and_bad_usage(env: dict[str, str], svc: RunningService) -> None:
 
 
 def test_embed_and_rerank(env: dict[str, str], upstream: FakeProvider) -> None:
-    vectors = fake_embeddings.vectors_for(["a", "b"])
+    vectors = vectors_for(["a", "b"])
     upstream.enqueue(fake_embeddings.reply(vectors), fake_embeddings.reply(vectors))
     lines = run(env, "embed", "cli-embed", "a", "b").stdout.splitlines()
     assert [json.loads(line) for line in lines] == vectors

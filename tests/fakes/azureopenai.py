@@ -69,8 +69,3 @@ def unauthorized() -> Reply:
 
 def deployment_not_found() -> Reply:
     return error_reply(404, "DeploymentNotFound", DEPLOYMENT_NOT_FOUND)
-
-
-def vectors_for(inputs: Sequence[str], dims: int = 3) -> list[list[float]]:
-    """Deterministic distinct vectors: input ``i`` becomes ``[i + 0.5, i + 0.25, ...]``."""
-    return [[i + 1 / (2 ** (d + 1)) for d in range(dims)] for i in range(len(inputs))]

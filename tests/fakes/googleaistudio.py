@@ -78,8 +78,3 @@ def model_not_found(model_id: str) -> Reply:
         "Call ListModels to see the list of available models and their supported methods."
     )
     return error_reply(404, message)
-
-
-def vectors_for(inputs: Sequence[str], dims: int = 3) -> list[list[float]]:
-    """Deterministic distinct vectors: input ``i`` becomes ``[i + 0.5, i + 0.25, ...]``."""
-    return [[i + 1 / (2 ** (d + 1)) for d in range(dims)] for i in range(len(inputs))]

@@ -92,8 +92,3 @@ def error_reply(message: str, error_type: str) -> Reply:
 def unauthorized() -> Reply:
     """TEI's answer to a wrong or missing ``--api-key`` token: a bare 401."""
     return Reply.fixed(401, b"")
-
-
-def vectors_for(inputs: Sequence[str], dims: int = 3) -> list[list[float]]:
-    """Deterministic distinct vectors: input ``i`` becomes ``[i + 0.5, i + 0.25, ...]``."""
-    return [[i + 1 / (2 ** (d + 1)) for d in range(dims)] for i in range(len(inputs))]

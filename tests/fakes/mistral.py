@@ -74,8 +74,3 @@ def not_found() -> Reply:
 
 def rate_limited() -> Reply:
     return _error_reply(429, {"message": "Requests rate limit exceeded"})
-
-
-def vectors_for(inputs: Sequence[str], dims: int = 3) -> list[list[float]]:
-    """Deterministic distinct vectors: input ``i`` becomes ``[i + 0.5, i + 0.25, ...]``."""
-    return [[i + 1 / (2 ** (d + 1)) for d in range(dims)] for i in range(len(inputs))]

@@ -39,8 +39,3 @@ def embeddings(
 
 def reply(vectors: Sequence[Sequence[float]], **kwargs: Any) -> Reply:
     return Reply.json(200, embeddings(vectors, **kwargs), JSON_HEADERS)
-
-
-def vectors_for(inputs: Sequence[str], dims: int = 3) -> list[list[float]]:
-    """Deterministic distinct vectors: input ``i`` becomes ``[i + 0.5, i + 0.25, ...]``."""
-    return [[i + 1 / (2 ** (d + 1)) for d in range(dims)] for i in range(len(inputs))]

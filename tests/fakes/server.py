@@ -280,6 +280,7 @@ class FakeProvider:
         self.default = default
         self._lock = threading.Condition()
         self._queue: deque[Reply] = deque(replies)
+        self._responder: Callable[[Any], Reply] | None = None
         self._requests: list[RecordedRequest] = []
         self._connections = 0
         self._errors: list[BaseException] = []
@@ -337,6 +338,12 @@ class FakeProvider:
         with self._lock:
             self._queue.extend(replies)
 
+    def respond_by(self, responder: Callable[[Any], Reply] | None) -> None:
+        """Answer every request from its own parsed JSON body (before the queue), or stop
+        with None: for concurrent requests whose arrival order is not the test's to decide."""
+        with self._lock:
+            self._responder = responder
+
     @property
     def pending(self) -> int:
         """How many queued replies no request has consumed yet."""
@@ -347,6 +354,7 @@ class FakeProvider:
         """Forget queued replies and recorded requests (for a fake shared by several tests)."""
         with self._lock:
             self._queue.clear()
+            self._responder = None
             self._requests.clear()
 
     # -- what happened ---------------------------------------------------------------------
@@ -518,7 +526,12 @@ class FakeProvider:
         except ValueError:
             parsed = None
         with self._lock:
-            reply = self._queue.popleft() if self._queue else self.default or self._unscripted(method, target)
+            if self._responder is not None:
+                reply = self._responder(parsed)
+            elif self._queue:
+                reply = self._queue.popleft()
+            else:
+                reply = self.default or self._unscripted(method, target)
             request = RecordedRequest(
                 method=method,
                 target=target,
