@@ -14,7 +14,9 @@ Shortening the keep-alive only hides it.
 
 The fix: once the peer has gone (EOF or a read error), stop the idle timer, and never re-arm
 it for that connection (a response that finishes afterwards asks for it again). The connection
-then closes as soon as any request still running ends. Everything else is hypercorn's own code.
+then closes as soon as any request still running ends. Over TLS, a close the server starts no
+longer waits 30 s for a ``close_notify`` an idle client never sends (see
+:meth:`ClosingTCPServer._abort_if_unanswered`). Everything else is hypercorn's own code.
 
 hypercorn has no hook for the connection class, so :func:`use_closing_tcp_server` replaces the
 name its asyncio worker looks up for each accepted connection; it runs in every worker, from
@@ -25,15 +27,22 @@ this relies on (``_read_data``, ``protocol_send``, ``idle_task``).
 
 from __future__ import annotations
 
+import asyncio
+
 import hypercorn.asyncio.run as hypercorn_run
 from hypercorn.asyncio.tcp_server import TCPServer
 from hypercorn.events import Event, Updated
 
+CLOSE_NOTIFY_WAIT_S = 2.0
+"""How long a TLS connection the server closes waits for the client's ``close_notify``."""
+
 
 class ClosingTCPServer(TCPServer):
-    """hypercorn's TCPServer that stops its keep-alive timer once the client has gone."""
+    """hypercorn's TCPServer that stops its keep-alive timer once the client has gone, and
+    does not wait on a TLS client that never answers the server's close."""
 
     _peer_gone = False
+    _abort: asyncio.TimerHandle | None = None
 
     async def _read_data(self) -> None:
         await super()._read_data()  # returns on EOF or a read error, after telling the protocol
@@ -44,6 +53,34 @@ class ClosingTCPServer(TCPServer):
         if self._peer_gone and isinstance(event, Updated) and event.idle:
             return  # the next request can never come: no keep-alive timer to wait for
         await super().protocol_send(event)
+
+    async def _initiate_server_close(self) -> None:
+        """The keep-alive timer fired, or the worker is shutting down."""
+        self._abort_if_unanswered()
+        await super()._initiate_server_close()
+
+    async def _close(self) -> None:
+        self._abort_if_unanswered()
+        try:
+            await super()._close()
+        finally:
+            if self._abort is not None:
+                self._abort.cancel()
+
+    def _abort_if_unanswered(self) -> None:
+        """Closing TLS sends ``close_notify`` and then waits for the client's (asyncio and uvloop:
+        up to 30 s), and until then the connection stays open — and holds up a shutdown past
+        ``graceful_timeout``. An idle client's pool does not read, so it never answers: after
+        :data:`CLOSE_NOTIFY_WAIT_S` the transport is aborted (hypercorn issue #170: the socket
+        stays ESTABLISHED after ``keep_alive_timeout``). Only when everything was sent: an abort
+        drops what is still buffered, and a slow reader of a last answer must get all of it."""
+        transport = self.writer.transport
+        if (
+            self._abort is None
+            and self.writer.get_extra_info("ssl_object") is not None
+            and transport.get_write_buffer_size() == 0
+        ):
+            self._abort = self.loop.call_later(CLOSE_NOTIFY_WAIT_S, transport.abort)
 
 
 def use_closing_tcp_server() -> None:
