@@ -168,11 +168,17 @@ def constant(service: Service, stats: Path, args: argparse.Namespace) -> list[di
             f"{result['failures']} | {snap.cells()} |",
             flush=True,
         )
-        rows.append({"rss_mb": snap.rss_mb, "ttft_p50_ms": result["ttft_p50_ms"], "cpu_ms": cpu_ms})
-    if len(rows) > 1:
-        warm, last = rows[0]["rss_mb"], rows[-1]["rss_mb"]
-        growth = 100 * (last / warm - 1)
-        print(f"\nRSS after warm-up (first slice) {warm:.0f} MB -> {last:.0f} MB: {growth:+.1f} %")
+        rows.append(
+            {"minute": minute, "rss_mb": snap.rss_mb, "ttft_p50_ms": result["ttft_p50_ms"], "cpu_ms": cpu_ms}
+        )
+    warm = [row for row in rows if row["minute"] >= args.warm_up]
+    if len(warm) > 1:
+        first, last = warm[0]["rss_mb"], warm[-1]["rss_mb"]
+        growth = 100 * (last / first - 1)
+        print(
+            f"\nRSS after the {args.warm_up:g}-minute warm-up: {first:.0f} MB -> {last:.0f} MB "
+            f"({growth:+.1f} %), peak {max(row['rss_mb'] for row in warm):.0f} MB"
+        )
     return rows
 
 
@@ -188,6 +194,7 @@ def main() -> int:
         "--constant", type=float, metavar="MINUTES", help="constant-rate mode instead of cycles"
     )
     parser.add_argument("--slice", type=float, default=60, help="seconds per row in constant mode")
+    parser.add_argument("--warm-up", type=float, default=5, help="minutes before RSS growth counts")
     parser.add_argument("--quick", action="store_true", help="5 short cycles (~1 minute)")
     parser.add_argument("--source", type=Path, help="the checkout to serve (default: this one)")
     parser.add_argument("--json", type=Path, help="also write the rows here")
