@@ -82,7 +82,19 @@ def load(url: str, *args: str) -> dict[str, Any]:
 
 
 class Service:
-    def __init__(self, data: Path, fake_port: int, with_key: bool = False) -> None:
+    """The service as a subprocess on the service core. ``serve`` replaces the command after
+    the interpreter (``soak.py`` runs it through its introspection wrapper) and ``source`` names
+    the checkout to run (default: whatever ``python -m inference_service`` finds from here)."""
+
+    def __init__(
+        self,
+        data: Path,
+        fake_port: int,
+        with_key: bool = False,
+        serve: tuple[str, ...] = ("-m", "inference_service", "serve"),
+        source: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.fake = f"http://127.0.0.1:{fake_port}/v1/chat/completions"
@@ -94,10 +106,15 @@ class Service:
             "INFERENCE_SERVICE_PROVIDER_URL_ALLOWLIST": "127.0.0.0/8",  # the fake providers
             "INFERENCE_SERVICE_LOCAL_MODEL_ENDPOINTS": "false",
             "INFERENCE_SERVICE_STREAM_IDLE_TIMEOUT": "120",
+            **(env or {}),
         }
+        self.cwd = source
+        if source is not None:  # -m looks in the working directory first, scripts on PYTHONPATH
+            self.env["PYTHONPATH"] = str(source)
         subprocess.run(
             [PYTHON, "-m", "inference_service", "db", "upgrade"],
             env=self.env,
+            cwd=self.cwd,
             check=True,
             capture_output=True,
         )
@@ -110,8 +127,9 @@ class Service:
             self.authorization = "ApiKey " + self._key("monitor")
         started = time.perf_counter()
         self.process = subprocess.Popen(
-            pinned(SERVICE_CORE, PYTHON, "-m", "inference_service", "serve"),
+            pinned(SERVICE_CORE, PYTHON, *serve),
             env=self.env,
+            cwd=self.cwd,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -132,6 +150,7 @@ class Service:
                 role,
             ],
             env=self.env,
+            cwd=self.cwd,
             check=True,
             capture_output=True,
             text=True,

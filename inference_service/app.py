@@ -22,6 +22,7 @@ from inference_service.auth.keyring import KeyRing
 from inference_service.auth.limiter import FailureLimiter
 from inference_service.auth.manager import ApiKeyManager
 from inference_service.auth.mode import open_without_keys
+from inference_service.connections import use_closing_tcp_server
 from inference_service.endpoints.catalog import EndpointCatalog
 from inference_service.endpoints.manager import EndpointManager
 from inference_service.endpoints.preconfigured import preconfigured_endpoints
@@ -188,7 +189,9 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
 
 def create_app_from_encoded(token: str) -> Starlette:
     """Entry point for hypercorn workers: the settings ``serve`` resolved, handed over in the
-    application path (``server.application_path``), so a worker never re-reads the sources."""
+    application path (``server.application_path``), so a worker never re-reads the sources.
+    Each worker also serves its connections with :mod:`inference_service.connections`' fix."""
+    use_closing_tcp_server()
     settings = decode_settings(token)
     configure_logging(settings.log_level)
     return create_app(settings)

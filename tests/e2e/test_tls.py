@@ -286,3 +286,30 @@ def test_unusable_tls_settings_stop_the_start(tmp_path: Path, settings: dict[str
     )
     assert result.returncode == 2
     assert result.stderr.startswith("error: " + message) and result.stderr.count("\n") == 1
+
+
+def test_an_idle_client_that_never_answers_the_close_does_not_hold_up_the_shutdown(
+    tmp_path: Path, certs: Certificates
+) -> None:
+    """SIGTERM closes idle keep-alive connections. Over TLS the server's ``close_notify`` then
+    waits for the client's, which an idle client never sends (it does not read): the service
+    gives it a moment (``connections.CLOSE_NOTIFY_WAIT_S``) instead of asyncio's 30 s, so it
+    still exits within ``serve``'s 20 s (hypercorn's ``graceful_timeout`` is 10 s)."""
+    env = {
+        "INFERENCE_SERVICE_TLS_CERTFILE": str(certs.server.cert),
+        "INFERENCE_SERVICE_TLS_KEYFILE": str(certs.server.key),
+    }
+    clients: list[ssl.SSLSocket] = []
+    try:
+        with serve(tmp_path, env=env, probe=trusting(certs)) as served:
+            raw = socket.create_connection(("127.0.0.1", served.port), timeout=10)
+            clients.append(trusting(certs).wrap_socket(raw, server_hostname="localhost"))
+            clients[0].sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                answer += clients[0].recv(65536)
+            assert answer.startswith(b"HTTP/1.1 200 ")
+        # leaving ``serve`` sent SIGTERM and saw exit code 0 within 20 s; the client stayed silent
+    finally:
+        for client in clients:
+            client.close()

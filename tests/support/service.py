@@ -6,10 +6,10 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from aiohttp.abc import AbstractResolver
@@ -18,17 +18,30 @@ from hypercorn.config import Config
 from starlette.applications import Starlette
 
 from inference_service.app import create_app
+from inference_service.connections import use_closing_tcp_server
 from inference_service.settings import Settings
 from inference_service.store.migrate import upgrade
+
+T = TypeVar("T")
 
 
 class RunningService:
     """A started service: its base URL and the app (for state introspection in tests)."""
 
-    def __init__(self, url: str, app: Starlette, settings: Settings) -> None:
+    def __init__(self, url: str, app: Starlette, settings: Settings, loop: asyncio.AbstractEventLoop) -> None:
         self.url = url
         self.app = app
         self.settings = settings
+        self.loop = loop
+        """The loop the service runs on (its own thread): inspect it through :meth:`inspect`."""
+
+    def inspect(self, probe: Callable[[], T]) -> T:
+        """``probe()``'s result, computed inside the service's loop (where its tasks live)."""
+
+        async def run() -> T:
+            return probe()
+
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout=10)
 
     def client(self, **kwargs: Any) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=30, **kwargs)
@@ -46,9 +59,13 @@ def migrated_service(data_dir: Path, **overrides: Any) -> Iterator[RunningServic
 
 
 @contextmanager
-def run_service(settings: Settings, resolver: AbstractResolver | None = None) -> Iterator[RunningService]:
+def run_service(
+    settings: Settings, resolver: AbstractResolver | None = None, keep_alive_timeout: float | None = None
+) -> Iterator[RunningService]:
     """Serve ``create_app(settings, resolver)`` on a free port until the block exits
-    (``resolver``: the provider URL guard's name resolver, tests.support.resolver)."""
+    (``resolver``: the provider URL guard's name resolver, tests.support.resolver), with the
+    connection handling ``serve`` uses (hypercorn's keep-alive unless ``keep_alive_timeout``)."""
+    use_closing_tcp_server()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -58,6 +75,8 @@ def run_service(settings: Settings, resolver: AbstractResolver | None = None) ->
     config.bind = [f"fd://{sock.detach()}"]  # hypercorn owns (and closes) the descriptor
     config.accesslog = None
     config.graceful_timeout = 1
+    if keep_alive_timeout is not None:
+        config.keep_alive_timeout = keep_alive_timeout
     app = create_app(settings, resolver)
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()
@@ -78,7 +97,7 @@ def run_service(settings: Settings, resolver: AbstractResolver | None = None) ->
     url = f"http://127.0.0.1:{port}"
     _wait_ready(url, thread, failure)
     try:
-        yield RunningService(url, app, settings)
+        yield RunningService(url, app, settings, loop)
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join(timeout=10)
