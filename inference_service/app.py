@@ -28,6 +28,7 @@ from inference_service.endpoints.manager import EndpointManager
 from inference_service.endpoints.preconfigured import preconfigured_endpoints
 from inference_service.errors import INTERNAL_ERROR_REASON, InferenceServiceError
 from inference_service.inference.rate_limit import RateLimitGate
+from inference_service.inference.retries import UpstreamRetries
 from inference_service.inference.route import route_headers
 from inference_service.inference.service import InferenceService
 from inference_service.logs import configure_logging
@@ -143,7 +144,9 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
             await keys.reload()
             if settings.auth == "off":
                 log.warning("auth is off: every request is served without an API key")
-            inference = InferenceService(settings, catalog, wrappers=[RateLimitGate()])
+            # outermost first: every retry is a provider call of its own, and takes a rate-limit token
+            wrappers = [UpstreamRetries(settings.upstream_max_retries), RateLimitGate()]
+            inference = InferenceService(settings, catalog, wrappers=wrappers)
             bind_router(providers, catalog.resolve, inference.pipeline, inference.batched)
             watcher = RevisionWatcher(sessions, [catalog, keys], interval=settings.catalog_refresh_interval)
             watcher.start()

@@ -261,6 +261,14 @@ class UpstreamError(InferenceServiceError):
         self._error_type = error_type or self.es_type
         self.retry_after: str | None = None
         """The provider's ``Retry-After`` (a 429 or 503), passed on to the client."""
+        self.provider_status: int | None = None
+        """The HTTP status the provider answered with (its 5xx are reported as 502; this keeps
+        which), None when it did not answer with one."""
+        self.retryable = False
+        """A transient failure before the provider answered anything usable (a failed or reset
+        connection, a 429, 502, 503 or 504): the same call may succeed when tried again
+        (:mod:`inference_service.inference.retries`). Set where transport failures and provider
+        statuses are mapped (:mod:`inference_service.providers.http`)."""
 
     @property
     def status(self) -> int:

@@ -21,6 +21,7 @@ import msgspec
 import platformdirs
 
 from inference_service.providers.llamacpp.settings import LlamaCppServiceSettings
+from inference_service.providers.schema import MAX_UPSTREAM_RETRIES
 from inference_service.providers.url_policy import AllowlistError, UrlPolicy
 from inference_service.resources import default_hypercorn_config, default_service_config
 
@@ -66,6 +67,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
     upstream_connect_timeout: Seconds = 10.0
     upstream_max_connections: Annotated[int, msgspec.Meta(ge=1)] = 1000
     upstream_keepalive_timeout: Seconds = 30.0
+    upstream_max_retries: Annotated[int, msgspec.Meta(ge=0, le=MAX_UPSTREAM_RETRIES)] = 2
     catalog_refresh_interval: Seconds = 0.5
     provider_url_allowlist: str = ""
     auth: Literal["auto", "required", "off"] = "auto"

@@ -31,7 +31,7 @@ from inference_service.errors import (
     UpstreamError,
     UpstreamTimeoutError,
 )
-from inference_service.inference.deadline import Deadline
+from inference_service.inference.deadline import Deadline, expiring
 from inference_service.inference.route import raw_route_headers
 
 log = logging.getLogger("inference_service.stream")
@@ -92,8 +92,9 @@ class EventStreamResponse:
     async def _stream(self, send: Send) -> None:
         window = asyncio.timeout(self._deadline.seconds)
         try:
-            async with window:
-                first = await anext(self._chunks)
+            with expiring(self._deadline.seconds):
+                async with window:
+                    first = await anext(self._chunks)
         except StopAsyncIteration:
             first = None
         except TimeoutError as exc:

@@ -17,7 +17,6 @@ import anyio
 import httpx
 
 from inference_service.client import calls, endpoint_calls
-from inference_service.client.errors import parse_retry_after
 from inference_service.client.stream import AsyncStream
 from inference_service.client.transport import Options, build, failure, idempotency_key, parse, status_failure
 from inference_service.client.types import (
@@ -28,6 +27,7 @@ from inference_service.client.types import (
     RerankResponse,
     SparseEmbeddingResponse,
 )
+from inference_service.retry_after import parse_retry_after
 
 T = TypeVar("T")
 

@@ -29,13 +29,12 @@ server's ``inference_service.errors.InferenceServiceError``.
 from __future__ import annotations
 
 import contextlib
-import email.utils
-import time
 from http import HTTPStatus
 from typing import Any
 
 import msgspec
 
+from inference_service.retry_after import parse_retry_after
 from inference_service.sse_decoder import SSEDecoder, TruncatedStreamError
 
 __all__ = [
@@ -152,24 +151,6 @@ _STATUS_BY_CODE = {
 }
 """``request_timeout`` -> 408: the chat path's ``code`` is the status name when no provider
 code replaced it (as Elasticsearch derives it)."""
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """``Retry-After`` in seconds: delta-seconds or an HTTP date; None when absent or unreadable."""
-    if value is None:
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError):
-            return None
-        seconds = when.timestamp() - time.time()
-    if seconds != seconds or seconds == float("inf"):  # NaN, inf
-        return None
-    return max(0.0, seconds)
 
 
 def status_error(status: int, body: Any, *, retry_after: str | None = None) -> APIStatusError:

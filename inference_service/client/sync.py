@@ -16,7 +16,6 @@ from typing import Any, Literal, TypeVar, overload
 import httpx
 
 from inference_service.client import calls, endpoint_calls
-from inference_service.client.errors import parse_retry_after
 from inference_service.client.stream import Stream
 from inference_service.client.transport import Options, build, failure, idempotency_key, parse, status_failure
 from inference_service.client.types import (
@@ -27,6 +26,7 @@ from inference_service.client.types import (
     RerankResponse,
     SparseEmbeddingResponse,
 )
+from inference_service.retry_after import parse_retry_after
 
 T = TypeVar("T")
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -53,14 +55,47 @@ class Deadline:
         return RequestTimeoutError(f"Request timed out after [{self.label}]")
 
 
+_EXPIRES: ContextVar[float | None] = ContextVar("inference_deadline_expires", default=None)
+"""When (event-loop time) the innermost deadline being awaited in this context expires."""
+
+
+@contextmanager
+def expiring(seconds: float) -> Iterator[None]:
+    """Tell the work inside (this task, and tasks it creates) when its deadline expires, so
+    it can decide not to start what would end past it (a retry's wait). The caller applies
+    the deadline itself (``asyncio.timeout``); an inner deadline never extends an outer one."""
+    expires = asyncio.get_running_loop().time() + seconds
+    outer = _EXPIRES.get()
+    token = _EXPIRES.set(expires if outer is None else min(outer, expires))
+    try:
+        yield
+    finally:
+        _EXPIRES.reset(token)
+
+
+def time_left() -> float | None:
+    """Seconds until the deadline of the work this runs in expires; None outside any."""
+    expires = _EXPIRES.get()
+    return None if expires is None else expires - asyncio.get_running_loop().time()
+
+
 async def within(deadline: Deadline, work: Awaitable[T]) -> T:
     """``work`` under the deadline; its expiry is the 408 naming the timeout (a ``TimeoutError``
-    from inside the work is the work's own error, not the client's deadline)."""
+    from inside the work is the work's own error, not the client's deadline). Tasks that
+    ``work`` creates see the deadline (:func:`time_left`) only if they are created inside it:
+    pass a coroutine, not a gather of tasks made beforehand (:func:`gather`)."""
     window = asyncio.timeout(deadline.seconds)
     try:
-        async with window:
-            return await work
+        with expiring(deadline.seconds):
+            async with window:
+                return await work
     except TimeoutError:
         if window.expired():
             raise deadline.expired() from None
         raise
+
+
+async def gather(works: Iterable[Awaitable[T]]) -> list[T]:
+    """``asyncio.gather`` of ``works`` started when awaited: under :func:`within`, their tasks
+    are created inside the deadline and see it."""
+    return list(await asyncio.gather(*works))

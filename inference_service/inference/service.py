@@ -21,7 +21,7 @@ from inference_service.endpoints.configuration import override_task_settings
 from inference_service.errors import UpstreamError
 from inference_service.inference.aggregate import aggregate_chat
 from inference_service.inference.batching import embed_batched
-from inference_service.inference.deadline import Deadline, default_timeout, within
+from inference_service.inference.deadline import Deadline, default_timeout, gather, within
 from inference_service.inference.pipeline import Pipeline, Wrapper, compose
 from inference_service.inference.route import open_route
 from inference_service.inference.strict_output import check_strict_output
@@ -103,7 +103,7 @@ class InferenceService:
             answer = await aggregate_chat(self.stream_completion(target, text, config))
             return answer.choices[0].message.content or ""
 
-        return list(await within(deadline, asyncio.gather(*(one(text) for text in inputs))))
+        return await within(deadline, gather(one(text) for text in inputs))
 
     async def embed(
         self, target: ResolvedEndpoint, config: EndpointConfig, request: EmbeddingRequest, deadline: Deadline

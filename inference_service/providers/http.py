@@ -49,6 +49,9 @@ from inference_service.sse_decoder import ServerSentEvent, TruncatedStreamError,
 
 MAX_ERROR_BODY = 64 * 1024
 DRAIN_SECONDS = 1.0
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+"""Provider statuses that say "not now" rather than "not this": worth another attempt (a 500 is
+the provider's bug, a 4xx will not change)."""
 REQUEST_SOURCE = "unspecified:elasticsearch"
 """The ``Request-Source`` header Elasticsearch sends to Cohere, Jina AI and Voyage AI."""
 T = TypeVar("T")
@@ -107,9 +110,8 @@ def map_client_errors(request: UpstreamRequest) -> Iterator[None]:
     try:
         yield
     except aiohttp.ConnectionTimeoutError:
-        raise failed(
-            request, UpstreamTimeoutError(f"Timed out connecting to the provider at [{url}]")
-        ) from None
+        timeout = UpstreamTimeoutError(f"Timed out connecting to the provider at [{url}]")
+        raise failed(request, transient(timeout)) from None
     except aiohttp.ServerTimeoutError:
         raise failed(
             request, UpstreamTimeoutError(f"Timed out reading from the provider at [{url}]")
@@ -118,7 +120,7 @@ def map_client_errors(request: UpstreamRequest) -> Iterator[None]:
         if isinstance(exc.os_error, BlockedAddressError):  # the guard's resolver: a name
             raise failed(request, UpstreamConnectionError(_refused(url, exc.os_error))) from None
         error = UpstreamConnectionError(f"Could not connect to the provider at [{url}]: {exc.os_error}")
-        raise failed(request, error) from None
+        raise failed(request, transient(error)) from None
     except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
         if isinstance(exc.__cause__, BlockedAddressError):  # the guard's middleware: a literal address
             raise failed(request, UpstreamConnectionError(_refused(url, exc.__cause__))) from None
@@ -126,10 +128,19 @@ def map_client_errors(request: UpstreamRequest) -> Iterator[None]:
         error = UpstreamConnectionError(
             f"The connection to the provider at [{url}] failed mid-response: {detail}"
         )
-        raise failed(request, error) from None
+        raise failed(request, transient(error)) from None
     except aiohttp.ClientError as exc:
         error = UpstreamConnectionError(f"The request to the provider at [{url}] failed: {exc}")
         raise failed(request, error) from None
+
+
+def transient(error: E) -> E:
+    """``error`` marked retryable: the connection failed, was refused or reset, and trying again
+    may succeed. A refused address (the URL guard), a read timeout (the provider took the time
+    already) and any other client error are not."""
+    if isinstance(error, UpstreamError):
+        error.retryable = True
+    return error
 
 
 def _refused(url: str, exc: BlockedAddressError) -> str:
@@ -176,6 +187,8 @@ async def open_stream(
                 raw = await response.content.read(MAX_ERROR_BODY)
             error = request.parse_error(response.status, raw)
             error.retry_after = response.headers.get("retry-after")
+            error.provider_status = response.status
+            error.retryable = response.status in RETRYABLE_STATUSES
             raise failed(request, error)
         yield response
     finally:

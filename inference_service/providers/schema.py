@@ -78,10 +78,27 @@ class RateLimit(SettingsStruct):
     requests_per_minute: PositiveInt
 
 
+MAX_UPSTREAM_RETRIES = 10
+UpstreamRetries = Annotated[int, msgspec.Meta(ge=0, le=MAX_UPSTREAM_RETRIES)]
+
+
+class ServiceSettings(SettingsStruct):
+    """Base of every provider's service settings Struct: the settings every endpoint has,
+    declared once here rather than in each provider (the router's settings are not one: its
+    targets retry, each by its own).
+
+    ``upstream_max_retries`` overrides the service's setting of that name for this endpoint
+    (:mod:`inference_service.inference.retries`; 0 disables retries); unset, the service's
+    applies, so changing it reaches every endpoint that did not choose.
+    """
+
+    upstream_max_retries: UpstreamRetries | None = None
+
+
 Similarity = Literal["cosine", "dot_product", "l2_norm"]
 
 
-class EmbeddingSettings(SettingsStruct, kw_only=True):
+class EmbeddingSettings(ServiceSettings, kw_only=True):
     """The settings every dense-embedding endpoint has: the base of a provider's own Struct.
 
     ``dimensions`` and ``similarity`` are filled by the PUT validation call when not given;

@@ -9,7 +9,6 @@ in ``data: [DONE]``.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncGenerator
 from typing import Annotated, Any
@@ -29,7 +28,7 @@ from inference_service.api.streaming import EventStreamResponse
 from inference_service.auth.roles import INFER_BY_MODEL
 from inference_service.errors import InvalidRequestError
 from inference_service.inference.aggregate import aggregate_chat
-from inference_service.inference.deadline import within
+from inference_service.inference.deadline import gather, within
 from inference_service.model.chat import ChatCompletionRequest, StrictStruct, UserMessage
 from inference_service.model.task_type import TaskType
 from inference_service.providers.base import ChunkStream
@@ -92,7 +91,7 @@ async def create_completion(request: Request) -> ASGIApp:
     async def one(prompt: str) -> Any:
         return await aggregate_chat(state.inference.stream_chat(target, _chat(body, prompt), config))
 
-    answers = await within(deadline, asyncio.gather(*(one(p) for p in prompts)))
+    answers = await within(deadline, gather(one(p) for p in prompts))
     choices = [
         {
             "text": a.choices[0].message.content or "",

@@ -6,10 +6,10 @@ from typing import Annotated
 
 import msgspec
 
-from inference_service.providers.schema import PositiveInt, RateLimit, SettingsStruct, Url
+from inference_service.providers.schema import PositiveInt, RateLimit, ServiceSettings, SettingsStruct, Url
 
 
-class AnthropicServiceSettings(SettingsStruct):
+class AnthropicServiceSettings(ServiceSettings, kw_only=True):
     model_id: str
     rate_limit: RateLimit | None = None
     url: Url | None = None

@@ -12,6 +12,7 @@ from inference_service.providers.schema import (
     DESTINATION_MARKER,
     EmbeddingSettings,
     RateLimit,
+    ServiceSettings,
     SettingsStruct,
     Url,
 )
@@ -36,7 +37,7 @@ ResourceName = Annotated[
 ]
 
 
-class AzureOpenAiServiceSettings(SettingsStruct):
+class AzureOpenAiServiceSettings(ServiceSettings, kw_only=True):
     resource_name: ResourceName
     deployment_id: str
     api_version: str

@@ -15,6 +15,7 @@ from inference_service.providers.schema import (
     EmbeddingSettings,
     PositiveInt,
     RateLimit,
+    ServiceSettings,
     SettingsStruct,
     Url,
 )
@@ -63,7 +64,7 @@ class CohereEmbeddingServiceSettings(EmbeddingSettings, kw_only=True):
         return ELEMENT_TYPES[self.embedding_type or "float"]
 
 
-class CohereRerankServiceSettings(SettingsStruct):
+class CohereRerankServiceSettings(ServiceSettings, kw_only=True):
     model_id: str | None = None
     model: str | None = None
     """Legacy spelling of ``model_id``."""

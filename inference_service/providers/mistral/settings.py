@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from inference_service.providers.schema import EmbeddingSettings, PositiveInt, RateLimit, SettingsStruct, Url
+from inference_service.providers.schema import (
+    EmbeddingSettings,
+    PositiveInt,
+    RateLimit,
+    ServiceSettings,
+    Url,
+)
 
 
-class MistralServiceSettings(SettingsStruct):
+class MistralServiceSettings(ServiceSettings, kw_only=True):
     model: str
     max_input_tokens: PositiveInt | None = None
     rate_limit: RateLimit | None = None

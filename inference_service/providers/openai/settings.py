@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from inference_service.providers.schema import EmbeddingSettings, RateLimit, SettingsStruct, Url
+from inference_service.providers.schema import (
+    EmbeddingSettings,
+    RateLimit,
+    ServiceSettings,
+    SettingsStruct,
+    Url,
+)
 
 
-class OpenAiServiceSettings(SettingsStruct):
+class OpenAiServiceSettings(ServiceSettings, kw_only=True):
     """``service_settings`` for completion and chat_completion endpoints."""
 
     model_id: str

@@ -7,12 +7,12 @@ from typing import Annotated
 import msgspec
 
 from inference_service.local_models.packages import SPLADE_TINY, ModelKind, names
-from inference_service.providers.schema import PositiveInt, SettingsStruct
+from inference_service.providers.schema import PositiveInt, ServiceSettings
 
 BUNDLED_SPLADE_MODEL = SPLADE_TINY.name
 
 
-class SpladeServiceSettings(SettingsStruct):
+class SpladeServiceSettings(ServiceSettings, kw_only=True):
     """``model`` is the bundled model's name or a Hugging Face model directory of a SPLADE
     ``BertForMaskedLM`` (``config.json``, ``model.safetensors``, an uncased BERT
     ``tokenizer.json``).

@@ -10,7 +10,14 @@ from __future__ import annotations
 from typing import Literal
 
 from inference_service.model.embedding import ElementType
-from inference_service.providers.schema import EmbeddingSettings, PositiveInt, RateLimit, SettingsStruct, Url
+from inference_service.providers.schema import (
+    EmbeddingSettings,
+    PositiveInt,
+    RateLimit,
+    ServiceSettings,
+    SettingsStruct,
+    Url,
+)
 
 ELEMENT_TYPES: dict[str, ElementType] = {
     "float": "float",
@@ -33,7 +40,7 @@ class VoyageAIEmbeddingServiceSettings(EmbeddingSettings, kw_only=True):
         return ELEMENT_TYPES[self.embedding_type or "float"]
 
 
-class VoyageAIRerankServiceSettings(SettingsStruct):
+class VoyageAIRerankServiceSettings(ServiceSettings, kw_only=True):
     model_id: str
     url: Url | None = None
     rate_limit: RateLimit | None = None

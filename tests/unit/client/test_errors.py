@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import email.utils
-import time
-
 import pytest
 
 from inference_service.client.errors import (
@@ -18,7 +15,6 @@ from inference_service.client.errors import (
     RateLimitError,
     RequestTimeoutError,
     frame_error,
-    parse_retry_after,
     response_error,
     status_error,
 )
@@ -112,16 +108,6 @@ def test_rate_limit_retry_after() -> None:
     assert isinstance(error, RateLimitError) and error.retry_after == 12
     unadvised = response_error(429, b"{}", "application/json")
     assert isinstance(unadvised, RateLimitError) and unadvised.retry_after is None
-
-
-def test_parse_retry_after() -> None:
-    assert parse_retry_after("3") == 3 and parse_retry_after(" 0.5 ") == 0.5
-    assert parse_retry_after("-4") == 0
-    assert parse_retry_after(None) is None and parse_retry_after("soon") is None
-    assert parse_retry_after("nan") is None and parse_retry_after("inf") is None
-    later = email.utils.formatdate(time.time() + 30, usegmt=True)
-    assert 28 <= (parse_retry_after(later) or 0) <= 30
-    assert parse_retry_after(email.utils.formatdate(time.time() - 30, usegmt=True)) == 0
 
 
 def test_frame_errors_take_the_frames_status() -> None:

@@ -259,6 +259,28 @@ def test_no_rate_limit_for_settings_without_one() -> None:
     assert parse({}, spec=llamacpp.PROVIDER).service_settings == {}
 
 
+def test_upstream_max_retries_is_a_setting_of_every_provider() -> None:
+    parsed = parse({**VALID, "upstream_max_retries": 0})
+    assert parsed.service_settings["upstream_max_retries"] == 0
+    assert "upstream_max_retries" not in parse(VALID).service_settings  # the service's setting applies
+    assert (
+        parse(
+            {"model_id": "c", "api_key": "k", "upstream_max_retries": 4},
+            {"max_tokens": 5},
+            spec=anthropic.PROVIDER,
+        ).service_settings["upstream_max_retries"]
+        == 4
+    )
+    assert invalid({**VALID, "upstream_max_retries": 11}) == (
+        "Validation Failed: 1: [service_settings] Invalid value [11] for setting [upstream_max_retries]: "
+        "Expected `int` <= 10;"
+    )
+    assert invalid({**VALID, "upstream_max_retries": -1}) == (
+        "Validation Failed: 1: [service_settings] Invalid value [-1] for setting [upstream_max_retries]: "
+        "Expected `int` >= 0;"
+    )
+
+
 # --- chunking settings ---------------------------------------------------------------------
 
 

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from inference_service.errors import ParseError, RequestTimeoutError
-from inference_service.inference.deadline import Deadline, default_timeout
+from inference_service.inference.deadline import (
+    Deadline,
+    default_timeout,
+    expiring,
+    gather,
+    time_left,
+    within,
+)
 from inference_service.model.task_type import TaskType
 from inference_service.settings import Settings
 
@@ -85,3 +94,34 @@ def test_default_timeouts_per_task_type() -> None:
     assert default_timeout(settings, TaskType.TEXT_EMBEDDING) == 33.0
     assert default_timeout(settings, TaskType.SPARSE_EMBEDDING) == 33.0
     assert default_timeout(settings, TaskType.RERANK) == 33.0
+
+
+# --- the deadline seen from inside the work (time_left) ----------------------------------------
+
+
+def test_time_left_is_none_outside_a_deadline_and_counts_down_inside() -> None:
+    async def scenario() -> None:
+        assert time_left() is None
+        with expiring(5.0):
+            left = time_left()
+            assert left is not None and 4.9 < left <= 5.0
+            with expiring(60.0):  # an inner deadline never extends the outer one
+                inner = time_left()
+                assert inner is not None and inner <= 5.0
+            with expiring(1.0):
+                inner = time_left()
+                assert inner is not None and inner <= 1.0
+        assert time_left() is None
+
+    asyncio.run(scenario())
+
+
+def test_tasks_gathered_inside_within_see_its_deadline() -> None:
+    async def seen() -> float | None:
+        return time_left()
+
+    async def scenario() -> None:
+        lefts = await within(Deadline(3.0, "3s", given=True), gather(seen() for _ in range(3)))
+        assert all(left is not None and 2.9 < left <= 3.0 for left in lefts)
+
+    asyncio.run(scenario())

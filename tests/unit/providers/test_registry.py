@@ -27,6 +27,7 @@ from inference_service.providers.schema import (
     NoSecrets,
     NoTaskSettings,
     RateLimit,
+    ServiceSettings,
     SettingsStruct,
     Url,
 )
@@ -276,3 +277,12 @@ def test_async_task_methods_not_overridden_raise_unsupported() -> None:
 def test_an_overridden_method_is_the_providers_own() -> None:
     result = asyncio.run(Embed().embed(config(EMBEDDING), EmbeddingRequest(input=["a", "b"])))
     assert result == TextEmbeddingResult(embeddings=[[0.0], [0.0]])
+
+
+def test_every_provider_but_the_router_has_the_common_service_settings() -> None:
+    """``upstream_max_retries`` is declared once (``ServiceSettings``) and known to every
+    provider; a router's targets retry, so the router itself does not take it."""
+    for spec in builtin_registry().specs:
+        for task_type, struct in spec.service_settings.items():
+            common = issubclass(struct, ServiceSettings)
+            assert common == (spec.name != "router"), (spec.name, task_type, struct.__name__)
