@@ -39,19 +39,23 @@ _counter = iter(range(10**6))
 
 
 def make_endpoint(
-    svc: RunningService, upstream: FakeProvider, task_type: str = "chat_completion", **task: Any
+    svc: RunningService,
+    upstream: FakeProvider,
+    task_type: str = "chat_completion",
+    *,
+    retries: int | None = None,
+    **task: Any,
 ) -> str:
     inference_id = f"ep-{next(_counter)}"
-    body = {
-        "service": "openai",
-        "service_settings": {
-            "api_key": "sk-test-secret",
-            "model_id": "gpt-4o-mini",
-            "url": upstream.url + "/v1/chat/completions",
-            "organization_id": "org-1",
-        },
-        "task_settings": task,
+    settings: dict[str, Any] = {
+        "api_key": "sk-test-secret",
+        "model_id": "gpt-4o-mini",
+        "url": upstream.url + "/v1/chat/completions",
+        "organization_id": "org-1",
     }
+    if retries is not None:
+        settings["upstream_max_retries"] = retries
+    body = {"service": "openai", "service_settings": settings, "task_settings": task}
     response = httpx.put(f"{svc.url}/_inference/{task_type}/{inference_id}", json=body)
     assert response.status_code == 200, response.text
     return inference_id
@@ -210,7 +214,7 @@ def test_upstream_http_errors_keep_their_status(
     code: str,
     error_type: str,
 ) -> None:
-    inference_id = make_endpoint(svc, upstream)
+    inference_id = make_endpoint(svc, upstream, retries=0)  # the mapping, not the retries
     upstream.enqueue(Reply.json(status, body))
     response = stream(svc, inference_id)
     assert response.status_code == expected_status

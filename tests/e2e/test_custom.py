@@ -274,9 +274,8 @@ def test_completion_is_one_upstream_call_per_input(svc: RunningService, upstream
 
 
 def test_upstream_errors_pass_through(svc: RunningService, upstream: FakeProvider) -> None:
-    inference_id = endpoint(
-        svc, "rerank", rerank_settings(upstream), {"parameters": {"model": "m", "top_n": 3}}
-    )
+    settings = {**rerank_settings(upstream), "upstream_max_retries": 0}  # the mapping, not the retries
+    inference_id = endpoint(svc, "rerank", settings, {"parameters": {"model": "m", "top_n": 3}})
     upstream.enqueue(fake.cohere_error(401, "invalid api token"))
     response = infer(svc, "rerank", inference_id, {"query": "q", "input": ["a"]})
     assert response.status_code == 401

@@ -129,7 +129,7 @@ def test_large_requests_are_split_into_concurrent_batches_and_merged(
 
 
 def test_a_failing_batch_fails_the_whole_request(svc: RunningService, upstream: FakeProvider) -> None:
-    inference_id = endpoint(svc, upstream)
+    inference_id = endpoint(svc, upstream, upstream_max_retries=0)  # a batch's failure, not its retries
     inputs = [f"t{i}" for i in range(4096)]  # two batches of 2048: whichever gets the 429 fails
     limited = fake_openai.error_body("Rate limit reached", "requests", "rate_limit_exceeded")
     upstream.enqueue(fake.reply(vectors_for(inputs[:2048])), Reply.json(429, limited))

@@ -190,7 +190,7 @@ def test_upstream_errors_never_show_the_key(
     es_type: str,
     reason: str,
 ) -> None:
-    inference_id = endpoint(svc, upstream)
+    inference_id = endpoint(svc, upstream, upstream_max_retries=0)  # the mapping, not the retries
     upstream.enqueue(reply)
     response = embed(svc, inference_id, {"input": ["a"]})
     assert response.status_code == status, response.text

@@ -131,7 +131,7 @@ def test_batches_of_twenty_in_input_order(svc: RunningService, upstream: FakePro
 def test_upstream_errors(
     svc: RunningService, upstream: FakeProvider, reply: Reply, status: int, es_type: str, message: str
 ) -> None:
-    inference_id = endpoint(svc, upstream, "text_embedding")
+    inference_id = endpoint(svc, upstream, "text_embedding", upstream_max_retries=0)  # the mapping only
     upstream.enqueue(reply)
     response = call(svc, "text_embedding", inference_id, {"input": ["a"]})
     assert response.status_code == status, response.text

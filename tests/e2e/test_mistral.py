@@ -137,7 +137,7 @@ def test_batches_of_96(svc: RunningService, upstream: FakeProvider) -> None:
 def test_upstream_errors(
     svc: RunningService, upstream: FakeProvider, reply: Reply, status: int, es_type: str, message: str
 ) -> None:
-    inference_id = endpoint(svc, upstream)
+    inference_id = endpoint(svc, upstream, upstream_max_retries=0)  # the mapping, not the retries
     upstream.enqueue(reply)
     response = embed(svc, inference_id, {"input": ["a"]})
     assert response.status_code == status, response.text

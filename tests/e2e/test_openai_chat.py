@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import openai
@@ -38,17 +39,18 @@ def client(service: RunningService) -> Iterator[openai.OpenAI]:
         yield sdk
 
 
-def chat_endpoint(service: RunningService, upstream: FakeProvider, **task: str) -> str:
+def chat_endpoint(
+    service: RunningService, upstream: FakeProvider, *, retries: int | None = None, **task: str
+) -> str:
     inference_id = f"v1-chat-{next(_ids)}"
-    body = {
-        "service": "openai",
-        "service_settings": {
-            "api_key": "sk-v1",
-            "model_id": "gpt-4o-mini",
-            "url": upstream.url + "/v1/chat/completions",
-        },
-        "task_settings": task,
+    settings: dict[str, Any] = {
+        "api_key": "sk-v1",
+        "model_id": "gpt-4o-mini",
+        "url": upstream.url + "/v1/chat/completions",
     }
+    if retries is not None:
+        settings["upstream_max_retries"] = retries
+    body = {"service": "openai", "service_settings": settings, "task_settings": task}
     created = httpx.put(f"{service.url}/_inference/chat_completion/{inference_id}?validate=false", json=body)
     assert created.status_code == 200, created.text
     return inference_id
@@ -246,7 +248,7 @@ def test_legacy_completions(service: RunningService, upstream: FakeProvider, cli
 def test_retry_after_of_a_throttling_provider_reaches_the_client(
     service: RunningService, upstream: FakeProvider
 ) -> None:
-    model = chat_endpoint(service, upstream)
+    model = chat_endpoint(service, upstream, retries=0)  # the pass-through, not the retries
     limited = fake_openai.error_body("Rate limit reached", "requests", "rate_limit_exceeded")
     headers = {"content-type": "application/json", "retry-after": "7"}
     upstream.enqueue(

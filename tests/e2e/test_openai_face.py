@@ -96,7 +96,7 @@ def test_models_list_and_retrieve(
 def test_errors_are_openai_error_objects(
     service: RunningService, upstream: FakeProvider, client: openai.OpenAI
 ) -> None:
-    embed = endpoint(service, upstream, dimensions=3)
+    embed = endpoint(service, upstream, dimensions=3, upstream_max_retries=0)  # the 429's mapping below
     chat = endpoint(service, upstream, "chat_completion")
     with pytest.raises(openai.NotFoundError) as unknown:
         client.embeddings.create(model="no-such-endpoint", input="a")

@@ -411,7 +411,12 @@ def test_voyageai_batch_size_per_model(
 
 def test_voyageai_rerank_and_errors(svc: RunningService, upstream: FakeProvider) -> None:
     upstream.enqueue(voyageai.rerank_reply([(0, 0.2)]))
-    settings = {"model_id": voyageai.RERANK_MODEL, "url": upstream.url + "/v1/rerank"}
+    # the errors' mapping below, not the retries
+    settings = {
+        "model_id": voyageai.RERANK_MODEL,
+        "url": upstream.url + "/v1/rerank",
+        "upstream_max_retries": 0,
+    }
     info = created(put(svc, "rerank", "voyageai", settings, {"top_k": 5, "truncation": False}))
     assert upstream.last_request.json == {
         "model": voyageai.RERANK_MODEL,

@@ -56,14 +56,18 @@ def http(service: RunningService) -> Iterator[httpx.Client]:
         yield client
 
 
-def target(http: httpx.Client, fake: FakeProvider, task_type: str = "chat_completion") -> str:
+def target(
+    http: httpx.Client, fake: FakeProvider, task_type: str = "chat_completion", *, retries: int | None = None
+) -> str:
+    """A chat (or embedding) endpoint on ``fake``; ``retries`` its ``upstream_max_retries``
+    (0 where a test is about failing over, not about a target's own retries)."""
     inference_id = f"target-{next(_ids)}"
     path = "/v1/embeddings" if task_type == "text_embedding" else "/v1/chat/completions"
     model = fake_embeddings.MODEL if task_type == "text_embedding" else fake_openai.MODEL
-    body = {
-        "service": "openai",
-        "service_settings": {"api_key": "sk-r", "model_id": model, "url": fake.url + path},
-    }
+    settings: dict[str, Any] = {"api_key": "sk-r", "model_id": model, "url": fake.url + path}
+    if retries is not None:
+        settings["upstream_max_retries"] = retries
+    body = {"service": "openai", "service_settings": settings}
     created = http.put(f"/_inference/{task_type}/{inference_id}", json=body)
     assert created.status_code == 200, created.text
     return inference_id
@@ -126,13 +130,32 @@ def test_a_router_is_stored_with_its_defaults_and_serves_from_its_first_target(
 def test_each_failure_kind_fails_over_before_the_first_byte(
     http: httpx.Client, a: FakeProvider, b: FakeProvider, failure: Reply
 ) -> None:
-    routed = router(http, [target(http, a), second := target(http, b)])
+    routed = router(http, [target(http, a, retries=0), second := target(http, b)])
     a.enqueue(failure)
     b.enqueue(ok("from b"))
     answer = stream(http, routed)
     assert answer.status_code == 200, answer.text
     assert answer.headers[HEADER] == second and "from b" in answer.text
     assert len(a.requests) == 1 and len(b.requests) == 1
+
+
+def test_a_target_retries_its_transient_failure_before_the_router_fails_over(
+    http: httpx.Client, a: FakeProvider, b: FakeProvider
+) -> None:
+    """Retries are per target call (the router calls its targets through the wrapper chain);
+    the router itself is not retried on top: one exhausted target is one failover."""
+    first, second = target(http, a, retries=1), target(http, b, retries=0)
+    routed = router(http, [first, second])
+    a.enqueue(Reply.json(503, fake_openai.error_body("busy", "server_error")), ok("from a"))
+    answer = stream(http, routed)
+    assert answer.status_code == 200 and answer.headers[HEADER] == first and "from a" in answer.text
+    assert len(a.requests) == 2 and not b.requests
+    busy = Reply.json(503, fake_openai.error_body("busy", "server_error"))
+    a.enqueue(busy, busy)
+    b.enqueue(busy)
+    answer = stream(http, routed)
+    assert answer.status_code == 502 and answer.headers[HEADER] == second
+    assert len(a.requests) == 4 and len(b.requests) == 1  # a: 1 + 1 retry; b: none; no second round
 
 
 def test_a_timeout_fails_over_within_the_attempt_timeout(
@@ -149,7 +172,7 @@ def test_a_timeout_fails_over_within_the_attempt_timeout(
 def test_a_failure_kind_left_out_of_fallback_on_does_not_fail_over(
     http: httpx.Client, a: FakeProvider, b: FakeProvider
 ) -> None:
-    first = target(http, a)
+    first = target(http, a, retries=0)
     routed = router(http, [first, target(http, b)], fallback_on=["5xx"])
     a.enqueue(fake_openai.rate_limit_exceeded(retry_after=7))
     answer = stream(http, routed)
@@ -181,7 +204,7 @@ def test_no_failover_once_a_chunk_is_out(http: httpx.Client, a: FakeProvider, b:
 def test_every_target_failing_is_the_last_targets_error_and_the_attempts_are_logged(
     http: httpx.Client, a: FakeProvider, b: FakeProvider, caplog: pytest.LogCaptureFixture
 ) -> None:
-    first, second = target(http, a), target(http, b)
+    first, second = target(http, a, retries=0), target(http, b, retries=0)
     routed = router(http, [first, second])
     a.enqueue(fake_openai.server_error())
     b.enqueue(fake_openai.rate_limit_exceeded(retry_after=2))

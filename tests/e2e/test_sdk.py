@@ -302,13 +302,28 @@ def test_a_slow_provider_is_the_services_408(client: InferenceClient, upstream: 
 
 
 def test_provider_failures_keep_their_class(client: InferenceClient, upstream: FakeProvider) -> None:
+    # endpoints that do not retry: the errors' classes, not the service's retries, are the point
+    chat = {"api_key": "sk-chat", "model_id": "gpt-4o-mini", "url": upstream.url + "/v1/chat/completions"}
+    client.endpoints.create(
+        "sdk-chat-once",
+        task_type="chat_completion",
+        service="openai",
+        service_settings={**chat, "upstream_max_retries": 0},
+    )
+    embed = {"api_key": "sk-e", "model_id": fake_embeddings.MODEL, "url": upstream.url + "/v1/embeddings"}
+    client.endpoints.create(
+        "sdk-embed-once",
+        task_type="text_embedding",
+        service="openai",
+        service_settings={**embed, "upstream_max_retries": 0},
+    )
     upstream.enqueue(fake_openai.rate_limit_exceeded(retry_after=7))
     with pytest.raises(RateLimitError) as limited:
-        client.chat_completion(model="sdk-chat", messages=MESSAGES, stream=True)
+        client.chat_completion(model="sdk-chat-once", messages=MESSAGES, stream=True)
     assert limited.value.status == 429 and limited.value.retry_after == 7
     upstream.enqueue(fake_openai.server_error())
     with pytest.raises(InternalServerError) as failed:
-        client.embedding(model="sdk-embed", input="x")
+        client.embedding(model="sdk-embed-once", input="x")
     assert failed.value.status >= 500
 
 
