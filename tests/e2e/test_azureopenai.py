@@ -141,7 +141,7 @@ def test_large_requests_are_split_in_batches_of_2048(svc: RunningService, upstre
 def test_upstream_errors(
     svc: RunningService, upstream: FakeProvider, reply: Reply, status: int, reason: str
 ) -> None:
-    inference_id = endpoint(svc, upstream)
+    inference_id = endpoint(svc, upstream, upstream_max_retries=0)  # the mapping, not the retries
     upstream.enqueue(reply)
     response = embed(svc, inference_id, {"input": ["a"]})
     assert response.status_code == status, response.text

@@ -162,7 +162,7 @@ def test_wrong_answers_are_a_502_naming_the_problem(
 
 
 def test_upstream_errors_keep_their_status(svc: RunningService, upstream: FakeProvider) -> None:
-    inference_id = endpoint(svc, upstream)
+    inference_id = endpoint(svc, upstream, upstream_max_retries=0)  # the mapping, not the retries
     body = fake_openai.error_body("Incorrect API key provided", "invalid_request_error", "invalid_api_key")
     upstream.enqueue(Reply.json(401, body))
     response = embed(svc, inference_id, {"input": ["a"]})

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from inference_service.errors import BadRequestError, UpstreamError
+from inference_service.errors import BadRequestError, UpstreamConnectionError, UpstreamError
 from inference_service.providers.http import (
+    RETRYABLE_STATUSES,
     incomplete_stream,
+    transient,
     translate_batch,
     upstream_reason,
     upstream_status,
@@ -125,3 +127,10 @@ def test_incomplete_stream() -> None:
         "The provider closed the stream for inference entity id [ep-1] before it was complete (no [DONE])"
     )
     assert error.status == 502
+
+
+def test_transient_marks_an_upstream_error_retryable() -> None:
+    error = UpstreamConnectionError("reset")
+    assert not error.retryable
+    assert transient(error) is error and error.retryable
+    assert {429, 502, 503, 504} == RETRYABLE_STATUSES  # a 500 is the provider's bug, a 4xx will not change
