@@ -42,7 +42,7 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     create.add_argument("--expiration", help="a time value such as 30d or 12h (default: never)")
     keys_sub.add_parser("list", parents=[common], help="print every key as JSON (never the secrets)")
     invalidate = keys_sub.add_parser("invalidate", parents=[common], help="invalidate a key by id")
-    invalidate.add_argument("id")
+    invalidate.add_argument("id", help="the key id (write `-- ID` for an id that starts with -)")
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:

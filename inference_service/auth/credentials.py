@@ -33,7 +33,11 @@ DUMMY_HASH = hashlib.sha256(b"no such key").digest()
 
 
 def new_key_id() -> str:
-    return secrets.token_urlsafe(ID_BYTES)
+    """A random id that never starts with ``-``: a command line would take it for an option."""
+    while True:
+        key_id = secrets.token_urlsafe(ID_BYTES)
+        if not key_id.startswith("-"):
+            return key_id
 
 
 def new_secret() -> str:
