@@ -28,8 +28,8 @@ from inference_service.endpoints.manager import EndpointManager
 from inference_service.endpoints.preconfigured import preconfigured_endpoints
 from inference_service.errors import INTERNAL_ERROR_REASON, InferenceServiceError
 from inference_service.inference.rate_limit import RateLimitGate
+from inference_service.inference.record import response_headers
 from inference_service.inference.retries import UpstreamRetries
-from inference_service.inference.route import route_headers
 from inference_service.inference.service import InferenceService
 from inference_service.logs import configure_logging
 from inference_service.providers.base import ProviderContext
@@ -52,7 +52,7 @@ async def on_service_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, InferenceServiceError)
     await _keep_alive(request)
     response = face_for(request.url.path, FACES).render_error(request, exc)
-    response.headers.update(route_headers())
+    response.headers.update(response_headers())
     return response
 
 

@@ -72,6 +72,9 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
     provider_url_allowlist: str = ""
     auth: Literal["auto", "required", "off"] = "auto"
     auth_failures_per_minute: Annotated[int, msgspec.Meta(ge=1)] = 30
+    redis_url: str = ""
+    cache_max_bytes: Annotated[int, msgspec.Meta(ge=0)] = 64 * 1024 * 1024
+    idempotency_ttl: Seconds = 86_400.0
 
     local_model_endpoints: bool = True
     local_model_preload: bool = False

@@ -32,7 +32,7 @@ from inference_service.errors import (
     UpstreamTimeoutError,
 )
 from inference_service.inference.deadline import Deadline, expiring
-from inference_service.inference.route import raw_route_headers
+from inference_service.inference.record import raw_response_headers
 
 log = logging.getLogger("inference_service.stream")
 
@@ -106,7 +106,7 @@ class EventStreamResponse:
             await self._fail_before_start(send, _as_service_error(exc))
             return
 
-        await send(_start(200, raw_route_headers(self._framing.headers)))
+        await send(_start(200, raw_response_headers(self._framing.headers)))
         if first is not None:
             await send(self._body(self._frames(first)))
             if not await self._relay(send):
@@ -154,7 +154,7 @@ class EventStreamResponse:
         headers = framing.refusal_headers
         if isinstance(exc, UpstreamError) and exc.retry_after:
             headers = (*headers, (b"retry-after", exc.retry_after.encode("latin-1")))
-        await send(_start(exc.status, raw_route_headers(headers)))
+        await send(_start(exc.status, raw_response_headers(headers)))
         await send(self._body(framing.refusal(self._render_error(exc, False)), more=False))
 
     def _error_frame(self, exc: Exception, *, started: bool) -> bytes:

@@ -35,6 +35,8 @@ class EndpointRow(Base):
     service_settings: Mapped[dict[str, Any]] = mapped_column(JsonMap)
     task_settings: Mapped[dict[str, Any]] = mapped_column(JsonMap)
     chunking_settings: Mapped[dict[str, Any] | None] = mapped_column(JsonMap, nullable=True)
+    cache: Mapped[dict[str, Any] | None] = mapped_column(JsonMap, nullable=True)
+    """The response cache's settings (``{"ttl": "10m"}``); None: the endpoint is not cached."""
     secrets: Mapped[bytes] = mapped_column(LargeBinary)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -69,3 +71,23 @@ class ApiKeyRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expiration: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     invalidated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class IdempotencyKeyRow(Base):
+    """One idempotency key of one API key (``scope``: the key id, or ``anonymous``): while its
+    first request runs, a claim (``state`` ``in_flight``, held by ``token`` until
+    ``expires_at``); afterwards the stored outcome (``done``: status, headers, body) until it
+    expires. Expired rows are purged in the background."""
+
+    __tablename__ = "idempotency_keys"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[bytes] = mapped_column(LargeBinary)
+    token: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    headers: Mapped[list[list[str]] | None] = mapped_column(JsonMap, nullable=True)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

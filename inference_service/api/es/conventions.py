@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from inference_service.api.bodies import read_body, require_body
 from inference_service.errors import IllegalArgumentError, MediaTypeError, NotAcceptableError
-from inference_service.inference.route import route_headers
+from inference_service.inference.record import response_headers
 
 COMMON_PARAMS = frozenset({"pretty", "human", "error_trace", "filter_path"})
 _COMPAT = re.compile(r"application/vnd\.elasticsearch\+json\s*;.*compatible-with\s*=\s*(\d+)", re.I)
@@ -105,7 +105,7 @@ def json_response(
         body,
         status_code=status,
         media_type=response_media_type(request),
-        headers={**PRODUCT, **(headers or {}), **route_headers()},
+        headers={**PRODUCT, **(headers or {}), **response_headers()},
     )
 
 

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from inference_service.api.bodies import read_body, require_body
 from inference_service.inference.deadline import Deadline
-from inference_service.inference.route import route_headers
+from inference_service.inference.record import response_headers
 
 _ENCODER = msgspec.json.Encoder()
 JSON = "application/json"
@@ -24,7 +24,7 @@ async def read_json_body(request: Request, limit: int) -> bytes:
 
 
 def json_response(data: Any, status: int = 200) -> Response:
-    return Response(_ENCODER.encode(data), status_code=status, media_type=JSON, headers=route_headers())
+    return Response(_ENCODER.encode(data), status_code=status, media_type=JSON, headers=response_headers())
 
 
 def request_deadline(request: Request, default: Deadline) -> Deadline:

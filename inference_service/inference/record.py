@@ -1,0 +1,154 @@
+"""What one request reports about how it was served, and what it asked of the cache.
+
+A :class:`RequestRecord` is begun for every request before its handler runs
+(:func:`begin_request`, from :func:`~inference_service.api.routing.resource`) and travels in
+a context variable rather than through every signature between the face and the provider
+call: the request's task carries it from the handler to the response, and tasks the request
+fans out to (completion inputs, embedding batches) copy the context and so share the same
+record. The router fills in :attr:`~RequestRecord.route`
+(:mod:`inference_service.inference.route`), the response cache :attr:`~RequestRecord.cache`
+(:mod:`inference_service.cache`); the faces read it once per response, never per chunk, for the
+``X-Inference-Endpoint``, ``X-Cache`` and ``Age`` headers.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from inference_service.inference.route import Route
+
+RawHeaders = tuple[tuple[bytes, bytes], ...]
+ROUTE_HEADER = "X-Inference-Endpoint"
+CACHE_HEADER = "X-Cache"
+
+
+@dataclass(frozen=True, slots=True)
+class CacheControl:
+    """The request's ``Cache-Control`` directives that concern the response cache."""
+
+    read: bool = True
+    """False with ``no-cache`` (or ``max-age=0``): the answer is not taken from the cache."""
+    write: bool = True
+    """False with ``no-store``: the answer is not stored."""
+    max_age: float | None = None
+    """``max-age=N``: a stored answer older than N seconds is not used."""
+
+    @classmethod
+    def parse(cls, header: str | None) -> CacheControl:
+        """The directives of ``header``. Others (``no-transform``, ``only-if-cached``…) are
+        ignored, as RFC 9111 asks of a cache that does not implement them."""
+        if not header:
+            return _DEFAULT
+        read = write = True
+        max_age: float | None = None
+        for directive in header.split(","):
+            name, _, value = directive.strip().partition("=")
+            name = name.strip().lower()
+            if name == "no-cache":
+                read = False
+            elif name == "no-store":
+                write = False
+            elif name == "max-age":
+                seconds = value.strip().strip('"')
+                if seconds.isdigit():
+                    max_age = float(seconds)
+                    read = read and max_age > 0
+        return cls(read, write, max_age)
+
+
+_DEFAULT = CacheControl()
+
+
+@dataclass(slots=True)
+class CacheUse:
+    """How the response cache served this request: one lookup per provider call (a request
+    cut into embedding batches makes several)."""
+
+    hits: int = 0
+    misses: int = 0
+    oldest_s: float = 0.0
+    """The age of the oldest stored answer used (the ``Age`` header of a hit)."""
+
+    def hit(self, age_s: float) -> None:
+        self.hits += 1
+        self.oldest_s = max(self.oldest_s, age_s)
+
+    def miss(self) -> None:
+        self.misses += 1
+
+    @property
+    def outcome(self) -> str:
+        """``hit`` when every lookup hit, else ``miss``."""
+        return "hit" if self.hits and not self.misses else "miss"
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    cache_control: CacheControl = _DEFAULT
+    route: Route | None = None
+    cache: CacheUse | None = None
+    """Set by the first lookup in an endpoint's response cache; None when none was used."""
+
+    def cache_use(self) -> CacheUse:
+        if self.cache is None:
+            self.cache = CacheUse()
+        return self.cache
+
+    def headers(self) -> list[tuple[str, str]]:
+        """The response headers this record adds (none for a plain request)."""
+        out: list[tuple[str, str]] = []
+        route = self.route
+        if route is not None and route.answered_by:
+            out.append((ROUTE_HEADER, ", ".join(route.answered_by)))
+        cache = self.cache
+        if cache is not None:
+            outcome = cache.outcome
+            out.append((CACHE_HEADER, outcome))
+            if outcome == "hit":
+                out.append(("Age", str(int(cache.oldest_s))))
+        return out
+
+
+_CURRENT: ContextVar[RequestRecord | None] = ContextVar("inference_service.request", default=None)
+
+
+def begin_request(cache_control: str | None = None) -> RequestRecord:
+    """A fresh record for the request the current task serves."""
+    record = RequestRecord(CacheControl.parse(cache_control)) if cache_control else RequestRecord()
+    _CURRENT.set(record)
+    return record
+
+
+def current_record() -> RequestRecord:
+    """This request's record (begun on first use outside a request, as in unit tests)."""
+    record = _CURRENT.get()
+    if record is None:
+        record = begin_request()
+    return record
+
+
+def peek_record() -> RequestRecord | None:
+    """This request's record if one was begun, without beginning one."""
+    return _CURRENT.get()
+
+
+def response_headers() -> dict[str, str]:
+    """The headers this request's record adds to its response (empty for a plain request)."""
+    record = _CURRENT.get()
+    if record is None or (record.route is None and record.cache is None):
+        return {}
+    return dict(record.headers())
+
+
+def raw_response_headers(headers: RawHeaders) -> RawHeaders:
+    """``headers`` (raw ASGI) with the record's headers added."""
+    record = _CURRENT.get()
+    if record is None or (record.route is None and record.cache is None):
+        return headers
+    extra = tuple(
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in record.headers()
+    )
+    return (*headers, *extra) if extra else headers
