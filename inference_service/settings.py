@@ -73,6 +73,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
     auth: Literal["auto", "required", "off"] = "auto"
     auth_failures_per_minute: Annotated[int, msgspec.Meta(ge=1)] = 30
     redis_url: str = ""
+    redis_key_prefix: str = "inference-service:"
     cache_max_bytes: Annotated[int, msgspec.Meta(ge=0)] = 64 * 1024 * 1024
     idempotency_ttl: Seconds = 86_400.0
 
