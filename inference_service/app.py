@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -22,6 +23,8 @@ from inference_service.auth.keyring import KeyRing
 from inference_service.auth.limiter import FailureLimiter
 from inference_service.auth.manager import ApiKeyManager
 from inference_service.auth.mode import open_without_keys
+from inference_service.cache.store import CacheStore, MemoryCache, RedisCache
+from inference_service.cache.wrapper import ResponseCache
 from inference_service.connections import use_closing_tcp_server
 from inference_service.endpoints.catalog import EndpointCatalog
 from inference_service.endpoints.manager import EndpointManager
@@ -37,6 +40,7 @@ from inference_service.providers.registry import builtin_registry
 from inference_service.providers.router.provider import bind_router
 from inference_service.providers.url_guard import UrlGuard
 from inference_service.providers.url_policy import UrlPolicy
+from inference_service.redis_client import connect_redis
 from inference_service.refresh import RevisionWatcher
 from inference_service.settings import Settings, decode_settings
 from inference_service.store.engine import create_engine, create_sessionmaker
@@ -116,6 +120,16 @@ def create_http_client(settings: Settings, guard: UrlGuard) -> aiohttp.ClientSes
     )
 
 
+def response_cache(settings: Settings, redis: Redis | None) -> ResponseCache:
+    """The response cache: in Redis when ``redis_url`` is set, else in this worker's memory."""
+    store: CacheStore
+    if redis is not None:
+        store = RedisCache(redis, settings.redis_key_prefix)
+    else:
+        store = MemoryCache(settings.cache_max_bytes)
+    return ResponseCache(store)
+
+
 def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> Starlette:
     """The application; ``resolver`` replaces the name resolver under the provider URL guard
     (tests map their own names to addresses with it)."""
@@ -144,8 +158,11 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
             await keys.reload()
             if settings.auth == "off":
                 log.warning("auth is off: every request is served without an API key")
-            # outermost first: every retry is a provider call of its own, and takes a rate-limit token
-            wrappers = [UpstreamRetries(settings.upstream_max_retries), RateLimitGate()]
+            redis = connect_redis(settings)
+            cache = response_cache(settings, redis)
+            # outermost first: a cache hit costs nothing below it; every retry is a provider
+            # call of its own, and takes a rate-limit token
+            wrappers = [cache, UpstreamRetries(settings.upstream_max_retries), RateLimitGate()]
             inference = InferenceService(settings, catalog, wrappers=wrappers)
             bind_router(providers, catalog.resolve, inference.pipeline, inference.batched)
             watcher = RevisionWatcher(sessions, [catalog, keys], interval=settings.catalog_refresh_interval)
@@ -172,6 +189,9 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
                 yield
             finally:
                 await watcher.close()
+                await cache.drain()
+                if redis is not None:
+                    await redis.aclose()
                 for provider in providers.values():
                     provider.close()
         finally:

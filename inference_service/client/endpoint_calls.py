@@ -36,10 +36,12 @@ def create_endpoint(
     service_settings: Mapping[str, Any],
     task_settings: Mapping[str, Any] | None,
     chunking_settings: Mapping[str, Any] | None,
+    cache: Mapping[str, Any] | None = None,
 ) -> Call[Endpoint]:
     body: dict[str, Any] = {"service": service, "service_settings": dict(service_settings)}
     set_given(body, "task_settings", None if task_settings is None else dict(task_settings))
     set_given(body, "chunking_settings", None if chunking_settings is None else dict(chunking_settings))
+    set_given(body, "cache", None if cache is None else dict(cache))
     return Call(
         method="PUT",
         path=api_path(task_type, inference_id),

@@ -298,10 +298,11 @@ class Endpoints:
         service_settings: Mapping[str, Any],
         task_settings: Mapping[str, Any] | None = None,
         chunking_settings: Mapping[str, Any] | None = None,
+        cache: Mapping[str, Any] | None = None,
     ) -> Endpoint:
         """A new endpoint (an existing id is a 400 ``resource_already_exists_exception``)."""
         call = endpoint_calls.create_endpoint(
-            inference_id, task_type, service, service_settings, task_settings, chunking_settings
+            inference_id, task_type, service, service_settings, task_settings, chunking_settings, cache
         )
         return self._client._call(call, None)
 

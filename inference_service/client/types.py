@@ -237,3 +237,5 @@ class Endpoint(_Wire):
     service_settings: dict[str, Any]
     task_settings: dict[str, Any] = msgspec.field(default_factory=dict)
     chunking_settings: dict[str, Any] | None = None
+    cache: dict[str, Any] | None = None
+    """The response cache's settings (``{"ttl": "10m"}``); None: answers are not cached."""

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from inference_service.cache.policy import CachePolicy, policy_for
 from inference_service.endpoints.configuration import load_config
 from inference_service.errors import EndpointNotFoundError, InferenceServiceError
 from inference_service.model.endpoint import Endpoint
@@ -49,6 +50,8 @@ class ResolvedEndpoint:
     spec: ProviderSpec
     config: EndpointConfig
     provider: Provider
+    cache: CachePolicy | None = None
+    """How its answers are cached (None: they are not)."""
 
 
 Entry = ResolvedEndpoint | InferenceServiceError
@@ -85,10 +88,11 @@ class EndpointCatalog:
         try:
             spec = self._registry.get(endpoint.service)
             config = load_config(spec, endpoint)
+            cache = policy_for(endpoint)
         except InferenceServiceError as exc:
             log.error("endpoint [%s] cannot be served: %s", endpoint.inference_id, exc.reason)
             return exc
-        return ResolvedEndpoint(endpoint, spec, config, self._providers[spec.name])
+        return ResolvedEndpoint(endpoint, spec, config, self._providers[spec.name], cache)
 
     @property
     def revision(self) -> int | None:

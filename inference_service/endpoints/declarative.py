@@ -29,6 +29,7 @@ _ENTRY_KEYS = frozenset(
         "service_settings",
         "task_settings",
         "chunking_settings",
+        "cache",
     }
 )
 
@@ -115,7 +116,7 @@ class Plan:
 def _differences(old: Endpoint, new: Endpoint) -> list[str]:
     changed = [
         name
-        for name in ("service_settings", "task_settings", "chunking_settings")
+        for name in ("service_settings", "task_settings", "chunking_settings", "cache")
         if getattr(old, name) != getattr(new, name)
     ]
     if old.secrets != new.secrets:

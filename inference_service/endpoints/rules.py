@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from inference_service.cache.policy import parse_cache
 from inference_service.endpoints.configuration import (
     EndpointSettings,
     java_map,
@@ -32,8 +33,10 @@ from inference_service.model.endpoint import (
 from inference_service.model.task_type import TaskType, parse_task_type
 from inference_service.providers.registry import ProviderRegistry
 
-_PUT_FIELDS = frozenset({"service", "service_settings", "task_settings", "chunking_settings", "task_type"})
-_UPDATE_FIELDS = frozenset({"service_settings", "task_settings", "task_type"})
+_PUT_FIELDS = frozenset(
+    {"service", "service_settings", "task_settings", "chunking_settings", "task_type", "cache"}
+)
+_UPDATE_FIELDS = frozenset({"service_settings", "task_settings", "task_type", "cache"})
 
 
 def _object(body: Mapping[str, Any], key: str) -> dict[str, Any] | None:
@@ -108,7 +111,7 @@ def build_endpoint(
         _object(body, "task_settings"),
         _object(body, "chunking_settings"),
     )
-    return endpoint_from_settings(inference_id, task_type, service, parsed)
+    return endpoint_from_settings(inference_id, task_type, service, parsed, parse_cache(body.get("cache")))
 
 
 def merge_update(registry: ProviderRegistry, current: Endpoint, body: Mapping[str, Any]) -> Endpoint:
@@ -137,13 +140,18 @@ def merge_update(registry: ProviderRegistry, current: Endpoint, body: Mapping[st
         current.chunking_settings,
         dimensions_set_by_user=True if "dimensions" in changes else by_user,
     )
-    updated = endpoint_from_settings(current.inference_id, current.task_type, current.service, parsed)
+    cache = parse_cache(body["cache"]) if "cache" in body else current.cache
+    updated = endpoint_from_settings(current.inference_id, current.task_type, current.service, parsed, cache)
     check_secrets_resupplied(spec, current, updated, changes)
     return updated
 
 
 def endpoint_from_settings(
-    inference_id: str, task_type: TaskType, service: str, parsed: EndpointSettings
+    inference_id: str,
+    task_type: TaskType,
+    service: str,
+    parsed: EndpointSettings,
+    cache: dict[str, Any] | None = None,
 ) -> Endpoint:
     return Endpoint(
         inference_id=inference_id,
@@ -152,5 +160,6 @@ def endpoint_from_settings(
         service_settings=parsed.service_settings,
         task_settings=parsed.task_settings,
         chunking_settings=parsed.chunking_settings,
+        cache=cache,
         secrets=parsed.secrets,
     )

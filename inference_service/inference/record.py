@@ -13,6 +13,7 @@ record. The router fills in :attr:`~RequestRecord.route`
 
 from __future__ import annotations
 
+import time
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -71,10 +72,16 @@ class CacheUse:
     misses: int = 0
     oldest_s: float = 0.0
     """The age of the oldest stored answer used (the ``Age`` header of a hit)."""
+    stored_at: float | None = None
+    """When the oldest stored answer used was made (epoch seconds): a face that stamps its
+    answers with a creation time (OpenAI's ``created``) replays that one, not the time of the
+    replay."""
 
-    def hit(self, age_s: float) -> None:
+    def hit(self, age_s: float, stored_at: float | None = None) -> None:
         self.hits += 1
-        self.oldest_s = max(self.oldest_s, age_s)
+        if age_s >= self.oldest_s:
+            self.oldest_s = age_s
+            self.stored_at = stored_at
 
     def miss(self) -> None:
         self.misses += 1
@@ -152,3 +159,13 @@ def raw_response_headers(headers: RawHeaders) -> RawHeaders:
         (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in record.headers()
     )
     return (*headers, *extra) if extra else headers
+
+
+def answer_created() -> int:
+    """The creation time to stamp an answer with (epoch seconds): now, or when the cache stored
+    it if the whole answer comes from the cache."""
+    record = _CURRENT.get()
+    cache = record.cache if record is not None else None
+    if cache is not None and cache.stored_at is not None and cache.outcome == "hit":
+        return int(cache.stored_at)
+    return int(time.time())

@@ -27,6 +27,8 @@ class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
     service_settings: dict[str, Any]
     task_settings: dict[str, Any]
     chunking_settings: dict[str, Any] | None
+    cache: dict[str, Any] | None = None
+    """The response cache's settings (``{"ttl": "10m"}``, an extension); None: not cached."""
     secrets: dict[str, Any] = msgspec.field(default_factory=dict)
     version: int = 1
     created_at: datetime | None = None
@@ -46,6 +48,8 @@ class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
             info["task_settings"] = self.task_settings
         if self.chunking_settings is not None:
             info["chunking_settings"] = self.chunking_settings
+        if self.cache is not None:
+            info["cache"] = self.cache
         return info
 
     @property

@@ -29,6 +29,7 @@ ROW_COLUMNS = (
     EndpointRow.service_settings,
     EndpointRow.task_settings,
     EndpointRow.chunking_settings,
+    EndpointRow.cache,
     EndpointRow.version,
     EndpointRow.created_at,
     EndpointRow.updated_at,
@@ -44,6 +45,7 @@ def row_values(endpoint: Endpoint, box: SecretBox) -> dict[str, Any]:
         "service_settings": endpoint.service_settings,
         "task_settings": endpoint.task_settings,
         "chunking_settings": endpoint.chunking_settings,
+        "cache": endpoint.cache,
         "secrets": box.seal(endpoint.inference_id, endpoint.secrets),
     }
 
@@ -56,6 +58,7 @@ def endpoint_from_row(row: Any, secrets: dict[str, Any] | None = None) -> Endpoi
         service_settings=row.service_settings,
         task_settings=row.task_settings,
         chunking_settings=row.chunking_settings,
+        cache=row.cache,
         secrets=secrets or {},
         version=row.version,
         created_at=row.created_at,

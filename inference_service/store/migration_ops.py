@@ -83,6 +83,7 @@ def put_endpoint(
     service_settings: Mapping[str, Any],
     task_settings: Mapping[str, Any] | None = None,
     chunking_settings: Mapping[str, Any] | None = None,
+    cache: Mapping[str, Any] | None = None,
     secrets_from_env: Mapping[str, str] | None = None,
 ) -> None:
     """Create an endpoint; fails if it exists (use :func:`update_endpoint` to change one)."""
@@ -94,6 +95,8 @@ def put_endpoint(
     }
     if chunking_settings is not None:
         body["chunking_settings"] = dict(chunking_settings)
+    if cache is not None:
+        body["cache"] = dict(cache)
     endpoint = build_endpoint(builtin_registry(), inference_id, parse_task_type(str(task_type)), body)
     if _current(connection, box, inference_id) is not None:
         raise MigrationOpError(f"endpoint [{inference_id}] already exists")

@@ -27,7 +27,6 @@ Answers: a ``chat.completion`` object, or OpenAI's data-only event stream of
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncGenerator
 from typing import Annotated
 
@@ -44,6 +43,7 @@ from inference_service.api.state import services
 from inference_service.api.streaming import EventStreamResponse
 from inference_service.auth.roles import INFER_BY_MODEL
 from inference_service.errors import InferenceServiceError, InvalidRequestError
+from inference_service.inference.record import answer_created
 from inference_service.model.chat import (
     AssistantMessage,
     ChatCompletionChunk,
@@ -140,14 +140,14 @@ async def create_chat_completion(request: Request) -> ASGIApp:
         raise model_not_found(body.model, TaskType.CHAT_COMPLETION)
     config = state.inference.configure(target, {"user": body.user} if body.user is not None else None)
     deadline = request_deadline(request, state.inference.deadline(TaskType.CHAT_COMPLETION, None))
-    created = int(time.time())
     if not body.stream:
         answer = msgspec.to_builtins(await state.inference.chat(target, chat, deadline, config))
+        created = answer_created()
         return json_response(
             {"id": answer.pop("id"), "object": answer.pop("object"), "created": created, **answer}
         )
     include_usage = body.stream_options is not None and body.stream_options.include_usage
-    chunks = _openai_chunks(state.inference.stream_chat(target, chat, config), created, include_usage)
+    chunks = _openai_chunks(state.inference.stream_chat(target, chat, config), include_usage)
     return EventStreamResponse(
         chunks,
         render_error=render_stream_error,
@@ -162,15 +162,16 @@ def render_stream_error(exc: InferenceServiceError, started: bool) -> bytes:
     return _ENCODER.encode(openai_error_body(exc))
 
 
-async def _openai_chunks(
-    chunks: ChunkStream, created: int, include_usage: bool
-) -> AsyncGenerator[list[bytes], None]:
-    """Each chunk as OpenAI writes it: with ``created`` (spliced in after ``{``) and, unless
-    asked for, without the usage chunk."""
+async def _openai_chunks(chunks: ChunkStream, include_usage: bool) -> AsyncGenerator[list[bytes], None]:
+    """Each chunk as OpenAI writes it: with ``created`` (spliced in after ``{``; taken when the
+    first chunk is there, so a cached answer keeps its own) and, unless asked for, without the
+    usage chunk."""
     encode = _ENCODER.encode
-    stamp = b'{"created":%d,' % created
+    stamp = b""
     try:
         async for batch in chunks:
+            if not stamp:
+                stamp = b'{"created":%d,' % answer_created()
             frames = [stamp + encode(c)[1:] for c in batch if include_usage or not _usage_only(c)]
             if frames:
                 yield frames

@@ -9,7 +9,6 @@ in ``data: [DONE]``.
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncGenerator
 from typing import Annotated, Any
 
@@ -29,6 +28,7 @@ from inference_service.auth.roles import INFER_BY_MODEL
 from inference_service.errors import InvalidRequestError
 from inference_service.inference.aggregate import aggregate_chat
 from inference_service.inference.deadline import gather, within
+from inference_service.inference.record import answer_created
 from inference_service.model.chat import ChatCompletionRequest, StrictStruct, UserMessage
 from inference_service.model.task_type import TaskType
 from inference_service.providers.base import ChunkStream
@@ -77,9 +77,8 @@ async def create_completion(request: Request) -> ASGIApp:
         raise model_not_found(body.model, TaskType.COMPLETION)
     config = state.inference.configure(target, {"user": body.user} if body.user is not None else None)
     deadline = request_deadline(request, state.inference.deadline(TaskType.COMPLETION, None))
-    created = int(time.time())
     if body.stream:
-        chunks = _text_chunks(state.inference.stream_chat(target, _chat(body, prompts[0]), config), created)
+        chunks = _text_chunks(state.inference.stream_chat(target, _chat(body, prompts[0]), config))
         return EventStreamResponse(
             chunks,
             render_error=render_stream_error,
@@ -104,7 +103,7 @@ async def create_completion(request: Request) -> ASGIApp:
     answer: dict[str, Any] = {
         "id": answers[0].id,
         "object": "text_completion",
-        "created": created,
+        "created": answer_created(),
         "model": answers[0].model,
         "choices": choices,
     }
@@ -120,11 +119,14 @@ async def create_completion(request: Request) -> ASGIApp:
     return json_response(answer)
 
 
-async def _text_chunks(chunks: ChunkStream, created: int) -> AsyncGenerator[list[bytes], None]:
-    """Each chunk's text as a ``text_completion`` chunk (usage-only chunks are not part of it)."""
+async def _text_chunks(chunks: ChunkStream) -> AsyncGenerator[list[bytes], None]:
+    """Each chunk's text as a ``text_completion`` chunk (usage-only chunks are not part of it);
+    ``created`` is taken when the first chunk is there, so a cached answer keeps its own."""
     encode = _ENCODER.encode
+    created = 0
     try:
         async for batch in chunks:
+            created = created or answer_created()
             frames = [
                 encode(
                     {
