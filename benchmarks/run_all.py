@@ -1,4 +1,4 @@
-"""Run every gateway benchmark scenario (issue 5, A-E) and print a direct-vs-service table.
+"""Run every gateway benchmark scenario (A-E; F: a response cache hit), print a direct-vs-service table.
 
     .venv/bin/python benchmarks/run_all.py [--repeat 3] [--quick] [--with-key]
 
@@ -158,9 +158,9 @@ class Service:
         encoded: str = json.loads(made.stdout)["encoded"]
         return encoded
 
-    def endpoint(self, chunks: int, gap_ms: float) -> str:
-        inference_id = f"bench-{chunks}-{int(gap_ms)}"
-        body = {
+    def endpoint(self, chunks: int, gap_ms: float, cache_ttl: str | None = None) -> str:
+        inference_id = f"bench-{chunks}-{int(gap_ms)}" + ("-cached" if cache_ttl else "")
+        body: dict[str, Any] = {
             "service": "openai",
             "service_settings": {
                 "api_key": "sk-bench",
@@ -169,6 +169,8 @@ class Service:
                 "rate_limit": {"requests_per_minute": 100_000_000},  # measure the gateway, not the limiter
             },
         }
+        if cache_ttl:
+            body["cache"] = {"ttl": cache_ttl}
         response = httpx.put(
             f"{self.url}/_inference/chat_completion/{inference_id}", json=body, headers=self.admin
         )
@@ -182,11 +184,18 @@ class Service:
 
 
 def scenario(
-    service: Service, repeat: int, chunks: int, gap_ms: float, *args: str, openai_face: bool = False
+    service: Service,
+    repeat: int,
+    chunks: int,
+    gap_ms: float,
+    *args: str,
+    openai_face: bool = False,
+    cache_ttl: str | None = None,
 ) -> tuple[dict[str, float], dict[str, float], float]:
     """Median direct and service results, and the service's CPU ms per stream (through the
-    Elasticsearch face, or the OpenAI-compatible one with ``openai_face``)."""
-    stream_url = service.endpoint(chunks, gap_ms)
+    Elasticsearch face, or the OpenAI-compatible one with ``openai_face``; ``cache_ttl``: the
+    endpoint caches its answers, so every identical request after the first is a hit)."""
+    stream_url = service.endpoint(chunks, gap_ms, cache_ttl)
     common = ["--chunks", str(chunks), "--gap-ms", f"{gap_ms:g}", *args]
     through_args = [*common, "--authorization", service.authorization] if service.authorization else common
     if openai_face:
@@ -301,6 +310,26 @@ def main() -> int:
                     f"| TTFT p50 {d['ttft_p50_ms']:.2f} ms | TTFT p50 {s['ttft_p50_ms']:.2f} ms "
                     f"| added p50 {s['ttft_p50_ms'] - d['ttft_p50_ms']:.2f} ms; {cpu:.2f} ms CPU/stream; "
                     f"failures {s['failures']:.0f} |"
+                )
+                d, s, cpu = scenario(
+                    service,
+                    repeat,
+                    20,
+                    5,
+                    "--mode",
+                    "open",
+                    "--rate",
+                    "50",
+                    "--duration",
+                    duration,
+                    cache_ttl="1h",
+                )
+                rows.append(
+                    f"| F cache hit: open loop 50/s, a 20-chunk stream replayed "
+                    f"| TTFT p50 {d['ttft_p50_ms']:.2f} ms, whole stream p50 {d['total_p50_ms']:.2f} ms "
+                    f"| TTFT p50 {s['ttft_p50_ms']:.2f} / p99 {s['ttft_p99_ms']:.2f} ms, whole stream p50 "
+                    f"{s['total_p50_ms']:.2f} ms | a hit costs {s['total_p50_ms']:.2f} ms at p50 end to end; "
+                    f"{cpu:.2f} ms CPU/stream; failures {s['failures']:.0f} |"
                 )
                 slow = [("C", 1000, 50, 200)]
                 if not args.quick:

@@ -134,6 +134,7 @@ def test_methods_and_signatures() -> None:
             "service_settings",
             "task_settings",
             "chunking_settings",
+            "cache",
         ]
 
 
