@@ -12,6 +12,7 @@ from aiohttp.abc import AbstractResolver
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -30,11 +31,15 @@ from inference_service.endpoints.catalog import EndpointCatalog
 from inference_service.endpoints.manager import EndpointManager
 from inference_service.endpoints.preconfigured import preconfigured_endpoints
 from inference_service.errors import INTERNAL_ERROR_REASON, InferenceServiceError
+from inference_service.inference.metering import Metering
 from inference_service.inference.rate_limit import RateLimitGate
-from inference_service.inference.record import response_headers
+from inference_service.inference.record import current_record, response_headers
 from inference_service.inference.retries import UpstreamRetries
 from inference_service.inference.service import InferenceService
 from inference_service.logs import configure_logging
+from inference_service.observe.metrics import Metrics
+from inference_service.observe.middleware import ObserveMiddleware
+from inference_service.observe.observers import Observers
 from inference_service.providers.base import ProviderContext
 from inference_service.providers.registry import builtin_registry
 from inference_service.providers.router.provider import bind_router
@@ -54,6 +59,7 @@ FACES: tuple[Face, ...] = (es.FACE, openai.FACE)
 
 async def on_service_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, InferenceServiceError)
+    current_record().failed(type(exc).__name__)
     await _keep_alive(request)
     response = face_for(request.url.path, FACES).render_error(request, exc)
     response.headers.update(response_headers())
@@ -77,8 +83,14 @@ async def _keep_alive(request: Request) -> None:
 async def on_unexpected_error(request: Request, exc: Exception) -> Response:
     """Last resort: log the traceback, tell the client nothing internal."""
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    current_record().failed("InternalError")
     face = face_for(request.url.path, FACES)
     return face.render_error(request, InferenceServiceError(INTERNAL_ERROR_REASON))
+
+
+def face_name(path: str) -> str:
+    """The name of the face that owns ``path`` (``es`` for everything outside ``/v1``)."""
+    return face_for(path, FACES).name
 
 
 def create_url_guard(settings: Settings, resolver: AbstractResolver | None = None) -> UrlGuard:
@@ -162,7 +174,7 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
             cache = response_cache(settings, redis)
             # outermost first: a cache hit costs nothing below it; every retry is a provider
             # call of its own, and takes a rate-limit token
-            wrappers = [cache, UpstreamRetries(settings.upstream_max_retries), RateLimitGate()]
+            wrappers = [cache, Metering(), UpstreamRetries(settings.upstream_max_retries), RateLimitGate()]
             inference = InferenceService(settings, catalog, wrappers=wrappers)
             bind_router(providers, catalog.resolve, inference.pipeline, inference.batched)
             watcher = RevisionWatcher(sessions, [catalog, keys], interval=settings.catalog_refresh_interval)
@@ -201,6 +213,7 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
 
     return Starlette(
         routes=[route for face in FACES for route in face.routes],
+        middleware=[Middleware(ObserveMiddleware, observer=Observers(Metrics()), face_of=face_name)],
         lifespan=lifespan,
         exception_handlers={
             HTTPException: on_routing_error,
@@ -216,5 +229,5 @@ def create_app_from_encoded(token: str) -> Starlette:
     Each worker also serves its connections with :mod:`inference_service.connections`' fix."""
     use_closing_tcp_server()
     settings = decode_settings(token)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return create_app(settings)

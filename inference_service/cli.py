@@ -155,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_client_command(args)  # HTTP only: no settings, no database
     try:
         settings = load_settings(args.config, overrides=_overrides(args))
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
         if args.command == "serve":
             return _serve(args, settings)
         if args.command == "db":

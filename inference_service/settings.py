@@ -56,6 +56,8 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
     embedding_batch_concurrency: Annotated[int, msgspec.Meta(ge=1)] = 4
     max_upstream_response_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 256 * 1024 * 1024
     log_level: LogLevel = "info"
+    log_format: Literal["text", "json"] = "text"
+    usage_flush_interval: Seconds = 10.0
     pool_size: Annotated[int, msgspec.Meta(ge=1)] = 10
 
     chat_completion_timeout: Seconds = 120.0

@@ -20,6 +20,7 @@ from inference_service.api.state import services
 from inference_service.auth.keys import ApiKey
 from inference_service.auth.roles import Action, EndpointScope
 from inference_service.errors import AuthorizationError, MissingCredentialsError
+from inference_service.inference.record import peek_record
 
 SCOPE_KEY = "inference_service.api_key"
 
@@ -36,6 +37,9 @@ def authorize(request: Request, action: Action) -> None:
     client = request.client.host if request.client is not None else "unknown"
     key = ring.authenticate(header, client)
     request.scope[SCOPE_KEY] = key
+    record = peek_record()
+    if record is not None:
+        record.api_key_id = key.id
     if not key.role.includes(action.needs):
         raise AuthorizationError(key.id, action.name, summary=action.summary, granted_by=action.granted_by)
     if action.endpoint_param is not None and key.scope is not None:

@@ -2,8 +2,7 @@
 
 Each method names the :class:`~inference_service.auth.roles.Action` it performs (None: public),
 and the request is authorized for it (:func:`~inference_service.api.auth.authorize`) before
-the handler runs, so no route can forget to check. Each request begins its
-:class:`~inference_service.inference.record.RequestRecord` here.
+the handler runs, so no route can forget to check.
 
 Starlette answers a known path with an unknown method with 405 (and the ``Allow`` header of
 that path's methods) and an unknown path with 404; each face renders both in its own format.
@@ -23,7 +22,6 @@ from starlette.types import ASGIApp
 
 from inference_service.api.auth import authorize
 from inference_service.auth.roles import Action
-from inference_service.inference.record import begin_request
 
 Handler = Callable[[Request], Awaitable[ASGIApp]]
 """A request handler: a Starlette ``Response`` or any ASGI app (a stream)."""
@@ -55,7 +53,6 @@ def resource(path: str, **methods: Method) -> Route:
 
     async def endpoint(request: Request) -> ASGIApp:
         handler, action = table[request.method]
-        begin_request(request.headers.get("cache-control"))
         if action is not None:
             authorize(request, action)
         return await handler(request)

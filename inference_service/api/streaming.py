@@ -32,7 +32,7 @@ from inference_service.errors import (
     UpstreamTimeoutError,
 )
 from inference_service.inference.deadline import Deadline, expiring
-from inference_service.inference.record import raw_response_headers
+from inference_service.inference.record import RequestRecord, current_record, raw_response_headers
 
 log = logging.getLogger("inference_service.stream")
 
@@ -63,11 +63,13 @@ class EventStreamResponse:
         self._deadline = deadline
         self._idle_s = idle_s
         self._framing = framing or es_framing(bom)
+        self._record: RequestRecord = current_record()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         task = asyncio.current_task()
         assert task is not None
         disconnected = finished = False
+        self._record.streaming = True
 
         async def watch() -> None:
             nonlocal disconnected
@@ -84,6 +86,7 @@ class EventStreamResponse:
             if not disconnected:
                 raise
             task.uncancel()
+            self._record.failed("ClientDisconnected")
         finally:
             finished = True
             watcher.cancel()
@@ -150,6 +153,7 @@ class EventStreamResponse:
         return b"".join([message(data) for data in batch])
 
     async def _fail_before_start(self, send: Send, exc: InferenceServiceError) -> None:
+        self._record.failed(type(exc).__name__)
         framing = self._framing
         headers = framing.refusal_headers
         if isinstance(exc, UpstreamError) and exc.retry_after:
@@ -158,7 +162,9 @@ class EventStreamResponse:
         await send(self._body(framing.refusal(self._render_error(exc, False)), more=False))
 
     def _error_frame(self, exc: Exception, *, started: bool) -> bytes:
-        return self._framing.error(self._render_error(_as_service_error(exc), started))
+        error = _as_service_error(exc)
+        self._record.failed(type(error).__name__)
+        return self._framing.error(self._render_error(error, started))
 
     @staticmethod
     def _body(data: bytes, *, more: bool = True) -> Message:

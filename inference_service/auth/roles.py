@@ -64,6 +64,7 @@ GET_ENDPOINTS = Action("cluster:monitor/xpack/inference/get", Role.MONITOR, "rea
 INFER = Action("cluster:monitor/xpack/inference/post", Role.INFER, "perform inference", "inference_id")
 INFER_BY_MODEL = Action("cluster:monitor/xpack/inference/post", Role.INFER, "perform inference")
 """The ``/v1`` form: the inference id is the body's ``model``, checked once it is decoded."""
+READ_METRICS = Action("cluster:monitor/inference/metrics", Role.MONITOR, "read metrics")
 LIST_MODELS = Action("cluster:monitor/xpack/inference/get", Role.MONITOR, "list models")
 GET_MODEL = Action("cluster:monitor/xpack/inference/get", Role.MONITOR, "read models", "model")
 CREATE_API_KEY = Action("cluster:admin/xpack/security/api_key/create", Role.MANAGE, "create API keys")

@@ -12,9 +12,9 @@ other settings, never serves an old answer), the task settings of this request (
 endpoint's with the request's merged over them) and the whole decoded request with its
 defaults. The definition rather than the row's version: the version and timestamps are the
 database's, and every worker must derive the same key whether it learnt of the endpoint from
-its own write or from the database (the secrets enter only the digest, never a stored key). Dictionaries are encoded with sorted keys, so the order in which a
-client wrote its JSON does not matter. The request's ``timeout`` is not part of it: it does
-not change the answer.
+its own write or from the database (the secrets enter only the digest, never a stored key).
+Dictionaries are encoded with sorted keys, so the order in which a client wrote its JSON does
+not matter. The request's ``timeout`` is not part of it: it does not change the answer.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from weakref import WeakKeyDictionary
 
 from inference_service.endpoints.catalog import ResolvedEndpoint
 from inference_service.inference.pipeline import ChatHandler, Wrapper
+from inference_service.inference.record import current_record
 from inference_service.model.chat import ChatCompletionRequest
 from inference_service.providers.base import ChunkStream, EndpointConfig
 from inference_service.providers.schema import RateLimit
@@ -61,16 +62,19 @@ class TokenBucket:
         self._accrue()
         return self.tokens >= self.capacity
 
-    async def take(self) -> None:
+    async def take(self) -> float:
+        """Take a token, waiting until one accrues; the seconds waited."""
         self._accrue()
         self.tokens -= 1.0
         if self.tokens >= 0:
-            return
+            return 0.0
+        wait = -self.tokens / self.rate
         try:
-            await self._sleep(-self.tokens / self.rate)
+            await self._sleep(wait)
         except asyncio.CancelledError:
             self.tokens += 1.0
             raise
+        return wait
 
 
 def requests_per_minute(config: EndpointConfig) -> int | None:
@@ -105,7 +109,9 @@ class RateLimitGate(Wrapper):
         ) -> ChunkStream:
             bucket = self.bucket(target)
             if bucket is not None:
-                await bucket.take()
+                waited = await bucket.take()
+                if waited:
+                    current_record().rate_limit_wait_s += waited
             async with aclosing(inner(target, config, request)) as chunks:
                 async for batch in chunks:
                     yield batch

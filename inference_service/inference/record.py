@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import time
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from inference_service.endpoints.catalog import ResolvedEndpoint
     from inference_service.inference.route import Route
 
 RawHeaders = tuple[tuple[bytes, bytes], ...]
@@ -94,15 +95,53 @@ class CacheUse:
 
 @dataclass(slots=True)
 class RequestRecord:
+    """One request, as it is counted, timed and logged once it is over
+    (:mod:`inference_service.observe`). Times are ``time.perf_counter()`` values."""
+
     cache_control: CacheControl = _DEFAULT
     route: Route | None = None
     cache: CacheUse | None = None
     """Set by the first lookup in an endpoint's response cache; None when none was used."""
+    started: float = 0.0
+    face: str = ""
+    request_id: str = ""
+    opaque_id: str | None = None
+    api_key_id: str | None = None
+    target: ResolvedEndpoint | None = None
+    """The endpoint the request named, once resolved (a router, not its targets)."""
+    status: int = 0
+    streaming: bool = False
+    first_byte_at: float | None = None
+    """When the first body byte of a stream went out (time to first token)."""
+    upstream_sent_at: float | None = None
+    """When the first provider request was sent (the gateway's own overhead ends there)."""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    upstream_attempts: int = 0
+    rate_limit_wait_s: float = 0.0
+    error_type: str | None = None
+    finish_reasons: list[str] = field(default_factory=list)
+    idempotency: str | None = None
+    """``stored``, ``replayed``… when the request carried an ``Idempotency-Key``."""
+    finished_at: float = 0.0
 
     def cache_use(self) -> CacheUse:
         if self.cache is None:
             self.cache = CacheUse()
         return self.cache
+
+    def resolved(self, target: ResolvedEndpoint) -> None:
+        if self.target is None:
+            self.target = target
+
+    def upstream_call(self) -> None:
+        self.upstream_attempts += 1
+        if self.upstream_sent_at is None:
+            self.upstream_sent_at = time.perf_counter()
+
+    def failed(self, error_type: str) -> None:
+        if self.error_type is None:
+            self.error_type = error_type
 
     def headers(self) -> list[tuple[str, str]]:
         """The response headers this record adds (none for a plain request)."""
@@ -127,6 +166,13 @@ def begin_request(cache_control: str | None = None) -> RequestRecord:
     record = RequestRecord(CacheControl.parse(cache_control)) if cache_control else RequestRecord()
     _CURRENT.set(record)
     return record
+
+
+def note_upstream_call() -> None:
+    """A provider request is being sent (any attempt, any target)."""
+    record = _CURRENT.get()
+    if record is not None:
+        record.upstream_call()
 
 
 def current_record() -> RequestRecord:

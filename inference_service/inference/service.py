@@ -23,6 +23,7 @@ from inference_service.inference.aggregate import aggregate_chat
 from inference_service.inference.batching import embed_batched
 from inference_service.inference.deadline import Deadline, default_timeout, gather, within
 from inference_service.inference.pipeline import Pipeline, Wrapper, compose
+from inference_service.inference.record import peek_record
 from inference_service.inference.route import open_route
 from inference_service.inference.strict_output import check_strict_output
 from inference_service.model.chat import (
@@ -51,8 +52,12 @@ class InferenceService:
         return self._pipeline
 
     async def resolve(self, inference_id: str) -> ResolvedEndpoint:
-        """The endpoint ready to serve (404 when there is none)."""
-        return await self.catalog.resolve(inference_id)
+        """The endpoint ready to serve (404 when there is none), noted in the request's record."""
+        target = await self.catalog.resolve(inference_id)
+        record = peek_record()
+        if record is not None:
+            record.resolved(target)
+        return target
 
     def deadline(self, task_type: TaskType, raw: str | None) -> Deadline:
         """The request's deadline from a ``timeout`` time value, or the task type's default."""

@@ -42,6 +42,7 @@ from inference_service.errors import (
     UpstreamError,
     UpstreamTimeoutError,
 )
+from inference_service.inference.record import note_upstream_call
 from inference_service.providers.schema import ApiKeySecrets, SettingsStruct
 from inference_service.providers.url_guard import BlockedAddressError
 from inference_service.redaction import redact, redact_error, secret_values
@@ -165,6 +166,7 @@ async def open_stream(
     Messages name ``shown_url`` when given (the real URL may carry a secret); ``params``
     (secret query parameters) are sent and never named in a message.
     """
+    note_upstream_call()
     with map_client_errors(request):
         # Never follow a redirect: a provider's 3xx could aim the request (and its key) anywhere.
         response = await client.post(

@@ -76,5 +76,5 @@ def test_log_level_sets_the_service_loggers_once(service_logger: logging.Logger)
     configure_logging("warning")
     configure_logging("debug")
     assert service_logger.level == logging.DEBUG
-    assert len([h for h in service_logger.handlers if h.get_name() == "inference_service.stderr"]) == 1
+    assert len([h for h in service_logger.handlers if h.get_name() == "inference_service.queue"]) == 1
     assert logging.getLogger("inference_service.catalog").getEffectiveLevel() == logging.DEBUG

@@ -1,0 +1,17 @@
+"""``GET /metrics``: the Prometheus text of every worker (:mod:`inference_service.observe.metrics`).
+
+Needs a ``monitor`` key when authentication is on, like reading endpoints. An extension: not
+part of Elasticsearch's API (its metrics live in Kibana and its stack monitoring).
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.requests import Request
+from starlette.responses import Response
+
+from inference_service.observe.metrics import exposition
+
+
+async def metrics(request: Request) -> Response:
+    return Response(exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,21 @@
+"""What happens to each request's record when it starts and when it is over: the metrics,
+the request log line, the usage accounts (when present). One object, so the middleware makes
+one call each way."""
+
+from __future__ import annotations
+
+from inference_service.inference.record import RequestRecord
+from inference_service.observe.metrics import Metrics
+from inference_service.observe.request_log import log_request
+
+
+class Observers:
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def started(self, record: RequestRecord) -> None:
+        self.metrics.started(record)
+
+    def finished(self, record: RequestRecord) -> None:
+        self.metrics.observe(record)
+        log_request(record)
