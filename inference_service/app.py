@@ -11,12 +11,14 @@ import aiohttp
 from aiohttp.abc import AbstractResolver
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
 from inference_service.api import es, openai
 from inference_service.api.bodies import discard_unread_body
 from inference_service.api.face import Face, face_for
+from inference_service.api.idempotency import IdempotencyMiddleware
 from inference_service.api.state import Services
 from inference_service.auth.keyring import KeyRing
 from inference_service.auth.limiter import FailureLimiter
@@ -27,6 +29,7 @@ from inference_service.endpoints.catalog import EndpointCatalog
 from inference_service.endpoints.manager import EndpointManager
 from inference_service.endpoints.preconfigured import preconfigured_endpoints
 from inference_service.errors import INTERNAL_ERROR_REASON, InferenceServiceError
+from inference_service.idempotency.factory import open_idempotency_store
 from inference_service.inference.rate_limit import RateLimitGate
 from inference_service.inference.record import response_headers
 from inference_service.inference.retries import UpstreamRetries
@@ -150,6 +153,7 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
             bind_router(providers, catalog.resolve, inference.pipeline, inference.batched)
             watcher = RevisionWatcher(sessions, [catalog, keys], interval=settings.catalog_refresh_interval)
             watcher.start()
+            idempotency = open_idempotency_store(settings, sessions)
             app.state.services = Services(
                 settings=settings,
                 started_at=time.time(),
@@ -163,6 +167,7 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
                 inference=inference,
                 keys=keys,
                 api_keys=ApiKeyManager(sessions, listener=keys),
+                idempotency=idempotency,
             )
             try:
                 if settings.local_model_preload:
@@ -171,6 +176,7 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
                         await target.provider.prepare(target.config)
                 yield
             finally:
+                await idempotency.close()
                 await watcher.close()
                 for provider in providers.values():
                     provider.close()
@@ -181,6 +187,8 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
 
     return Starlette(
         routes=[route for face in FACES for route in face.routes],
+        # inside ServerErrorMiddleware, outside ExceptionMiddleware: it sees the rendered 4xx
+        middleware=[Middleware(IdempotencyMiddleware)],
         lifespan=lifespan,
         exception_handlers={
             HTTPException: on_routing_error,

@@ -20,11 +20,9 @@ from starlette.responses import Response
 from inference_service.api.es.conventions import json_response
 from inference_service.errors import (
     AuthenticationError,
-    AuthenticationRateLimitError,
     IllegalArgumentError,
     InferenceServiceError,
     MethodNotAllowedError,
-    UpstreamError,
     status_code_name,
 )
 
@@ -81,7 +79,7 @@ def render_error(request: Request, exc: InferenceServiceError) -> Response:
     the body's ``header``, as Elasticsearch writes it)."""
     body = es_error_body(exc)
     headers: dict[str, str] = {}
-    retry = exc.retry_after if isinstance(exc, UpstreamError | AuthenticationRateLimitError) else None
+    retry = exc.retry_after
     if retry:
         headers["retry-after"] = retry
     if isinstance(exc, AuthenticationError):
