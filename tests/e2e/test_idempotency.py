@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -339,3 +340,21 @@ def test_requests_without_the_header_are_untouched(http: httpx.Client, upstream:
         answer = http.post(f"/_inference/chat_completion/{inference_id}", json=CHAT)
         assert answer.status_code == 200 and REPLAYED not in answer.headers
     assert len(upstream.requests) == 2
+
+
+def test_a_stream_the_client_left_is_released(service: RunningService, upstream: FakeProvider) -> None:
+    with service.client() as http:
+        inference_id = openai_endpoint(http, upstream)
+        upstream.enqueue(
+            fake_openai.stream_reply(["a", "b", "c"], gap=1.0), fake_openai.stream_reply(["anew"])
+        )
+        idem = key()
+        path = f"/_inference/chat_completion/{inference_id}/_stream"
+        with http.stream("POST", path, json=CHAT, headers={"idempotency-key": idem}) as left:
+            assert left.status_code == 200
+            next(left.iter_raw())  # the first frame, then the client goes away
+        deadline = time.monotonic() + 5
+        while (again := post(http, path, CHAT, idem)).status_code == 409 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the release follows the disconnect
+        assert again.status_code == 200 and "anew" in again.text and REPLAYED not in again.headers
+        assert len(upstream.requests) == 2
