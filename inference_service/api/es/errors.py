@@ -74,9 +74,9 @@ WWW_AUTHENTICATE = "ApiKey"
 
 
 def render_error(request: Request, exc: InferenceServiceError) -> Response:
-    """A JSON error response in the Elasticsearch envelope, with ``Retry-After`` when
-    the error carries one (a provider's, the failed-attempt limit's, a key in flight) and, on a 401, ``WWW-Authenticate`` (also in
-    the body's ``header``, as Elasticsearch writes it)."""
+    """A JSON error response in the Elasticsearch envelope, with ``Retry-After`` when the
+    error carries one (a provider's, the failed-attempt limit's, a key in flight) and, on a
+    401, ``WWW-Authenticate`` (also in the body's ``header``, as Elasticsearch writes it)."""
     body = es_error_body(exc)
     headers: dict[str, str] = {}
     retry = exc.retry_after
