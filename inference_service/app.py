@@ -19,6 +19,7 @@ from starlette.responses import Response
 from inference_service.api import es, openai
 from inference_service.api.bodies import discard_unread_body
 from inference_service.api.face import Face, face_for
+from inference_service.api.idempotency import IdempotencyMiddleware
 from inference_service.api.state import Services
 from inference_service.auth.keyring import KeyRing
 from inference_service.auth.limiter import FailureLimiter
@@ -31,6 +32,7 @@ from inference_service.endpoints.catalog import EndpointCatalog
 from inference_service.endpoints.manager import EndpointManager
 from inference_service.endpoints.preconfigured import preconfigured_endpoints
 from inference_service.errors import INTERNAL_ERROR_REASON, InferenceServiceError
+from inference_service.idempotency.factory import open_idempotency_store
 from inference_service.inference.metering import Metering
 from inference_service.inference.rate_limit import RateLimitGate
 from inference_service.inference.record import current_record, response_headers
@@ -179,6 +181,7 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
             bind_router(providers, catalog.resolve, inference.pipeline, inference.batched)
             watcher = RevisionWatcher(sessions, [catalog, keys], interval=settings.catalog_refresh_interval)
             watcher.start()
+            idempotency = open_idempotency_store(settings, sessions, redis)
             app.state.services = Services(
                 settings=settings,
                 started_at=time.time(),
@@ -192,6 +195,7 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
                 inference=inference,
                 keys=keys,
                 api_keys=ApiKeyManager(sessions, listener=keys),
+                idempotency=idempotency,
             )
             try:
                 if settings.local_model_preload:
@@ -200,6 +204,7 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
                         await target.provider.prepare(target.config)
                 yield
             finally:
+                await idempotency.close()
                 await watcher.close()
                 await cache.drain()
                 if redis is not None:
@@ -213,7 +218,12 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
 
     return Starlette(
         routes=[route for face in FACES for route in face.routes],
-        middleware=[Middleware(ObserveMiddleware, observer=Observers(Metrics()), face_of=face_name)],
+        # inside ServerErrorMiddleware, outside ExceptionMiddleware, so both see the rendered
+        # errors; the observer outermost, so a replayed answer is counted and logged too
+        middleware=[
+            Middleware(ObserveMiddleware, observer=Observers(Metrics()), face_of=face_name),
+            Middleware(IdempotencyMiddleware),
+        ],
         lifespan=lifespan,
         exception_handlers={
             HTTPException: on_routing_error,

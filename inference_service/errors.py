@@ -26,8 +26,11 @@ only says *what* went wrong; each API face renders it in its own format, in one 
     ├─ RequestTimeoutError             408 status_exception
     ├─ VersionConflictError            409 version_conflict_engine_exception
     ├─ ConflictError                   409 status_exception (the endpoint is in use: routers target it)
+    │  └─ IdempotencyKeyInFlightError  409 (the key's first request still runs; ``Retry-After: 1``)
     ├─ ContentTooLongError             413 content_too_long_exception
+    ├─ IdempotencyKeyReusedError       422 status_exception (the key was used for another request)
     ├─ AuthenticationRateLimitError    429 security_exception (too many failed attempts from one address)
+    ├─ ServiceUnavailableError         503 status_exception (the idempotency store cannot be reached)
     └─ UpstreamError                   the provider's status and type (5xx become 502)
        ├─ MalformedUpstreamError       502 x_content_parse_exception (a frame we cannot parse)
        ├─ UpstreamConnectionError      502
@@ -35,7 +38,8 @@ only says *what* went wrong; each API face renders it in its own format, in one 
        └─ StructuredOutputError        502 (an answer that breaks its strict response_format)
 
 Only :class:`UpstreamError` takes its status and type per instance: they are the provider's,
-known only when it answers.
+known only when it answers. Any error may carry ``retry_after`` (seconds, as the header's text):
+both faces send it as ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -49,7 +53,9 @@ class InferenceServiceError(Exception):
 
     ``code`` and ``param`` are the OpenAI-style fields of the chat error body (``param`` names
     the JSON path of the offending field); ``caused_by`` nests an underlying error the way
-    Elasticsearch's envelope does.
+    Elasticsearch's envelope does; ``retry_after`` is the ``Retry-After`` the faces send with
+    it (a provider's advice, the failed-attempt limit's, an idempotency key in flight), kept on
+    the base class so rendering needs no list of the classes that have one.
     """
 
     http_status: ClassVar[int] = 500
@@ -62,12 +68,14 @@ class InferenceServiceError(Exception):
         caused_by: InferenceServiceError | None = None,
         code: str | None = None,
         param: str | None = None,
+        retry_after: str | None = None,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.caused_by = caused_by
         self.code = code
         self.param = param
+        self.retry_after = retry_after
 
     @property
     def status(self) -> int:
@@ -222,6 +230,40 @@ class ConflictError(InferenceServiceError):
     http_status = 409
 
 
+class IdempotencyKeyInFlightError(ConflictError):
+    """Another request with the same idempotency key is still running. The client is told to
+    retry in a second rather than attached to the running request: a replay then answers it
+    once the first is done, and no connection is held open on another one's behalf."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A request with this Idempotency-Key is still in flight; retry after it completes",
+            code="idempotency_key_in_flight",
+            retry_after="1",
+        )
+
+
+class IdempotencyKeyReusedError(InferenceServiceError):
+    """The idempotency key was first used for a request with another method, path, query or
+    body: replaying that one's answer would answer a question the client did not ask."""
+
+    http_status = 422
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Idempotency-Key conflict: this key was already used for a different request "
+            "(method, path, query parameters or body differ); use a new key for a new request",
+            code="idempotency_key_reused",
+        )
+
+
+class ServiceUnavailableError(InferenceServiceError):
+    """A dependency the request needs cannot be reached (the idempotency store): the request
+    is refused rather than served without the guarantee the client asked for."""
+
+    http_status = 503
+
+
 class ContentTooLongError(InferenceServiceError):
     http_status = 413
     es_type = "content_too_long_exception"
@@ -238,8 +280,8 @@ class AuthenticationRateLimitError(InferenceServiceError):
         super().__init__(
             f"too many failed authentication attempts from [{client}]; retry in [{retry_after}s]",
             code="rate_limit_exceeded",
+            retry_after=str(retry_after),
         )
-        self.retry_after = str(retry_after)
 
 
 class UpstreamError(InferenceServiceError):
@@ -259,8 +301,7 @@ class UpstreamError(InferenceServiceError):
         super().__init__(reason, code=code, param=param)
         self._status = status if status is not None else self.http_status
         self._error_type = error_type or self.es_type
-        self.retry_after: str | None = None
-        """The provider's ``Retry-After`` (a 429 or 503), passed on to the client."""
+        # retry_after (the base class's): the provider's ``Retry-After`` (a 429 or 503)
         self.provider_status: int | None = None
         """The HTTP status the provider answered with (its 5xx are reported as 502; this keeps
         which), None when it did not answer with one."""

@@ -24,7 +24,14 @@ _MAP_DECODER = msgspec.json.Decoder(dict[str, Any])
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    """The raw body, refusing more than ``limit`` bytes before reading it all (413)."""
+    """The raw body, refusing more than ``limit`` bytes before reading it all (413).
+
+    The bytes are kept on ``request.state`` and a second call returns them: the idempotency
+    layer reads the body to fingerprint it before the handler reads it again.
+    """
+    cached: bytes | None = getattr(request.state, "body", None)
+    if cached is not None:
+        return cached
     request.state.body_read = True
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -36,7 +43,9 @@ async def read_body(request: Request, limit: int) -> bytes:
         if size > limit:
             raise _too_large(limit)
         chunks.append(chunk)
-    return b"".join(chunks)
+    body = b"".join(chunks)
+    request.state.body = body
+    return body
 
 
 async def discard_unread_body(request: Request, limit: int) -> None:

@@ -2,7 +2,9 @@
 
 Each method names the :class:`~inference_service.auth.roles.Action` it performs (None: public),
 and the request is authorized for it (:func:`~inference_service.api.auth.authorize`) before
-the handler runs, so no route can forget to check.
+the handler runs, so no route can forget to check. A request carrying an
+``Idempotency-Key`` claims it here, after authorization and before the handler
+(:mod:`inference_service.api.idempotency`); one without pays one scope lookup.
 
 Starlette answers a known path with an unknown method with 405 (and the ``Allow`` header of
 that path's methods) and an unknown path with 404; each face renders both in its own format.
@@ -21,6 +23,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from inference_service.api.auth import authorize
+from inference_service.api.idempotency import PENDING, claim_key
 from inference_service.auth.roles import Action
 
 Handler = Callable[[Request], Awaitable[ASGIApp]]
@@ -55,6 +58,11 @@ def resource(path: str, **methods: Method) -> Route:
         handler, action = table[request.method]
         if action is not None:
             authorize(request, action)
+        pending = request.scope.get(PENDING)
+        if pending is not None:
+            replay = await claim_key(request, pending, action)
+            if replay is not None:
+                return replay
         return await handler(request)
 
     endpoint.__name__ = endpoint.__qualname__ = "_".join(h.__name__ for h, _ in methods.values())

@@ -12,6 +12,7 @@ from inference_service.auth.keyring import KeyRing
 from inference_service.auth.manager import ApiKeyManager
 from inference_service.endpoints.catalog import EndpointCatalog
 from inference_service.endpoints.manager import EndpointManager
+from inference_service.idempotency.store import IdempotencyStore
 from inference_service.inference.service import InferenceService
 from inference_service.providers.base import Provider
 from inference_service.providers.registry import ProviderRegistry
@@ -33,6 +34,8 @@ class Services:
     keys: KeyRing
     """This worker's API keys, which authenticate every request."""
     api_keys: ApiKeyManager
+    idempotency: IdempotencyStore
+    """Claims and stored outcomes of idempotency keys (SQL, or Redis with ``redis_url``)."""
 
 
 def services(request: Request) -> Services:

@@ -14,6 +14,10 @@ Flow:
 
 Raw ASGI rather than Starlette's ``StreamingResponse``: one task per request instead of an
 anyio task group, and no per-chunk wrapper objects.
+
+A stream that answered 200 and then ended in an error frame, or that the client left, sets
+:data:`STREAM_INCOMPLETE` in the ASGI scope: its status alone would call it a success, and the
+idempotency layer (:mod:`inference_service.api.idempotency`) must not store it as one.
 """
 
 from __future__ import annotations
@@ -28,13 +32,15 @@ from inference_service.api.sse import Framing, RawHeaders, es_framing
 from inference_service.errors import (
     INTERNAL_ERROR_REASON,
     InferenceServiceError,
-    UpstreamError,
     UpstreamTimeoutError,
 )
 from inference_service.inference.deadline import Deadline, expiring
 from inference_service.inference.record import RequestRecord, current_record, raw_response_headers
 
 log = logging.getLogger("inference_service.stream")
+
+STREAM_INCOMPLETE = "inference_service.stream_incomplete"
+"""Scope key, True when the stream did not end with its last frame (error frame or disconnect)."""
 
 ErrorRenderer = Callable[[InferenceServiceError, bool], bytes]
 """Renders an error as the frame's JSON; the flag says whether the stream had started."""
@@ -77,11 +83,12 @@ class EventStreamResponse:
                 pass
             if not finished:  # a client leaving after the last byte cancels nothing
                 disconnected = True
+                scope[STREAM_INCOMPLETE] = True
                 task.cancel()
 
         watcher = asyncio.create_task(watch())
         try:
-            await self._stream(send)
+            await self._stream(scope, send)
         except asyncio.CancelledError:
             if not disconnected:
                 raise
@@ -92,7 +99,7 @@ class EventStreamResponse:
             watcher.cancel()
             await self._chunks.aclose()
 
-    async def _stream(self, send: Send) -> None:
+    async def _stream(self, scope: Scope, send: Send) -> None:
         window = asyncio.timeout(self._deadline.seconds)
         try:
             with expiring(self._deadline.seconds):
@@ -112,12 +119,13 @@ class EventStreamResponse:
         await send(_start(200, raw_response_headers(self._framing.headers)))
         if first is not None:
             await send(self._body(self._frames(first)))
-            if not await self._relay(send):
+            if not await self._relay(scope, send):
                 return
         await send(self._body(self._framing.done, more=False))
 
-    async def _relay(self, send: Send) -> bool:
-        """Forward chunks until the provider is done (True) or failed (False, error sent)."""
+    async def _relay(self, scope: Scope, send: Send) -> bool:
+        """Forward chunks until the provider is done (True) or failed (False, error sent and
+        :data:`STREAM_INCOMPLETE` set before it)."""
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         assert task is not None
@@ -136,9 +144,11 @@ class EventStreamResponse:
                     idle = UpstreamTimeoutError(
                         f"The provider sent nothing for [{self._idle_s:g}s]; the stream was ended"
                     )
+                    scope[STREAM_INCOMPLETE] = True
                     await send(self._body(self._error_frame(idle, started=True), more=False))
                     return False
                 except Exception as failure:
+                    scope[STREAM_INCOMPLETE] = True
                     await send(self._body(self._error_frame(failure, started=True), more=False))
                     return False
                 watchdog.waiting_since = None
@@ -156,7 +166,7 @@ class EventStreamResponse:
         self._record.failed(type(exc).__name__)
         framing = self._framing
         headers = framing.refusal_headers
-        if isinstance(exc, UpstreamError) and exc.retry_after:
+        if exc.retry_after:
             headers = (*headers, (b"retry-after", exc.retry_after.encode("latin-1")))
         await send(_start(exc.status, raw_response_headers(headers)))
         await send(self._body(framing.refusal(self._render_error(exc, False)), more=False))

@@ -13,11 +13,14 @@ from inference_service.errors import (
     ContentParseError,
     EndpointExistsError,
     EndpointNotFoundError,
+    IdempotencyKeyInFlightError,
+    IdempotencyKeyReusedError,
     InferenceServiceError,
     InvalidRequestError,
     MalformedUpstreamError,
     MissingCredentialsError,
     RequestTimeoutError,
+    ServiceUnavailableError,
     UpstreamConnectionError,
     UpstreamError,
     UpstreamTimeoutError,
@@ -41,6 +44,9 @@ from inference_service.errors import (
         (MissingCredentialsError("/x"), 401, "security_exception"),
         (AuthorizationError("id", "a", summary="s"), 403, "security_exception"),
         (AuthenticationRateLimitError("c", 1), 429, "security_exception"),
+        (IdempotencyKeyInFlightError(), 409, "status_exception"),
+        (IdempotencyKeyReusedError(), 422, "status_exception"),
+        (ServiceUnavailableError("x"), 503, "status_exception"),
         (UpstreamError("x"), 502, "status_exception"),
         (MalformedUpstreamError("x"), 502, "x_content_parse_exception"),
         (UpstreamConnectionError("x"), 502, "status_exception"),
@@ -80,3 +86,16 @@ def test_status_names() -> None:
         "bad_gateway",
         "internal_server_error",
     ]
+
+
+def test_retry_after_is_on_every_error() -> None:
+    assert InferenceServiceError("x").retry_after is None
+    assert InferenceServiceError("x", retry_after="2").retry_after == "2"
+    assert AuthenticationRateLimitError("c", 7).retry_after == "7"
+    assert IdempotencyKeyInFlightError().retry_after == "1"
+    assert IdempotencyKeyInFlightError().code == "idempotency_key_in_flight"
+    assert IdempotencyKeyReusedError().code == "idempotency_key_reused"
+    upstream = UpstreamError("x", status=429)
+    assert upstream.retry_after is None
+    upstream.retry_after = "3"
+    assert upstream.retry_after == "3"

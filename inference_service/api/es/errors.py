@@ -20,11 +20,9 @@ from starlette.responses import Response
 from inference_service.api.es.conventions import json_response
 from inference_service.errors import (
     AuthenticationError,
-    AuthenticationRateLimitError,
     IllegalArgumentError,
     InferenceServiceError,
     MethodNotAllowedError,
-    UpstreamError,
     status_code_name,
 )
 
@@ -76,12 +74,12 @@ WWW_AUTHENTICATE = "ApiKey"
 
 
 def render_error(request: Request, exc: InferenceServiceError) -> Response:
-    """A JSON error response in the Elasticsearch envelope, with ``Retry-After`` (the
-    provider's, or the failed-attempt limit's) and, on a 401, ``WWW-Authenticate`` (also in
-    the body's ``header``, as Elasticsearch writes it)."""
+    """A JSON error response in the Elasticsearch envelope, with ``Retry-After`` when the
+    error carries one (a provider's, the failed-attempt limit's, a key in flight) and, on a
+    401, ``WWW-Authenticate`` (also in the body's ``header``, as Elasticsearch writes it)."""
     body = es_error_body(exc)
     headers: dict[str, str] = {}
-    retry = exc.retry_after if isinstance(exc, UpstreamError | AuthenticationRateLimitError) else None
+    retry = exc.retry_after
     if retry:
         headers["retry-after"] = retry
     if isinstance(exc, AuthenticationError):

@@ -17,7 +17,6 @@ from starlette.responses import Response
 
 from inference_service.errors import (
     AuthenticationError,
-    AuthenticationRateLimitError,
     AuthorizationError,
     EndpointNotFoundError,
     InferenceServiceError,
@@ -75,9 +74,10 @@ def render_error(request: Request, exc: InferenceServiceError) -> Response:
 
 
 def retry_headers(exc: InferenceServiceError) -> dict[str, str]:
-    """``Retry-After`` when the provider sent one with its refusal, or after too many failed
-    authentication attempts; ``WWW-Authenticate`` on a 401."""
-    retry = exc.retry_after if isinstance(exc, UpstreamError | AuthenticationRateLimitError) else None
+    """``Retry-After`` when the error carries one (the provider's with its refusal, after too
+    many failed authentication attempts, an idempotency key in flight); ``WWW-Authenticate``
+    on a 401."""
+    retry = exc.retry_after
     headers = {"retry-after": retry} if retry else {}
     if isinstance(exc, AuthenticationError):
         headers["www-authenticate"] = "Bearer"

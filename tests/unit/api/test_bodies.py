@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import msgspec
 import pytest
+from starlette.requests import Request
+from starlette.types import Message
 
-from inference_service.api.bodies import decode_json, decode_json_object, json_path, require_body
-from inference_service.errors import ContentParseError, ParseError
+from inference_service.api.bodies import decode_json, decode_json_object, json_path, read_body, require_body
+from inference_service.errors import ContentParseError, ContentTooLongError, ParseError
 from inference_service.model.nesting import MAX_NESTING, nesting_exceeds
 
 
@@ -62,3 +65,28 @@ def test_required_body_and_paths() -> None:
     with pytest.raises(msgspec.ValidationError) as caught:
         msgspec.convert({"n": "x"}, Body)
     assert json_path(caught.value) == "$.n"
+
+
+def test_read_body_keeps_the_bytes_for_a_second_call() -> None:
+    """The idempotency layer reads the body first; the handler gets the same bytes."""
+    parts = [b'{"a":', b"1}"]
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": parts.pop(0), "more_body": bool(parts)}
+
+    async def main() -> tuple[bytes, bytes]:
+        request = Request({"type": "http", "method": "POST", "headers": []}, receive)
+        return await read_body(request, 100), await read_body(request, 100)
+
+    assert asyncio.run(main()) == (b'{"a":1}', b'{"a":1}')
+
+
+def test_read_body_refuses_more_than_the_limit() -> None:
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"x" * 11, "more_body": False}
+
+    async def main() -> None:
+        await read_body(Request({"type": "http", "method": "POST", "headers": []}, receive), 10)
+
+    with pytest.raises(ContentTooLongError):
+        asyncio.run(main())

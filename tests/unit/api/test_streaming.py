@@ -12,7 +12,7 @@ import pytest
 from starlette.types import Message
 
 from inference_service.api.sse import BOM, DONE_FRAME, SSE_RAW_HEADERS, error_frame, message_frame
-from inference_service.api.streaming import EventStreamError, EventStreamResponse
+from inference_service.api.streaming import STREAM_INCOMPLETE, EventStreamError, EventStreamResponse
 from inference_service.errors import (
     INTERNAL_ERROR_REASON,
     BadRequestError,
@@ -493,3 +493,37 @@ def test_render_error_sees_the_service_error() -> None:
 
     asyncio.run(scenario())
     assert seen == [(UpstreamError, True)]
+
+
+# --- what the idempotency layer is told ---------------------------------------------------
+
+
+def _scope_after(chunks: Producer, client: Client) -> dict[str, object]:
+    scope: dict[str, object] = {"type": "http", "method": "POST"}
+
+    async def scenario() -> None:
+        response = EventStreamResponse(chunks, render_error=render, deadline=LONG, idle_s=5.0)
+        await response(scope, client.receive, client.send)
+
+    asyncio.run(scenario())
+    return scope
+
+
+def test_a_complete_stream_is_not_flagged_incomplete() -> None:
+    scope = _scope_after(Probe().produce([[A], [B]]), Client())
+    assert STREAM_INCOMPLETE not in scope
+
+
+def test_an_error_frame_after_the_200_flags_the_stream_incomplete() -> None:
+    client = Client()
+    scope = _scope_after(Probe().produce([[A]], then=UpstreamError("Overloaded")), client)
+    assert scope[STREAM_INCOMPLETE] is True and client.status == 200
+
+
+def test_a_disconnect_flags_the_stream_incomplete() -> None:
+    async def leave(client: Client, message: Message) -> None:
+        if message["type"] == "http.response.body":
+            client.gone.set()
+
+    scope = _scope_after(Probe().produce([[A], [B]], gap=5.0), Client(on_send=leave))
+    assert scope[STREAM_INCOMPLETE] is True
