@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -39,7 +40,7 @@ from inference_service.inference.record import current_record, response_headers
 from inference_service.inference.retries import UpstreamRetries
 from inference_service.inference.service import InferenceService
 from inference_service.logs import configure_logging
-from inference_service.observe.metrics import Metrics
+from inference_service.observe.metrics import Metrics, worker_exited
 from inference_service.observe.middleware import ObserveMiddleware
 from inference_service.observe.observers import Observers
 from inference_service.providers.base import ProviderContext
@@ -61,7 +62,6 @@ FACES: tuple[Face, ...] = (es.FACE, openai.FACE)
 
 async def on_service_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, InferenceServiceError)
-    current_record().failed(type(exc).__name__)
     await _keep_alive(request)
     response = face_for(request.url.path, FACES).render_error(request, exc)
     response.headers.update(response_headers())
@@ -211,6 +211,7 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
                     await redis.aclose()
                 for provider in providers.values():
                     provider.close()
+                worker_exited(os.getpid())
         finally:
             await http.close()
             await guard.resolver.close()

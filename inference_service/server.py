@@ -10,11 +10,17 @@ application path (see :func:`application_path`), never through the environment.
 from __future__ import annotations
 
 import logging
+import os
 import resource
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from hypercorn.config import Config, Sockets
 from hypercorn.run import run
 
+from inference_service.observe.metrics import MULTIPROC_ENV
 from inference_service.settings import Settings, SettingsError, encode_settings, read_toml
 from inference_service.tls import OWNED_KEYS as TLS_KEYS
 from inference_service.tls import apply_tls, check_tls
@@ -118,4 +124,22 @@ def raise_open_file_limit() -> None:
 def run_server(config: Config) -> int:
     """Serve until stopped; ``config`` comes from :func:`hypercorn_config`."""
     raise_open_file_limit()
-    return int(run(config) or 0)
+    with metrics_directory(config.workers):
+        return int(run(config) or 0)
+
+
+@contextmanager
+def metrics_directory(workers: int) -> Iterator[None]:
+    """With several worker processes, a fresh ``PROMETHEUS_MULTIPROC_DIR`` for them to write
+    their metrics to (prometheus_client's multiprocess mode: ``/metrics`` on any worker adds
+    them all up), removed when the server stops; one set by the operator is used as it is."""
+    if workers <= 1 or os.environ.get(MULTIPROC_ENV):
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="inference-service-metrics-")
+    os.environ[MULTIPROC_ENV] = directory
+    try:
+        yield
+    finally:
+        os.environ.pop(MULTIPROC_ENV, None)
+        shutil.rmtree(directory, ignore_errors=True)

@@ -163,7 +163,6 @@ class EventStreamResponse:
         return b"".join([message(data) for data in batch])
 
     async def _fail_before_start(self, send: Send, exc: InferenceServiceError) -> None:
-        self._record.failed(type(exc).__name__)
         framing = self._framing
         headers = framing.refusal_headers
         if exc.retry_after:
@@ -172,9 +171,7 @@ class EventStreamResponse:
         await send(self._body(framing.refusal(self._render_error(exc, False)), more=False))
 
     def _error_frame(self, exc: Exception, *, started: bool) -> bytes:
-        error = _as_service_error(exc)
-        self._record.failed(type(error).__name__)
-        return self._framing.error(self._render_error(error, started))
+        return self._framing.error(self._render_error(_as_service_error(exc), started))
 
     @staticmethod
     def _body(data: bytes, *, more: bool = True) -> Message:

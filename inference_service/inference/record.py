@@ -168,6 +168,14 @@ def begin_request(cache_control: str | None = None) -> RequestRecord:
     return record
 
 
+def note_error(exc: BaseException) -> None:
+    """An error is being rendered for the client: the request failed with it (the first one
+    rendered names the failure)."""
+    record = _CURRENT.get()
+    if record is not None:
+        record.failed(type(exc).__name__)
+
+
 def note_upstream_call() -> None:
     """A provider request is being sent (any attempt, any target)."""
     record = _CURRENT.get()

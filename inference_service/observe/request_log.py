@@ -9,6 +9,7 @@ ids, or any part of a prompt or an answer.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -53,5 +54,14 @@ def log_request(record: RequestRecord) -> None:
     if not log.isEnabledFor(logging.INFO):
         return
     fields = request_fields(record)
-    text = " ".join(f"{key}={value}" for key, value in fields.items())
+    text = " ".join(f"{key}={_shown(value)}" for key, value in fields.items())
     log.info("request %s", text, extra={"request": fields})
+
+
+def _shown(value: object) -> str:
+    """A value of the text line: quoted (JSON string syntax) when it holds a space or a quote,
+    so the line stays ``key=value`` pairs a machine can split."""
+    text = str(value)
+    if " " in text or '"' in text or "=" in text:
+        return json.dumps(text)
+    return text

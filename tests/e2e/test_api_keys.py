@@ -181,6 +181,11 @@ def status(code: int, **fields: Any) -> Check:
     return check
 
 
+def metrics_text(response: httpx.Response, case: str, caller: Caller) -> None:
+    assert response.status_code == 200, response.text
+    assert "inference_service_requests_total" in response.text
+
+
 def listing(ids: Callable[[Any], set[str]]) -> Check:
     """A list that shows only what the key may use (a restricted key sees ``other-*`` only)."""
 
@@ -302,6 +307,7 @@ ROUTES = [
         status(200, error_count=1),
     ),
     Route("GET", "/_security/_authenticate", None, AUTHENTICATE, "infer", None, who),
+    Route("GET", "/metrics", None, "cluster:monitor/inference/metrics", "monitor", None, metrics_text),
     Route(
         "GET",
         "/v1/models",

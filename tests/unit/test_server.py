@@ -3,13 +3,14 @@ the service settings, handed to workers inside the application path."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from inference_service.logs import ROOT_LOGGER, configure_logging
+from inference_service.logs import ROOT_LOGGER, JsonFormatter, configure_logging
 from inference_service.server import hypercorn_config
 from inference_service.settings import Settings, SettingsError, decode_settings, load_settings
 
@@ -78,3 +79,23 @@ def test_log_level_sets_the_service_loggers_once(service_logger: logging.Logger)
     assert service_logger.level == logging.DEBUG
     assert len([h for h in service_logger.handlers if h.get_name() == "inference_service.queue"]) == 1
     assert logging.getLogger("inference_service.catalog").getEffectiveLevel() == logging.DEBUG
+
+
+def test_the_json_log_format_is_one_object_per_line_with_the_request_fields() -> None:
+    formatter = JsonFormatter()
+    plain = logging.LogRecord(
+        "inference_service.catalog", logging.WARNING, __file__, 1, "reloaded %d", (3,), None
+    )
+    assert json.loads(formatter.format(plain)) == {
+        "time": json.loads(formatter.format(plain))["time"],
+        "level": "warning",
+        "logger": "inference_service.catalog",
+        "message": "reloaded 3",
+    }
+    line = logging.LogRecord(
+        "inference_service.requests", logging.INFO, __file__, 1, "request %s", ("x",), None
+    )
+    line.request = {"request_id": "r1", "status": 200}
+    parsed = json.loads(formatter.format(line))
+    assert (parsed["message"], parsed["request_id"], parsed["status"]) == ("request", "r1", 200)
+    assert parsed["time"].endswith("Z") and "T" in parsed["time"]

@@ -25,6 +25,7 @@ from inference_service.errors import (
     MethodNotAllowedError,
     status_code_name,
 )
+from inference_service.inference.record import note_error
 
 _ENCODER = msgspec.json.Encoder()
 
@@ -44,6 +45,7 @@ def _root_cause(exc: InferenceServiceError) -> InferenceServiceError:
 
 def es_error_body(exc: InferenceServiceError) -> dict[str, Any]:
     """The Elasticsearch error envelope: ``{"error": {root_cause, type, reason}, "status"}``."""
+    note_error(exc)
     root = _root_cause(exc)
     error = _cause(exc)
     error_with_root = {"root_cause": [{"type": root.error_type, "reason": root.reason}], **error}
@@ -52,6 +54,7 @@ def es_error_body(exc: InferenceServiceError) -> dict[str, Any]:
 
 def unified_error_body(exc: InferenceServiceError, *, mid_stream: bool = False) -> dict[str, Any]:
     """The OpenAI-style body of the chat_completion path; ``param`` omitted when null."""
+    note_error(exc)
     code = exc.code or ("stream_error" if mid_stream else status_code_name(exc.status))
     error: dict[str, Any] = {"code": code, "message": exc.reason, "type": exc.error_type}
     if exc.param is not None:

@@ -26,6 +26,7 @@ from inference_service.errors import (
     UpstreamError,
     status_code_name,
 )
+from inference_service.inference.record import note_error
 
 _ENCODER = msgspec.json.Encoder()
 JSON = "application/json"
@@ -41,6 +42,7 @@ def model_not_found(model: str, task_type: str) -> NotFoundError:
 
 
 def openai_error_body(exc: InferenceServiceError) -> dict[str, Any]:
+    note_error(exc)
     if isinstance(exc, UpstreamError):
         kind = exc.error_type
     else:
