@@ -20,6 +20,7 @@ from typing import TypeVar
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.fakes import openai as fake_openai
 from tests.fakes.server import FakeProvider, Reply
@@ -150,6 +151,33 @@ def test_changes_reach_every_worker(two_workers: TwoWorkers, upstream: FakeProvi
 def test_two_worker_processes_answer(two_workers: TwoWorkers) -> None:
     answered = by_worker(two_workers, status("/"))
     assert [set(codes) for codes in answered.values()] == [{200}, {200}]
+
+
+def test_metrics_add_up_both_workers(two_workers: TwoWorkers, upstream: FakeProvider) -> None:
+    body = {
+        "service": "openai",
+        "service_settings": {"api_key": "k", "model_id": "m", "url": upstream.url + "/v1/chat/completions"},
+    }
+    assert httpx.put(f"{two_workers.url}/_inference/chat_completion/metered", json=body).status_code == 200
+    time.sleep(REFRESH * 3)
+    streams = by_worker(two_workers, status("/_inference/chat_completion/metered/_stream"))
+    sent = sum(len(codes) for codes in streams.values())
+    assert all(codes and set(codes) == {200} for codes in streams.values())
+
+    def total(client: httpx.Client) -> tuple[httpx.Response, float]:
+        response = client.get("/metrics")
+        found = [
+            sample.value
+            for family in text_string_to_metric_families(response.text)
+            for sample in family.samples
+            if sample.name == "inference_service_requests_total"
+            and sample.labels.get("endpoint") == "metered"
+        ]
+        return response, sum(found)
+
+    seen = by_worker(two_workers, total)
+    # each worker answered some of the streams, and each reports all of them
+    assert [set(values) for values in seen.values()] == [{sent}, {sent}]
 
 
 def test_an_invalidated_key_stops_working_on_both_workers(two_workers: TwoWorkers) -> None:
