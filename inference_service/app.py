@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
@@ -43,6 +44,7 @@ from inference_service.logs import configure_logging
 from inference_service.observe.metrics import Metrics, worker_exited
 from inference_service.observe.middleware import ObserveMiddleware
 from inference_service.observe.observers import Observers
+from inference_service.providers import http as http_calls
 from inference_service.providers.base import ProviderContext
 from inference_service.providers.registry import builtin_registry
 from inference_service.providers.router.provider import bind_router
@@ -54,6 +56,9 @@ from inference_service.settings import Settings, decode_settings
 from inference_service.store.engine import create_engine, create_sessionmaker
 from inference_service.store.migrate import ensure_schema_current
 from inference_service.store.secret_box import load_secret_box
+
+if TYPE_CHECKING:
+    from inference_service.observe.tracing import Tracing
 
 log = logging.getLogger("inference_service")
 
@@ -144,9 +149,16 @@ def response_cache(settings: Settings, redis: Redis | None) -> ResponseCache:
     return ResponseCache(store)
 
 
-def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> Starlette:
+def create_app(
+    settings: Settings, resolver: AbstractResolver | None = None, tracing: Tracing | None = None
+) -> Starlette:
     """The application; ``resolver`` replaces the name resolver under the provider URL guard
-    (tests map their own names to addresses with it)."""
+    (tests map their own names to addresses with it), ``tracing`` the spans' destination
+    (by default, with ``tracing = true``, the one the ``OTEL_*`` variables describe)."""
+    if tracing is None and settings.tracing:
+        from inference_service.observe.tracing import Tracing
+
+        tracing = Tracing.from_environment()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -177,6 +189,9 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
             # outermost first: a cache hit costs nothing below it; every retry is a provider
             # call of its own, and takes a rate-limit token
             wrappers = [cache, Metering(), UpstreamRetries(settings.upstream_max_retries), RateLimitGate()]
+            if tracing is not None:
+                wrappers.append(tracing.wrapper())  # innermost: one client span per provider call
+                http_calls.trace_headers = tracing.inject
             inference = InferenceService(settings, catalog, wrappers=wrappers)
             bind_router(providers, catalog.resolve, inference.pipeline, inference.batched)
             watcher = RevisionWatcher(sessions, [catalog, keys], interval=settings.catalog_refresh_interval)
@@ -212,6 +227,9 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
                 for provider in providers.values():
                     provider.close()
                 worker_exited(os.getpid())
+                if tracing is not None:
+                    http_calls.trace_headers = None
+                    tracing.shutdown()
         finally:
             await http.close()
             await guard.resolver.close()
@@ -222,7 +240,7 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
         # inside ServerErrorMiddleware, outside ExceptionMiddleware, so both see the rendered
         # errors; the observer outermost, so a replayed answer is counted and logged too
         middleware=[
-            Middleware(ObserveMiddleware, observer=Observers(Metrics()), face_of=face_name),
+            Middleware(ObserveMiddleware, observer=Observers(Metrics()), face_of=face_name, tracing=tracing),
             Middleware(IdempotencyMiddleware),
         ],
         lifespan=lifespan,

@@ -11,6 +11,7 @@ through :func:`encode_settings`).
 from __future__ import annotations
 
 import base64
+import importlib.util
 import os
 import tomllib
 from collections.abc import Mapping
@@ -58,6 +59,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
     log_level: LogLevel = "info"
     log_format: Literal["text", "json"] = "text"
     usage_flush_interval: Seconds = 10.0
+    tracing: bool = False
     pool_size: Annotated[int, msgspec.Meta(ge=1)] = 10
 
     chat_completion_timeout: Seconds = 120.0
@@ -153,6 +155,10 @@ def load_settings(
         UrlPolicy.parse(settings.provider_url_allowlist)
     except AllowlistError as exc:
         raise SettingsError(f"invalid settings: {exc}") from None
+    if settings.tracing and importlib.util.find_spec("opentelemetry.sdk") is None:
+        raise SettingsError(
+            "invalid settings: tracing = true needs the otel extra: pip install 'inference-service[otel]'"
+        )
     return settings
 
 

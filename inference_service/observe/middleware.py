@@ -14,11 +14,14 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from inference_service.inference.record import RequestRecord, begin_request
+
+if TYPE_CHECKING:
+    from inference_service.observe.tracing import Tracing
 
 
 class Observer(Protocol):
@@ -43,10 +46,18 @@ def _usable(value: bytes | None) -> str | None:
 
 
 class ObserveMiddleware:
-    def __init__(self, app: ASGIApp, *, observer: Observer, face_of: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        observer: Observer,
+        face_of: Callable[[str], str],
+        tracing: Tracing | None = None,
+    ) -> None:
         self.app = app
         self._observer = observer
         self._face_of = face_of
+        self._tracing = tracing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -70,6 +81,9 @@ class ObserveMiddleware:
             extra.append((b"x-opaque-id", record.opaque_id.encode("ascii")))
 
         self._observer.started(record)
+        tracing = self._tracing
+        if tracing is not None:
+            span, token = tracing.start_server(scope)
 
         async def observed(message: Message) -> None:
             if message["type"] == "http.response.body":
@@ -90,3 +104,5 @@ class ObserveMiddleware:
         finally:
             record.finished_at = time.perf_counter()
             self._observer.finished(record)
+            if tracing is not None:
+                tracing.finish_server(span, token, record)

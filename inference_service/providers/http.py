@@ -59,6 +59,10 @@ T = TypeVar("T")
 E = TypeVar("E", bound=InferenceServiceError)
 log = logging.getLogger("inference_service.upstream")
 
+trace_headers: Callable[[dict[str, str]], None] | None = None
+"""Adds the current trace context (``traceparent``) to an upstream request's headers; set while
+an app with tracing on runs (:mod:`inference_service.observe.tracing`), None otherwise."""
+
 ErrorParser = Callable[[int, bytes], UpstreamError]
 """Turns an upstream status and error body into the provider's precise :class:`UpstreamError`."""
 
@@ -167,12 +171,15 @@ async def open_stream(
     (secret query parameters) are sent and never named in a message.
     """
     note_upstream_call()
+    headers = dict(request.headers)
+    if trace_headers is not None:
+        trace_headers(headers)
     with map_client_errors(request):
         # Never follow a redirect: a provider's 3xx could aim the request (and its key) anywhere.
         response = await client.post(
             request.url,
             data=request.body,
-            headers=dict(request.headers),
+            headers=headers,
             params=request.params,
             allow_redirects=False,
         )

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from aiohttp.abc import AbstractResolver
@@ -21,6 +21,9 @@ from inference_service.app import create_app
 from inference_service.connections import use_closing_tcp_server
 from inference_service.settings import Settings
 from inference_service.store.migrate import upgrade
+
+if TYPE_CHECKING:
+    from inference_service.observe.tracing import Tracing
 
 T = TypeVar("T")
 
@@ -60,7 +63,10 @@ def migrated_service(data_dir: Path, **overrides: Any) -> Iterator[RunningServic
 
 @contextmanager
 def run_service(
-    settings: Settings, resolver: AbstractResolver | None = None, keep_alive_timeout: float | None = None
+    settings: Settings,
+    resolver: AbstractResolver | None = None,
+    keep_alive_timeout: float | None = None,
+    tracing: Tracing | None = None,
 ) -> Iterator[RunningService]:
     """Serve ``create_app(settings, resolver)`` on a free port until the block exits
     (``resolver``: the provider URL guard's name resolver, tests.support.resolver), with the
@@ -77,7 +83,7 @@ def run_service(
     config.graceful_timeout = 1
     if keep_alive_timeout is not None:
         config.keep_alive_timeout = keep_alive_timeout
-    app = create_app(settings, resolver)
+    app = create_app(settings, resolver, tracing)
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()
     failure: list[BaseException] = []
