@@ -118,9 +118,14 @@ class Metrics:
 
     def __init__(self) -> None:
         self._series: dict[tuple[str, str, str, str], _Series] = {}
+        self._in_flight: dict[str, Gauge] = {}
+        self._requests: dict[tuple[tuple[str, str, str, str], int], Counter] = {}
 
     def started(self, record: RequestRecord) -> None:
-        IN_FLIGHT.labels(record.face).inc()
+        gauge = self._in_flight.get(record.face)
+        if gauge is None:
+            gauge = self._in_flight[record.face] = IN_FLIGHT.labels(record.face)
+        gauge.inc()
 
     def observe(self, record: RequestRecord) -> None:
         target = record.target
@@ -136,8 +141,11 @@ class Metrics:
         series = self._series.get(labels)
         if series is None:
             series = self._series[labels] = _bind(labels)
-        IN_FLIGHT.labels(record.face).dec()
-        REQUESTS.labels(*labels, str(record.status)).inc()
+        self._in_flight[record.face].dec()
+        requests = self._requests.get((labels, record.status))
+        if requests is None:
+            requests = self._requests[labels, record.status] = REQUESTS.labels(*labels, str(record.status))
+        requests.inc()
         if record.error_type is not None:
             ERRORS.labels(*labels, record.error_type).inc()
         series.duration.observe(record.finished_at - record.started)

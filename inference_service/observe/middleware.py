@@ -11,14 +11,16 @@ byte of a stream went out. Its cost per chunk is one function call and one compa
 
 from __future__ import annotations
 
+import itertools
+import secrets
 import time
-import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from inference_service.inference.record import RequestRecord, begin_request
+from inference_service.redaction import redact
 
 if TYPE_CHECKING:
     from inference_service.observe.tracing import Tracing
@@ -30,19 +32,31 @@ class Observer(Protocol):
     def finished(self, record: RequestRecord) -> None: ...
 
 
+_ID_PREFIX = secrets.token_hex(8)
+_ID_COUNTER = itertools.count(1)
+
+
+def new_request_id() -> str:
+    """32 hex characters: a random prefix per process and a counter, unique across workers and
+    restarts without a call into the OS random source per request."""
+    return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
+
+
 MAX_ID_LENGTH = 200
 """Longer ``X-Request-Id`` / ``X-Opaque-Id`` values are not echoed or logged (a new request id
 replaces the first; the second is dropped): a header is no place for a payload."""
 
 
 def _usable(value: bytes | None) -> str | None:
+    """A client's id as it may be echoed and logged: printable ASCII, bounded, and nothing
+    credential-shaped (the request log line is not redacted again)."""
     if value is None or not 0 < len(value) <= MAX_ID_LENGTH:
         return None
     try:
         text = value.decode("ascii")
     except UnicodeDecodeError:
         return None
-    return text if text.isprintable() else None
+    return text if text.isprintable() and redact(text) == text else None
 
 
 class ObserveMiddleware:
@@ -74,7 +88,7 @@ class ObserveMiddleware:
         record = begin_request(cache_control)
         record.started = time.perf_counter()
         record.face = self._face_of(scope["path"])
-        record.request_id = _usable(request_id) or uuid.uuid4().hex
+        record.request_id = _usable(request_id) or new_request_id()
         record.opaque_id = _usable(opaque_id)
         extra = [(b"x-request-id", record.request_id.encode("ascii"))]
         if record.opaque_id is not None:

@@ -9,13 +9,14 @@ ids, or any part of a prompt or an answer.
 
 from __future__ import annotations
 
-import json
 import logging
+import time
 from typing import Any
 
 from inference_service.inference.record import RequestRecord
+from inference_service.logs import REQUEST_LOGGER, RequestLine, request_line_queue, text_pairs
 
-log = logging.getLogger("inference_service.requests")
+log = logging.getLogger(REQUEST_LOGGER)
 
 
 def request_fields(record: RequestRecord) -> dict[str, Any]:
@@ -51,17 +52,20 @@ def request_fields(record: RequestRecord) -> dict[str, Any]:
 
 
 def log_request(record: RequestRecord) -> None:
+    """Log the request's line. With the service's own logging on, its fields go straight to the
+    log writer's queue (:mod:`inference_service.logs`); otherwise (an embedding application, a
+    test) as a record on :data:`log`, made directly (no caller lookup) and marked ``safe``. Either
+    way it is not redacted again: every field is a count, a time, an id the service made or
+    checked (:mod:`inference_service.observe.middleware` refuses credential-shaped client ids)
+    or an endpoint id."""
     if not log.isEnabledFor(logging.INFO):
         return
     fields = request_fields(record)
-    text = " ".join(f"{key}={_shown(value)}" for key, value in fields.items())
-    log.info("request %s", text, extra={"request": fields})
-
-
-def _shown(value: object) -> str:
-    """A value of the text line: quoted (JSON string syntax) when it holds a space or a quote,
-    so the line stays ``key=value`` pairs a machine can split."""
-    text = str(value)
-    if " " in text or '"' in text or "=" in text:
-        return json.dumps(text)
-    return text
+    writer = request_line_queue()
+    if writer is not None:
+        writer.put(RequestLine(time.time(), fields))
+        return
+    line = log.makeRecord(log.name, logging.INFO, __file__, 0, "request %s", (text_pairs(fields),), None)
+    line.request = fields
+    line.safe = True
+    log.handle(line)

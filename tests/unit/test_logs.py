@@ -1,57 +1,72 @@
-"""configure_logging puts the redacting backstop on every line the service writes (pure)."""
+"""The log writer thread (inference_service.logs): batches, both formats, redaction."""
 
 from __future__ import annotations
 
 import io
+import json
 import logging
-from collections.abc import Iterator
+import os
+import re
 
-import pytest
-
-from inference_service.logs import HANDLER_NAME, HYPERCORN_LOGGERS, ROOT_LOGGER, configure_logging
-from inference_service.redaction import RedactingFilter
+from inference_service.logs import RequestLine, _Writer, text_pairs
 
 
-@pytest.fixture(autouse=True)
-def restored_logging() -> Iterator[None]:
-    """configure_logging changes process-wide loggers; put them back for the other tests
-    (caplog needs ``inference_service`` records to propagate)."""
-    names = (ROOT_LOGGER, *HYPERCORN_LOGGERS)
-    saved = [
-        (logger, logger.level, logger.propagate, list(logger.handlers), list(logger.filters))
-        for logger in map(logging.getLogger, names)
-    ]
-    yield
-    for logger, level, propagate, handlers, filters in saved:
-        logger.setLevel(level)
-        logger.propagate = propagate
-        logger.handlers[:] = handlers
-        logger.filters[:] = filters
-
-
-def test_the_service_handler_redacts_what_it_writes() -> None:
-    configure_logging("info")
-    configure_logging("info")  # idempotent: still one handler, one filter
-    logger = logging.getLogger(ROOT_LOGGER)
-    (handler,) = [h for h in logger.handlers if h.get_name() == HANDLER_NAME]
-    assert isinstance(handler, logging.StreamHandler)
-    assert sum(isinstance(f, RedactingFilter) for f in handler.filters) == 1
+def written(log_format: str, *items: logging.LogRecord | RequestLine) -> list[str]:
     stream = io.StringIO()
-    # not setStream: it flushes the old stream, which an earlier test's capture may have closed
-    previous, handler.stream = handler.stream, stream
-    try:
-        logging.getLogger("inference_service.anything").warning(
-            "calling %s", "https://p/v1?key=AIzaSyD-0123456789abcdefghij"
-        )
-    finally:
-        handler.stream = previous
-    line = stream.getvalue()
-    assert "AIzaSyD" not in line and "calling https://p/v1?key=<redacted>" in line
+    writer = _Writer(stream)
+    writer.use(log_format)
+    for item in items:
+        writer.queue.put(item)
+    writer.stop()
+    return stream.getvalue().splitlines()
 
 
-def test_hypercorn_logs_are_filtered_too() -> None:
-    configure_logging("info")
-    configure_logging("debug")
-    for name in HYPERCORN_LOGGERS:
-        filters = logging.getLogger(name).filters
-        assert sum(isinstance(f, RedactingFilter) for f in filters) == 1, name
+def record(message: str, *args: object) -> logging.LogRecord:
+    return logging.LogRecord("inference_service.catalog", logging.WARNING, __file__, 1, message, args, None)
+
+
+def test_text_lines_look_like_hypercorns_and_request_lines_are_pairs() -> None:
+    lines = written(
+        "text",
+        RequestLine(1_700_000_000.5, {"request_id": "r1", "status": 200, "route": "a=ok 5ms"}),
+        record("reloaded %d endpoints", 3),
+    )
+    pid = os.getpid()
+    stamp = r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}\]"
+    assert re.fullmatch(
+        stamp + rf' \[{pid}\] \[INFO\] request request_id=r1 status=200 route="a=ok 5ms"', lines[0]
+    )
+    assert lines[1].endswith(f"[{pid}] [WARNING] reloaded 3 endpoints")
+
+
+def test_json_lines_carry_the_fields_inline() -> None:
+    lines = written(
+        "json", RequestLine(1_700_000_000.25, {"request_id": "r2", "status": 404}), record("x %s", "y")
+    )
+    first, second = (json.loads(line) for line in lines)
+    assert first == {
+        "time": "2023-11-14T22:13:20.250Z",
+        "level": "info",
+        "logger": "inference_service.requests",
+        "message": "request",
+        "request_id": "r2",
+        "status": 404,
+    }
+    assert (second["level"], second["logger"], second["message"]) == (
+        "warning",
+        "inference_service.catalog",
+        "x y",
+    )
+
+
+def test_ordinary_records_are_redacted_in_the_writer() -> None:
+    (line,) = written(
+        "text", record("upstream said %s", "Authorization: Bearer sk-live-abcdefghijklmnop1234")
+    )
+    assert "sk-live-abcdefghijklmnop1234" not in line
+
+
+def test_pairs_quote_what_would_break_them() -> None:
+    assert text_pairs({"a": 1, "b": 'say "hi"', "c": "x=y", "d": "two words"}) == (
+        'a=1 b="say \\"hi\\"" c="x=y" d="two words"'
+    )
