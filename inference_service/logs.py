@@ -44,6 +44,9 @@ HANDLER_NAME = "inference_service.queue"
 _FORMAT = "%(asctime)s [%(process)d] [%(levelname)s] %(message)s"
 _DATE_FORMAT = "[%Y-%m-%d %H:%M:%S %z]"
 HYPERCORN_LOGGERS = ("hypercorn.error", "hypercorn.access")
+SERVER_LOGGER = "hypercorn.error"
+"""hypercorn's error log: ``serve`` hands it this logger, so its lines go through the same
+writer, in the same format (JSON too), and never block the loop."""
 _FILTER = RedactingFilter()
 _ENCODER = msgspec.json.Encoder()
 
@@ -184,11 +187,14 @@ def configure_logging(level: str, log_format: str = "text") -> None:
         _writer = _Writer(sys.stderr)
         atexit.register(stop_logging)
     _writer.use(log_format)
-    if not any(handler.get_name() == HANDLER_NAME for handler in logger.handlers):
-        enqueue = _Enqueue(_writer.queue)
-        enqueue.set_name(HANDLER_NAME)
-        logger.addHandler(enqueue)
-    logger.propagate = False
+    server_errors = logging.getLogger(SERVER_LOGGER)  # hypercorn's error log, see server.py
+    for target in (logger, server_errors):
+        if not any(handler.get_name() == HANDLER_NAME for handler in target.handlers):
+            enqueue = _Enqueue(_writer.queue)
+            enqueue.set_name(HANDLER_NAME)
+            target.addHandler(enqueue)
+        target.propagate = False
+    server_errors.setLevel(level.upper())
     for name in HYPERCORN_LOGGERS:
         # A logger's filter sees the records logged on it (hypercorn logs on these directly).
         other = logging.getLogger(name)

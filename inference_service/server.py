@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from hypercorn.config import Config, Sockets
 from hypercorn.run import run
 
+from inference_service.logs import SERVER_LOGGER
 from inference_service.observe.metrics import MULTIPROC_ENV
 from inference_service.settings import Settings, SettingsError, encode_settings, read_toml
 from inference_service.tls import OWNED_KEYS as TLS_KEYS
@@ -100,6 +101,8 @@ def hypercorn_config(settings: Settings) -> ServiceConfig:
         setattr(config, key, value)
     config.bind = [f"{settings.host}:{settings.port}"]
     config.loglevel = settings.log_level.upper()
+    if config.errorlog == "-":  # stderr: through the service's log writer (logs.SERVER_LOGGER)
+        config.errorlog = logging.getLogger(SERVER_LOGGER)
     config.application_path = application_path(settings)
     apply_tls(config, tls)
     # One worker runs in this process (hypercorn's workers=0); more are spawned processes.

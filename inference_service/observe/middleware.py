@@ -105,7 +105,8 @@ class ObserveMiddleware:
                     record.first_byte_at = time.perf_counter()
             elif message["type"] == "http.response.start":
                 record.status = message["status"]
-                message["headers"] = [*message.get("headers", ()), *extra]
+                # a new message: an inner layer may keep the one it sent (idempotency stores it)
+                message = {**message, "headers": [*message.get("headers", ()), *extra]}
             await send(message)
 
         try:
