@@ -53,6 +53,9 @@ from inference_service.settings import Settings, decode_settings
 from inference_service.store.engine import create_engine, create_sessionmaker
 from inference_service.store.migrate import ensure_schema_current
 from inference_service.store.secret_box import load_secret_box
+from inference_service.store.usage import UsageStore
+from inference_service.usage.accounts import UsageAccounts
+from inference_service.usage.flusher import UsageFlusher
 
 log = logging.getLogger("inference_service")
 
@@ -147,6 +150,7 @@ def response_cache(settings: Settings, redis: Redis | None) -> ResponseCache:
 def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> Starlette:
     """The application; ``resolver`` replaces the name resolver under the provider URL guard
     (tests map their own names to addresses with it)."""
+    accounts = UsageAccounts()  # counted by the observers, written by the lifespan's flusher
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -182,6 +186,8 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
             watcher = RevisionWatcher(sessions, [catalog, keys], interval=settings.catalog_refresh_interval)
             watcher.start()
             idempotency = open_idempotency_store(settings, sessions, redis)
+            usage = UsageStore(sessions)
+            flusher = UsageFlusher(accounts, usage, settings.usage_flush_interval)
             app.state.services = Services(
                 settings=settings,
                 started_at=time.time(),
@@ -196,14 +202,17 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
                 keys=keys,
                 api_keys=ApiKeyManager(sessions, listener=keys),
                 idempotency=idempotency,
+                usage=usage,
             )
             try:
+                flusher.start()
                 if settings.local_model_preload:
                     for inference_id in preconfigured:
                         target = await catalog.resolve(inference_id)
                         await target.provider.prepare(target.config)
                 yield
             finally:
+                await flusher.close()  # hypercorn has finished the requests: their counts go out
                 await idempotency.close()
                 await watcher.close()
                 await cache.drain()
@@ -221,7 +230,7 @@ def create_app(settings: Settings, resolver: AbstractResolver | None = None) -> 
         # inside ServerErrorMiddleware, outside ExceptionMiddleware, so both see the rendered
         # errors; the observer outermost, so a replayed answer is counted and logged too
         middleware=[
-            Middleware(ObserveMiddleware, observer=Observers(Metrics()), face_of=face_name),
+            Middleware(ObserveMiddleware, observer=Observers(Metrics(), accounts), face_of=face_name),
             Middleware(IdempotencyMiddleware),
         ],
         lifespan=lifespan,
