@@ -5,8 +5,9 @@ input tokens, output tokens.
 :class:`~inference_service.observe.observers.Observers`), so it does a clock read, a float
 comparison, two dict lookups on strings the request already holds and four integer adds: no
 tuple key, no I/O, and a new object only the first time a (hour, endpoint, key) is seen in a
-flush interval. The current hour's table is kept at hand so the hour is not recomputed per
-request. Only requests that resolved an endpoint count (management calls are not usage).
+flush interval. A request counts in the hour (UTC, wall clock) it finished in; the current
+hour's table is kept at hand so the hour is not recomputed per request. Only requests that
+resolved an endpoint count (management calls are not usage).
 
 Everything runs on the worker's event loop thread, and :meth:`take` swaps the tables out in one
 step, so a request finishing while a flush is being written is simply counted for the next one.
