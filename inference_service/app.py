@@ -56,6 +56,9 @@ from inference_service.settings import Settings, decode_settings
 from inference_service.store.engine import create_engine, create_sessionmaker
 from inference_service.store.migrate import ensure_schema_current
 from inference_service.store.secret_box import load_secret_box
+from inference_service.store.usage import UsageStore
+from inference_service.usage.accounts import UsageAccounts
+from inference_service.usage.flusher import UsageFlusher
 
 if TYPE_CHECKING:
     from inference_service.observe.tracing import Tracing
@@ -159,6 +162,7 @@ def create_app(
         from inference_service.observe.tracing import Tracing
 
         tracing = Tracing.from_environment()
+    accounts = UsageAccounts()  # counted by the observers, written by the lifespan's flusher
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -197,6 +201,8 @@ def create_app(
             watcher = RevisionWatcher(sessions, [catalog, keys], interval=settings.catalog_refresh_interval)
             watcher.start()
             idempotency = open_idempotency_store(settings, sessions, redis)
+            usage = UsageStore(sessions)
+            flusher = UsageFlusher(accounts, usage, settings.usage_flush_interval)
             app.state.services = Services(
                 settings=settings,
                 started_at=time.time(),
@@ -211,14 +217,17 @@ def create_app(
                 keys=keys,
                 api_keys=ApiKeyManager(sessions, listener=keys),
                 idempotency=idempotency,
+                usage=usage,
             )
             try:
+                flusher.start()
                 if settings.local_model_preload:
                     for inference_id in preconfigured:
                         target = await catalog.resolve(inference_id)
                         await target.provider.prepare(target.config)
                 yield
             finally:
+                await flusher.close()  # hypercorn has finished the requests: their counts go out
                 await idempotency.close()
                 await watcher.close()
                 await cache.drain()
@@ -240,7 +249,9 @@ def create_app(
         # inside ServerErrorMiddleware, outside ExceptionMiddleware, so both see the rendered
         # errors; the observer outermost, so a replayed answer is counted and logged too
         middleware=[
-            Middleware(ObserveMiddleware, observer=Observers(Metrics()), face_of=face_name, tracing=tracing),
+            Middleware(
+                ObserveMiddleware, observer=Observers(Metrics(), accounts), face_of=face_name, tracing=tracing
+            ),
             Middleware(IdempotencyMiddleware),
         ],
         lifespan=lifespan,

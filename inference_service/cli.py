@@ -1,4 +1,4 @@
-"""The ``inference-service`` command: serve, db, endpoints, api-keys, secrets, models.
+"""The ``inference-service`` command: serve, db, endpoints, api-keys, usage, secrets, models.
 
 Every subcommand loads the one :class:`Settings` (``--config``, ``INFERENCE_SERVICE_*``) and
 acts on the database it names. Exit codes: 0 success, 1 an operation failed, 2 bad usage or a
@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from alembic.util import CommandError as AlembicCommandError
 
-from inference_service import __version__, cli_keys
+from inference_service import __version__, cli_keys, cli_usage
 from inference_service.app import create_url_guard
 from inference_service.auth.mode import startup_refusal
 from inference_service.cli_client import CLIENT_COMMANDS, add_client_commands, run_client_command
@@ -118,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     apply.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
 
     cli_keys.add_commands(sub, common)
+    cli_usage.add_commands(sub, common)
 
     sec = sub.add_parser("secrets", parents=[common], help="the key that encrypts endpoint secrets")
     sec_sub = sec.add_subparsers(dest="secrets_command", required=True)
@@ -166,6 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _models(args)
         if args.command == "api-keys":
             return asyncio.run(cli_keys.run(args, settings))
+        if args.command == "usage":
+            return asyncio.run(cli_usage.run(args, settings))
         return _secrets(args, settings)
     except STARTUP_ERRORS as exc:
         print("error: " + " ".join(str(exc).split()), file=sys.stderr)

@@ -10,7 +10,7 @@ Starlette answers a known path with an unknown method with 405 (and the ``Allow`
 that path's methods) and an unknown path with 404; each face renders both in its own format.
 The :data:`ENDPOINT_ID` convertor matches one path segment except the literal action names,
 so ``/_inference/x/_stream`` can never be read as the endpoint ``_stream`` of task type ``x``
-whatever the method.
+whatever the method, nor ``PUT /_inference/_usage`` as creating an endpoint ``_usage`` (405).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ Handler = Callable[[Request], Awaitable[ASGIApp]]
 Method = tuple[Handler, Action | None]
 """A handler and the action it performs (None: served without a key, like ``GET /``)."""
 
-ACTIONS = ("_update", "_stream")
+ACTIONS = ("_update", "_stream", "_usage")
 
 
 class EndpointIdConvertor(Convertor[str]):

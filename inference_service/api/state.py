@@ -17,6 +17,7 @@ from inference_service.inference.service import InferenceService
 from inference_service.providers.base import Provider
 from inference_service.providers.registry import ProviderRegistry
 from inference_service.settings import Settings
+from inference_service.store.usage import UsageStore
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,6 +37,8 @@ class Services:
     api_keys: ApiKeyManager
     idempotency: IdempotencyStore
     """Claims and stored outcomes of idempotency keys (SQL, or Redis with ``redis_url``)."""
+    usage: UsageStore
+    """The usage table every worker flushes its counts to (``GET /_inference/_usage`` reads it)."""
 
 
 def services(request: Request) -> Services:

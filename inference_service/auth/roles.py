@@ -65,6 +65,8 @@ INFER = Action("cluster:monitor/xpack/inference/post", Role.INFER, "perform infe
 INFER_BY_MODEL = Action("cluster:monitor/xpack/inference/post", Role.INFER, "perform inference")
 """The ``/v1`` form: the inference id is the body's ``model``, checked once it is decoded."""
 READ_METRICS = Action("cluster:monitor/inference/metrics", Role.MONITOR, "read metrics")
+READ_USAGE = Action("cluster:monitor/inference/usage", Role.MONITOR, "read usage")
+"""A key restricted to some endpoints reads only their usage (:mod:`inference_service.api.es.usage`)."""
 LIST_MODELS = Action("cluster:monitor/xpack/inference/get", Role.MONITOR, "list models")
 GET_MODEL = Action("cluster:monitor/xpack/inference/get", Role.MONITOR, "read models", "model")
 CREATE_API_KEY = Action("cluster:admin/xpack/security/api_key/create", Role.MANAGE, "create API keys")

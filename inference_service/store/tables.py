@@ -91,3 +91,19 @@ class IdempotencyKeyRow(Base):
     body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class UsageRow(Base):
+    """The usage counts of one hour (UTC, the hour's start), endpoint and API key (``""``
+    when the request carried none). Workers add to these rows in batches
+    (:mod:`inference_service.store.usage`): a row is the sum over every worker and flush."""
+
+    __tablename__ = "usage_hours"
+
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    inference_id: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
+    api_key_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    requests: Mapped[int] = mapped_column(BigInteger)
+    errors: Mapped[int] = mapped_column(BigInteger)
+    input_tokens: Mapped[int] = mapped_column(BigInteger)
+    output_tokens: Mapped[int] = mapped_column(BigInteger)

@@ -89,7 +89,7 @@ def test_serve_refuses_an_unmigrated_database_then_migrates(cli: Cli) -> None:
 
 def test_db_commands(cli: Cli) -> None:
     cli.run("db", "upgrade")
-    assert "0004 (head)" in cli.run("db", "current").stdout
+    assert "0005 (head)" in cli.run("db", "current").stdout
     history = cli.run("db", "history").stdout
     assert "0001" in history and "0002" in history
 

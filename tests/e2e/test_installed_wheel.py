@@ -108,7 +108,7 @@ def test_the_wheel_is_what_runs(user: User) -> None:
 def test_db_commands_from_an_empty_directory(user: User) -> None:
     assert user.run("db", "current") == ""  # a new, empty database in the per-user data dir
     user.run("db", "upgrade")
-    assert "0004 (head)" in user.run("db", "current")
+    assert "0005 (head)" in user.run("db", "current")
     assert "0001" in user.run("db", "history")
     assert user.run("endpoints", "list").strip().startswith('{\n  "endpoints": [')
     assert (user.data_dir / "inference.db").is_file()

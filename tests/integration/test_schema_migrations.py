@@ -61,7 +61,7 @@ def _seed_revision(versions: Path) -> None:
 from inference_service.store import migration_ops
 
 revision = "9001"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
@@ -113,7 +113,7 @@ def test_endpoints_seeded_by_a_revision(tmp_path: Path, monkeypatch: pytest.Monk
         assert [e.endpoint.secrets for e in resolved if e.endpoint.inference_id == "support-chat"] == [
             {"api_key": "sk-seeded-secret-1234"}
         ]
-    command.downgrade(service_alembic_config(settings), "0004")
+    command.downgrade(service_alembic_config(settings), "0005")
     with run_service(make_settings(tmp_path / "data")) as service:
         assert httpx.get(f"{service.url}/_inference/support-chat").status_code == 404
 
@@ -125,7 +125,7 @@ def test_revision_fails_without_its_environment_variable(
     monkeypatch.delenv("SEED_TEST_OPENAI_KEY", raising=False)
     with pytest.raises(MigrationOpError, match="SEED_TEST_OPENAI_KEY"):
         upgrade(settings)
-    command.upgrade(service_alembic_config(settings), "0004")
+    command.upgrade(service_alembic_config(settings), "0005")
     with run_service(make_settings(tmp_path / "data")) as service:
         assert httpx.get(f"{service.url}/_inference/support-chat").status_code == 404
 
@@ -158,7 +158,7 @@ def test_a_running_worker_follows_endpoint_changes_made_by_revisions(
     config = service_alembic_config(settings)
     with run_service(settings) as service:
         assert "support-chat" in _served_ids(service)
-        command.downgrade(config, "0004")
+        command.downgrade(config, "0005")
         assert _wait_for(lambda: "support-chat" not in _served_ids(service))
         command.upgrade(config, "head")
         assert _wait_for(lambda: "support-chat" in _served_ids(service))

@@ -1,6 +1,6 @@
 """The Elasticsearch face's route table; it reads like the REST spec.
 
-Literal segments (``_all``, ``_update``, ``_stream``) come before the ``{task_type}/{id}``
+Literal segments (``_all``, ``_usage``, ``_update``, ``_stream``) come before the ``{task_type}/{id}``
 forms, and endpoint ids never match an action name (:mod:`inference_service.api.routing`).
 Each method names the Elasticsearch action it performs, which decides the role it needs.
 """
@@ -11,6 +11,7 @@ from inference_service.api.es.endpoints import delete_endpoint, get_endpoints, p
 from inference_service.api.es.inference import perform_inference, stream_inference
 from inference_service.api.es.info import root_info
 from inference_service.api.es.security import authenticate, create_api_key, get_api_keys, invalidate_api_keys
+from inference_service.api.es.usage import get_usage
 from inference_service.api.operations import metrics
 from inference_service.api.routing import resource
 from inference_service.auth.roles import (
@@ -23,6 +24,7 @@ from inference_service.auth.roles import (
     INVALIDATE_API_KEYS,
     PUT_ENDPOINT,
     READ_METRICS,
+    READ_USAGE,
     UPDATE_ENDPOINT,
 )
 
@@ -34,6 +36,7 @@ ROUTES = [
     resource("/metrics", GET=(metrics, READ_METRICS)),
     resource("/_inference", GET=(get_endpoints, GET_ENDPOINTS)),
     resource("/_inference/_all", GET=(get_endpoints, GET_ENDPOINTS)),
+    resource("/_inference/_usage", GET=(get_usage, READ_USAGE)),
     resource(f"/_inference/{ID}/_update", PUT=(update_endpoint, UPDATE_ENDPOINT)),
     resource(f"/_inference/{ID}/_stream", POST=(stream_inference, INFER)),
     resource(f"/_inference/{TASK}/{ID}/_update", PUT=(update_endpoint, UPDATE_ENDPOINT)),
