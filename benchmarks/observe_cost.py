@@ -1,6 +1,6 @@
 """CPU cost of observing one request, in process: the middleware around a 20-chunk stream, the
-metrics, the request log line (through the queue to a listener thread writing to /dev/null)
-and the record's own work, against the same stream without the middleware.
+metrics, the usage accounts, the request log line (through the queue to the log writer thread,
+writing to /dev/null) and the record's own work, against the same stream without them.
 
     .venv/bin/python benchmarks/observe_cost.py [--requests 20000]
 
@@ -33,6 +33,7 @@ from inference_service.providers import openai
 from inference_service.providers.base import EndpointConfig, Provider
 from inference_service.providers.openai.settings import OpenAiServiceSettings
 from inference_service.providers.schema import ApiKeySecrets, NoTaskSettings
+from inference_service.usage.accounts import UsageAccounts
 
 CHUNK = b'data: {"id":"c","choices":[{"delta":{"content":"tok"},"index":0}],"model":"m"}\n\n'
 
@@ -104,7 +105,9 @@ def main() -> int:
     args = parser.parse_args()
     sys.stderr = open("/dev/null", "w")  # the log thread writes here  # noqa: SIM115
     configure_logging("info")
-    observed = ObserveMiddleware(stream_app, observer=Observers(Metrics()), face_of=lambda _: "elasticsearch")
+    observed = ObserveMiddleware(
+        stream_app, observer=Observers(Metrics(), UsageAccounts()), face_of=lambda _: "elasticsearch"
+    )
     asyncio.run(run(observed, 2000))  # warm up: labels bound, code paths hot
     bare = asyncio.run(run(stream_app, args.requests))
     with_observers = asyncio.run(run(observed, args.requests))
@@ -113,7 +116,7 @@ def main() -> int:
     print(f"bare stream app:            {bare:7.1f} us CPU/request")
     print(f"inside ObserveMiddleware:   {with_observers:7.1f} us CPU/request")
     print(
-        f"observing costs:            {with_observers - bare:7.1f} us CPU/request (metrics + log line + ids)"
+        f"observing costs:            {with_observers - bare:7.1f} us CPU/request (metrics, usage, log line, ids)"
     )
     return 0
 
