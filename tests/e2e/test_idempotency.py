@@ -79,13 +79,19 @@ def post(http: httpx.Client, path: str, body: Any, idem: str, **headers: str) ->
     return http.post(path, json=body, headers={"idempotency-key": idem, **headers})
 
 
+PER_REQUEST = ("date", "server", "x-request-id")
+"""Headers every response has of its own: a replay is a new request with its own id."""
+
+
 def assert_replay(first: httpx.Response, again: httpx.Response) -> None:
-    """Same status, same headers plus ``Idempotent-Replayed``, same bytes."""
+    """Same status, same headers plus ``Idempotent-Replayed``, same bytes; a request id of its own."""
     assert again.status_code == first.status_code
     assert again.headers.get(REPLAYED) == "true" and REPLAYED not in first.headers
-    ours = [(k, v) for k, v in again.headers.multi_items() if k not in (REPLAYED, "date", "server")]
-    theirs = [(k, v) for k, v in first.headers.multi_items() if k not in ("date", "server")]
+    ours = [(k, v) for k, v in again.headers.multi_items() if k not in (REPLAYED, *PER_REQUEST)]
+    theirs = [(k, v) for k, v in first.headers.multi_items() if k not in PER_REQUEST]
     assert ours == theirs
+    assert again.headers.multi_items().count(("x-request-id", again.headers["x-request-id"])) == 1
+    assert again.headers["x-request-id"] != first.headers["x-request-id"]
     assert again.content == first.content
 
 
