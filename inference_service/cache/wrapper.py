@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from inference_service.cache.codec import (
     Batches,
+    Entry,
     Unary,
     decode_result,
     decode_stream,
@@ -41,6 +42,7 @@ from inference_service.model.task_type import TaskType
 from inference_service.providers.base import ChunkStream, EndpointConfig
 
 log = logging.getLogger("inference_service.cache")
+T = TypeVar("T")
 
 
 class ResponseCache(Wrapper):
@@ -65,20 +67,13 @@ class ResponseCache(Wrapper):
         request: ChatCompletionRequest,
         policy: CachePolicy,
     ) -> ChunkStream:
-        record = current_record()
-        control = record.cache_control
-        use = record.cache_use()
+        control = current_record().cache_control
         key = policy.key(config, request)
-        if control.read:
-            data = await self._store.get(key)
-            if data is not None:
-                entry = decode_stream(data)
-                if _fresh_enough(entry.age_s, control):
-                    use.hit(entry.age_s, entry.stored_at)
-                    for batch in entry.value:
-                        yield batch
-                    return
-        use.miss()
+        hit = await self._lookup(key, control, decode_stream)
+        if hit is not None:
+            for batch in hit:
+                yield batch
+            return
         batches: Batches = []
         stream = inner(target, config, request)
         try:
@@ -96,24 +91,32 @@ class ResponseCache(Wrapper):
             policy: CachePolicy | None = target.cache
             if policy is None:
                 return await inner(target, config, request)
-            record = current_record()
-            control = record.cache_control
-            use = record.cache_use()
+            control = current_record().cache_control
             key = policy.key(config, request)
-            if control.read:
-                data = await self._store.get(key)
-                if data is not None:
-                    entry = decode_result(data, _result_kind(config, request))
-                    if _fresh_enough(entry.age_s, control):
-                        use.hit(entry.age_s, entry.stored_at)
-                        return entry.value
-            use.miss()
+            kind = _result_kind(config, request)
+            hit = await self._lookup(key, control, lambda data: decode_result(data, kind))
+            if hit is not None:
+                return hit
             result = await inner(target, config, request)
             if control.write:
                 await self._write(key, encode_result(result), policy.ttl_s)
             return result
 
         return handler
+
+    async def _lookup(self, key: str, control: CacheControl, decode: Callable[[bytes], Entry[T]]) -> T | None:
+        """The stored answer under ``key`` if the request may use it (a hit), else None (a
+        miss); either way noted in the request's record."""
+        use = current_record().cache_use()
+        if control.read:
+            data = await self._store.get(key)
+            if data is not None:
+                entry = decode(data)
+                if control.max_age is None or entry.age_s <= control.max_age:
+                    use.hit(entry.age_s, entry.stored_at)
+                    return entry.value
+        use.miss()
+        return None
 
     async def _write(self, key: str, data: bytes, ttl_s: float) -> None:
         if not self._store.remote:
@@ -130,10 +133,6 @@ class ResponseCache(Wrapper):
         """Wait for the background writes still running (at shutdown)."""
         if self._writes:
             await asyncio.gather(*self._writes, return_exceptions=True)
-
-
-def _fresh_enough(age_s: float, control: CacheControl) -> bool:
-    return control.max_age is None or age_s <= control.max_age
 
 
 def _result_kind(config: EndpointConfig, request: UnaryRequest) -> type[Unary]:

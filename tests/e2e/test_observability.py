@@ -24,18 +24,13 @@ SECRET = "sk-observability-secret-4242"
 PROMPT = "my very private question about the moon"
 _ids = itertools.count()
 
+pytestmark = pytest.mark.usefixtures("fresh_upstream")
+
 
 @pytest.fixture(scope="module")
 def svc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
     with migrated_service(tmp_path_factory.mktemp("observe"), upstream_max_retries=0) as running:
         yield running
-
-
-@pytest.fixture(autouse=True)
-def fresh(upstream: FakeProvider) -> Iterator[None]:
-    upstream.clear()
-    yield
-    upstream.clear()
 
 
 def put_chat(svc: RunningService, upstream: FakeProvider) -> str:

@@ -27,18 +27,13 @@ from tests.support.service import RunningService, migrated_service, run_service
 CHAT = {"messages": [{"role": "user", "content": "Hi"}], "temperature": 0.0}
 _ids = itertools.count()
 
+pytestmark = pytest.mark.usefixtures("fresh_upstream")
+
 
 @pytest.fixture(scope="module")
 def svc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
     with migrated_service(tmp_path_factory.mktemp("cache"), upstream_max_retries=0) as running:
         yield running
-
-
-@pytest.fixture(autouse=True)
-def fresh(upstream: FakeProvider) -> Iterator[None]:
-    upstream.clear()
-    yield
-    upstream.clear()
 
 
 def put(svc: RunningService, upstream: FakeProvider, task_type: str = "chat_completion", **body: Any) -> str:

@@ -21,18 +21,13 @@ CHAT = {"messages": [{"role": "user", "content": "Hi"}]}
 SERVER_ERROR = Reply.json(503, fake_openai.error_body("Service unavailable", "server_error"))
 _counter = iter(range(10**6))
 
+pytestmark = pytest.mark.usefixtures("fresh_upstream")
+
 
 @pytest.fixture(scope="module")
 def svc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
     with migrated_service(tmp_path_factory.mktemp("retries"), catalog_refresh_interval=3600) as running:
         yield running
-
-
-@pytest.fixture(autouse=True)
-def fresh(upstream: FakeProvider) -> Iterator[None]:
-    upstream.clear()
-    yield
-    upstream.clear()
 
 
 def endpoint(

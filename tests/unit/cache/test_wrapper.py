@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from inference_service.cache.policy import policy_for
 from inference_service.cache.store import MemoryCache
 from inference_service.cache.wrapper import ResponseCache
 from inference_service.endpoints.catalog import ResolvedEndpoint
@@ -18,39 +17,10 @@ from inference_service.model.chat import (
     Delta,
     UserMessage,
 )
-from inference_service.model.endpoint import Endpoint
-from inference_service.model.task_type import TaskType
-from inference_service.providers import openai
-from inference_service.providers.base import ChunkStream, EndpointConfig, Provider
-from inference_service.providers.openai.settings import OpenAiServiceSettings
-from inference_service.providers.schema import ApiKeySecrets, NoTaskSettings
+from inference_service.providers.base import ChunkStream, EndpointConfig
+from tests.support.endpoints import chat_endpoint
 
 REQUEST = ChatCompletionRequest(messages=[UserMessage(content="Hi")])
-
-
-class NoProvider(Provider):
-    def __init__(self) -> None:
-        pass
-
-
-def target(cache: dict[str, Any] | None = None) -> ResolvedEndpoint:
-    endpoint = Endpoint(
-        inference_id="ep",
-        task_type=TaskType.CHAT_COMPLETION,
-        service="openai",
-        service_settings={"model_id": "m"},
-        task_settings={},
-        chunking_settings=None,
-        cache=cache,
-    )
-    config = EndpointConfig(
-        inference_id="ep",
-        task_type=TaskType.CHAT_COMPLETION,
-        service_settings=OpenAiServiceSettings(model_id="m"),
-        task_settings=NoTaskSettings(),
-        secrets=ApiKeySecrets(api_key="k"),
-    )
-    return ResolvedEndpoint(endpoint, openai.PROVIDER, config, NoProvider(), policy_for(endpoint))
 
 
 def batch(text: str) -> list[ChatCompletionChunk]:
@@ -104,7 +74,7 @@ STORE = MemoryCache(1 << 20)
 
 
 def test_a_complete_stream_is_stored_and_replayed() -> None:
-    ep = target({"ttl": "1m"})
+    ep = chat_endpoint(cache={"ttl": "1m"})
     upstream = Upstream("a", "b")
     assert serve(upstream, ep) == (["a", "b"], "miss")
     assert serve(upstream, ep) == (["a", "b"], "hit")
@@ -112,11 +82,11 @@ def test_a_complete_stream_is_stored_and_replayed() -> None:
 
 
 def test_a_stream_left_early_or_broken_off_stores_nothing() -> None:
-    ep = target({"ttl": "2m"})
+    ep = chat_endpoint(cache={"ttl": "2m"})
     upstream = Upstream("a", "b", "c")
     assert serve(upstream, ep, take=1) == (["a"], "miss")
     assert serve(upstream, ep) == (["a", "b", "c"], "miss")
-    broken = target({"ttl": "3m"})
+    broken = chat_endpoint(cache={"ttl": "3m"})
     failing = Upstream("x", fail=True)
     assert serve(failing, broken) == (["x", "<error>"], "miss")
     assert serve(failing, broken) == (["x", "<error>"], "miss")
@@ -124,7 +94,7 @@ def test_a_stream_left_early_or_broken_off_stores_nothing() -> None:
 
 
 def test_no_store_and_no_cache() -> None:
-    ep = target({"ttl": "4m"})
+    ep = chat_endpoint(cache={"ttl": "4m"})
     upstream = Upstream("a")
     assert serve(upstream, ep, cache_control="no-store") == (["a"], "miss")
     assert serve(upstream, ep, cache_control="no-cache") == (["a"], "miss")
@@ -133,7 +103,7 @@ def test_no_store_and_no_cache() -> None:
 
 
 def test_an_endpoint_without_a_cache_is_passed_through_untouched() -> None:
-    ep = target(None)
+    ep = chat_endpoint()
     upstream = Upstream("a")
     assert serve(upstream, ep) == (["a"], None)
     assert serve(upstream, ep) == (["a"], None)

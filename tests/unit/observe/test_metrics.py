@@ -7,44 +7,12 @@ import itertools
 
 from prometheus_client import REGISTRY
 
-from inference_service.cache.policy import policy_for
-from inference_service.endpoints.catalog import ResolvedEndpoint
 from inference_service.inference.record import CacheUse, RequestRecord
 from inference_service.inference.route import Attempt, Route
-from inference_service.model.endpoint import Endpoint
-from inference_service.model.task_type import TaskType
 from inference_service.observe.metrics import Metrics, exposition
-from inference_service.providers import openai
-from inference_service.providers.base import EndpointConfig, Provider
-from inference_service.providers.openai.settings import OpenAiServiceSettings
-from inference_service.providers.schema import ApiKeySecrets, NoTaskSettings
+from tests.support.endpoints import chat_endpoint
 
 _ids = itertools.count()
-
-
-class NoProvider(Provider):
-    def __init__(self) -> None:
-        pass
-
-
-def target() -> ResolvedEndpoint:
-    inference_id = f"metered-{next(_ids)}"
-    endpoint = Endpoint(
-        inference_id=inference_id,
-        task_type=TaskType.CHAT_COMPLETION,
-        service="openai",
-        service_settings={"model_id": "m"},
-        task_settings={},
-        chunking_settings=None,
-    )
-    config = EndpointConfig(
-        inference_id=inference_id,
-        task_type=TaskType.CHAT_COMPLETION,
-        service_settings=OpenAiServiceSettings(model_id="m"),
-        task_settings=NoTaskSettings(),
-        secrets=ApiKeySecrets(api_key="k"),
-    )
-    return ResolvedEndpoint(endpoint, openai.PROVIDER, config, NoProvider(), policy_for(endpoint))
 
 
 def sample(name: str, **labels: str) -> float:
@@ -52,7 +20,7 @@ def sample(name: str, **labels: str) -> float:
 
 
 def test_a_finished_stream_feeds_every_series() -> None:
-    ep = target()
+    ep = chat_endpoint(f"metered-{next(_ids)}")
     labels = {
         "face": "openai",
         "task_type": "chat_completion",
