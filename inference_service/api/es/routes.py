@@ -11,6 +11,7 @@ from inference_service.api.es.endpoints import delete_endpoint, get_endpoints, p
 from inference_service.api.es.inference import perform_inference, stream_inference
 from inference_service.api.es.info import root_info
 from inference_service.api.es.security import authenticate, create_api_key, get_api_keys, invalidate_api_keys
+from inference_service.api.openapi.document import openapi_document
 from inference_service.api.routing import resource
 from inference_service.auth.roles import (
     AUTHENTICATE,
@@ -29,6 +30,7 @@ TASK = "{task_type:endpoint_id}"
 
 ROUTES = [
     resource("/", GET=(root_info, None)),
+    resource("/openapi.json", GET=(openapi_document, None)),
     resource("/_inference", GET=(get_endpoints, GET_ENDPOINTS)),
     resource("/_inference/_all", GET=(get_endpoints, GET_ENDPOINTS)),
     resource(f"/_inference/{ID}/_update", PUT=(update_endpoint, UPDATE_ENDPOINT)),
