@@ -139,39 +139,49 @@ def _parameters(op: Operation, route: Route) -> list[dict[str, Any]]:
     return params
 
 
-def _event_stream(op: Operation, schemas: _Schemas) -> dict[str, Any]:
-    events = schemas.of(op.events) if op.events is not None else {}
+def _event_schema(data: dict[str, Any], framing: str) -> dict[str, Any]:
+    """One server-sent event (OpenAPI before 3.2 describes a stream by its events): its
+    ``data`` a JSON document of ``data``'s schema, or the closing ``[DONE]``."""
     return {
-        "schema": {
-            "type": "string",
-            "description": "Server-sent events; each `data` is one JSON document of `x-event-schema` "
-            + (
-                "(OpenAI framing, ending in `data: [DONE]`)."
-                if op.stream == "openai"
-                else "(Elasticsearch framing)."
-            ),
+        "type": "object",
+        "description": f"One event ({framing} framing): `message` events, then `data: [DONE]`; a "
+        "failure is one `error` event (the error body) and no `[DONE]`.",
+        "properties": {
+            "event": {"type": "string"},
+            "data": {
+                "anyOf": [
+                    {"const": "[DONE]"},
+                    {"type": "string", "contentMediaType": "application/json", "contentSchema": data},
+                ]
+            },
         },
-        "x-event-schema": events,
+        "required": ["data"],
     }
 
 
+def _errors(op: Operation, face: str, schemas: _Schemas) -> dict[str, Any]:
+    if face == "openai":
+        return schemas.of(wire.OpenAiErrorBody)
+    if op.unified_errors:
+        return schemas.of((wire.EsErrorBody, wire.UnifiedErrorBody))
+    return schemas.of(wire.EsErrorBody)
+
+
 def _responses(op: Operation, face: str, schemas: _Schemas) -> dict[str, Any]:
+    error = _errors(op, face, schemas)
+    framing = "OpenAI" if op.stream == "openai" else "Elasticsearch"
     ok: dict[str, Any] = {}
     if op.stream != "es":
         ok["application/json"] = {"schema": schemas.of(op.answer)}
     if op.stream is not None:
-        ok["text/event-stream"] = _event_stream(op, schemas)
+        events = {"anyOf": [schemas.of(op.events), error]}
+        ok["text/event-stream"] = {"schema": _event_schema(events, framing)}
     responses: dict[str, Any] = {"200": {"description": "OK", "content": ok}}
-    if face == "openai":
-        error: dict[str, Any] = schemas.of(wire.OpenAiErrorBody)
-    elif op.unified_errors:
-        error = schemas.of((wire.EsErrorBody, wire.UnifiedErrorBody))
-    else:
-        error = schemas.of(wire.EsErrorBody)
     for status in op.errors:
         content: dict[str, Any] = {"application/json": {"schema": error}}
         if op.stream == "es":
-            content["text/event-stream"] = {"schema": {"type": "string", "description": "One error event."}}
+            # refused once the body is read: one error event, with the error's status
+            content["text/event-stream"] = {"schema": _event_schema(error, framing)}
         text = _STATUS_TEXT.get(status) or HTTPStatus(int(status)).phrase
         responses[str(status)] = {"description": text, "content": content}
     return responses
@@ -188,10 +198,10 @@ def _operation(route: Route, method: str, op: Operation, public: bool, schemas: 
         "parameters": _parameters(op, route),
     }
     if op.body is not None:
-        doc["requestBody"] = {
-            "required": op.body_required,
-            "content": {"application/json": {"schema": schemas.of(op.body)}},
-        }
+        media: dict[str, Any] = {"schema": schemas.of(op.body)}
+        if op.body_examples:
+            media["examples"] = {f"example{i}": {"value": v} for i, v in enumerate(op.body_examples, 1)}
+        doc["requestBody"] = {"required": op.body_required, "content": {"application/json": media}}
     doc["responses"] = _responses(op, face, schemas)
     if public:
         doc["security"] = []

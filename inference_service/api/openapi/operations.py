@@ -92,15 +92,23 @@ class Operation:
     """The Elasticsearch chat path may also answer in its OpenAI-style error body."""
     examples: dict[str, str] | None = None
     """Example path parameter values (the fuzz test seeds endpoints with these ids)."""
+    body_examples: tuple[dict[str, Any], ...] = ()
 
 
-INFER_EXAMPLE = {"inference_id": "fuzz-chat", "task_type": "chat_completion"}
-STREAM_EXAMPLE = {"inference_id": "fuzz-completion", "task_type": "completion"}
-EMBED_EXAMPLE = {"model": "fuzz-embed"}
+CHAT = {"messages": [{"role": "user", "content": "Say hello"}]}
+# Examples name the endpoints the fuzz test seeds (tests/e2e/test_openapi_fuzz.py), so its
+# example phase reaches a provider call on every inference operation.
+INFER_EXAMPLES: dict[tuple[bool, bool], tuple[dict[str, str], dict[str, Any]]] = {
+    (False, False): ({"inference_id": "fuzz-chat"}, CHAT),
+    (True, False): ({"task_type": "text_embedding", "inference_id": "fuzz-embed"}, {"input": ["a", "b"]}),
+    (False, True): ({"inference_id": "fuzz-completion"}, {"input": "Say hello"}),
+    (True, True): ({"task_type": "chat_completion", "inference_id": "fuzz-chat"}, CHAT),
+}
 
 
 def _es_infer(task: bool, stream: bool) -> Operation:
     where = "of the task type in the path" if task else "(its task type decides the body)"
+    path_example, body_example = INFER_EXAMPLES[task, stream]
     return Operation(
         summary=("Stream the answer of an endpoint " if stream else "Perform inference on an endpoint ")
         + where,
@@ -112,7 +120,8 @@ def _es_infer(task: bool, stream: bool) -> Operation:
         events=(ChatCompletionChunk, wire.CompletionEvent) if stream else None,
         errors=(400, 404, *([405] if stream else []), *BODY, *UPSTREAM, *AUTH),
         unified_errors=True,
-        examples=STREAM_EXAMPLE if stream else INFER_EXAMPLE,
+        examples=path_example,
+        body_examples=(body_example,),
     )
 
 
@@ -135,6 +144,18 @@ def _es_endpoint(task: bool) -> dict[str, Operation]:
             answer=wire.EndpointInfo,
             errors=(400, 409, *BODY, *UPSTREAM, *AUTH),
             examples={"inference_id": "fuzz-created", "task_type": "text_embedding"},
+            body_examples=(
+                {
+                    "service": "openai",
+                    "task_type": "text_embedding",
+                    "service_settings": {
+                        "api_key": "sk-example",
+                        "model_id": "text-embedding-3-small",
+                        "url": "http://127.0.0.1:9/v1/embeddings",
+                        "dimensions": 3,
+                    },
+                },
+            ),
         ),
         "DELETE": Operation(
             summary="Delete an endpoint",
@@ -157,12 +178,16 @@ def _update(task: bool) -> Operation:
         answer=wire.EndpointInfo,
         errors=(400, 404, 409, *BODY, *UPSTREAM, *AUTH),
         examples={"inference_id": "fuzz-updated", "task_type": "text_embedding"},
+        body_examples=({"task_settings": {"user": "fuzz"}},),
     )
 
 
-def _v1(summary: str, body: type, answer: type, events: type | None = None) -> Operation:
+def _v1(
+    summary: str, body: type, answer: type, *examples: dict[str, Any], events: type | None = None
+) -> Operation:
     """An inference operation of ``/v1``; with ``events``, ``stream: true`` answers a stream."""
     return Operation(
+        body_examples=examples,
         summary=summary,
         tag="openai",
         headers=("x-request-timeout",),
@@ -238,16 +263,31 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Chat completion (`stream: true`: a stream of chunks)",
         OpenAiChatBody,
         wire.OpenAiChatCompletion,
-        wire.OpenAiChatCompletionChunk,
+        {"model": "fuzz-chat", **CHAT},
+        {"model": "fuzz-chat", "stream": True, "stream_options": {"include_usage": True}, **CHAT},
+        events=wire.OpenAiChatCompletionChunk,
     ),
     ("/v1/completions", "POST"): _v1(
         "Legacy completion (`stream: true`: a stream)",
         CompletionsBody,
         wire.TextCompletion,
-        wire.TextCompletion,
+        {"model": "fuzz-completion", "prompt": ["Say hello", "Say bye"]},
+        {"model": "fuzz-completion", "prompt": "Say hello", "stream": True},
+        events=wire.TextCompletion,
     ),
-    ("/v1/embeddings", "POST"): _v1("Embeddings", EmbeddingsBody, wire.EmbeddingList),
-    ("/v1/rerank", "POST"): _v1("Rerank documents (Cohere/Jina shape)", RerankBody, wire.RerankList),
+    ("/v1/embeddings", "POST"): _v1(
+        "Embeddings",
+        EmbeddingsBody,
+        wire.EmbeddingList,
+        {"model": "fuzz-embed", "input": ["a", "b"]},
+        {"model": "fuzz-embed", "input": "a", "encoding_format": "base64"},
+    ),
+    ("/v1/rerank", "POST"): _v1(
+        "Rerank documents (Cohere/Jina shape)",
+        RerankBody,
+        wire.RerankList,
+        {"model": "fuzz-rerank", "query": "q", "documents": ["a", {"text": "b"}], "return_documents": True},
+    ),
     ("/v1/models", "GET"): Operation(
         summary="List the endpoints the key may use, as models",
         tag="openai",
@@ -259,7 +299,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         tag="openai",
         answer=wire.Model,
         errors=(404, *AUTH),
-        examples=EMBED_EXAMPLE,
+        examples={"model": "fuzz-embed"},
     ),
 }
 """Every operation of the app, by OpenAPI path and method (HEAD, which Starlette adds to
