@@ -112,24 +112,34 @@ def document() -> dict[str, Any]:
     return build_document(routes, builtin_registry())
 
 
-CONFIG = schemathesis.Config.from_dict(
-    {
-        "seed": SEED,
-        "generation": {
-            "mode": "all",
-            "max-examples": MAX_EXAMPLES,
-            "deterministic": True,
-            "with-security-parameters": False,
-        },
-        # the coverage phase is off: its case builder crashes on this document (schemathesis
-        # 4.32: `_iterencode` TypeError while collecting) and it alone would double the run
-        "phases": {"stateful": {"enabled": False}, "coverage": {"enabled": False}},
-    }
+def fuzz_config(*, security: bool, examples: int) -> schemathesis.Config:
+    """Valid and invalid cases, deterministic; ``security``: the ``Authorization`` header is
+    generated too (otherwise left out, so cases reach the handlers)."""
+    return schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "generation": {
+                "mode": "all",
+                "max-examples": examples,
+                "deterministic": True,
+                "with-security-parameters": security,
+            },
+            # the coverage phase is off: its case builder crashes on this document (schemathesis
+            # 4.32: `_iterencode` TypeError while collecting) and it alone would double the run
+            "phases": {"stateful": {"enabled": False}, "coverage": {"enabled": False}},
+        }
+    )
+
+
+schema = schemathesis.openapi.from_dict(document(), config=fuzz_config(security=False, examples=MAX_EXAMPLES))
+guarded_schema = schemathesis.openapi.from_dict(
+    document(), config=fuzz_config(security=True, examples=max(MAX_EXAMPLES // 5, 1))
 )
-schema = schemathesis.openapi.from_dict(document(), config=CONFIG)
+"""The same operations against a service that requires a key, with generated credentials."""
 
 
 @schema.hook
+@guarded_schema.hook
 def map_query(context: schemathesis.HookContext, query: dict[str, Any] | None) -> dict[str, Any] | None:
     """``filter_path`` keeps only part of an answer by design (documented): the fuzzer leaves
     it out so it checks whole answers against their schemas."""
@@ -148,6 +158,23 @@ def test_the_service_serves_the_fuzzed_document(fuzzed: RunningService) -> None:
 @settings(derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_answers_as_documented(case: schemathesis.Case[Any], fuzzed: RunningService) -> None:
     case.call_and_validate(base_url=fuzzed.url, checks=CHECKS, timeout=10)
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
+    """Authentication required (no key exists): every secured operation parses the header."""
+    settings = make_settings(tmp_path_factory.mktemp("guarded"), auth="required")
+    upgrade(settings)
+    with run_service(settings, MapResolver()) as running:
+        yield running
+
+
+@guarded_schema.parametrize()
+@settings(derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_operation_refuses_bad_credentials_as_documented(
+    case: schemathesis.Case[Any], guarded: RunningService
+) -> None:
+    case.call_and_validate(base_url=guarded.url, checks=CHECKS, timeout=10)
 
 
 def test_the_fuzz_run_reached_the_provider(upstream: FakeProvider) -> None:

@@ -1,0 +1,53 @@
+"""``GET /openapi.json`` on a running service, and the regressions the OpenAPI work found.
+
+The fuzz run itself is ``test_openapi_fuzz.py``; each bug it (or the probing around it) found
+has its own plain test here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.support.service import RunningService, migrated_service
+
+
+@pytest.fixture(scope="module")
+def locked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
+    """Authentication required and no key: only the public routes answer."""
+    with migrated_service(tmp_path_factory.mktemp("openapi"), auth="required") as running:
+        yield running
+
+
+def test_the_document_is_served_without_a_key(locked: RunningService) -> None:
+    response = httpx.get(locked.url + "/openapi.json")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    document = response.json()
+    assert document["openapi"] == "3.1.0"
+    assert "/v1/chat/completions" in document["paths"]
+    assert httpx.get(locked.url + "/_inference").status_code == 401
+
+
+def test_the_document_takes_the_elasticsearch_query_parameters(locked: RunningService) -> None:
+    pretty = httpx.get(locked.url + "/openapi.json?pretty")
+    assert pretty.status_code == 200 and pretty.text.startswith("{\n")
+    filtered = httpx.get(locked.url + "/openapi.json?filter_path=openapi")
+    assert filtered.json() == {"openapi": "3.1.0"}
+    unknown = httpx.get(locked.url + "/openapi.json?nope=1")
+    assert unknown.status_code == 400
+    assert unknown.json()["error"]["type"] == "illegal_argument_exception"
+
+
+@pytest.mark.parametrize("path", ["/_inference", "/v1/models"])
+@pytest.mark.parametrize("credential", [b"ApiKey \xff\xfe", b"Bearer caf\xe9"])
+def test_a_non_ascii_credential_is_a_401_not_a_500(
+    locked: RunningService, path: str, credential: bytes
+) -> None:
+    """Was a 500: ``base64.b64decode`` refuses a non-ASCII str with a plain ValueError, which
+    ``parse_authorization`` did not catch (HTTP headers are latin-1, so such a header arrives)."""
+    response = httpx.get(locked.url + path, headers={"authorization": credential})
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] in ("ApiKey", "Bearer")
