@@ -48,6 +48,6 @@ def test_a_non_ascii_credential_is_a_401_not_a_500(
 ) -> None:
     """Was a 500: ``base64.b64decode`` refuses a non-ASCII str with a plain ValueError, which
     ``parse_authorization`` did not catch (HTTP headers are latin-1, so such a header arrives)."""
-    response = httpx.get(locked.url + path, headers={"authorization": credential})
+    response = httpx.get(locked.url + path, headers={b"authorization": credential})
     assert response.status_code == 401
     assert response.headers["www-authenticate"] in ("ApiKey", "Bearer")
