@@ -51,3 +51,14 @@ def test_a_non_ascii_credential_is_a_401_not_a_500(
     response = httpx.get(locked.url + path, headers={b"authorization": credential})
     assert response.status_code == 401
     assert response.headers["www-authenticate"] in ("ApiKey", "Bearer")
+
+
+def test_an_expiration_past_the_calendar_is_a_400(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Was a 500 (OverflowError in ``parse_expiration``)."""
+    with migrated_service(tmp_path_factory.mktemp("expiration")) as svc:
+        response = httpx.post(
+            svc.url + "/_security/api_key", json={"name": "k", "expiration": "99999999999999d"}
+        )
+    assert response.status_code == 400
+    assert response.json()["error"]["type"] == "validation_exception"
+    assert "too far in the future" in response.json()["error"]["reason"]
