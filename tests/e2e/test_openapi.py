@@ -62,3 +62,30 @@ def test_an_expiration_past_the_calendar_is_a_400(tmp_path_factory: pytest.TempP
     assert response.status_code == 400
     assert response.json()["error"]["type"] == "validation_exception"
     assert "too far in the future" in response.json()["error"]["reason"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "task_settings"),
+    [({"api_key": "sk-1\r\nX-Injected: 1"}, None), ({"api_key": "sk-1"}, {"headers": {"x-a": "b\r\nc: d"}})],
+)
+def test_a_header_setting_with_a_line_break_is_a_400_not_a_500(
+    tmp_path_factory: pytest.TempPathFactory,
+    settings: dict[str, str],
+    task_settings: dict[str, object] | None,
+) -> None:
+    """Was a 500: aiohttp refused the header with ``ValueError`` when the provider was called;
+    now PUT refuses the setting, and so does a request's ``task_settings``."""
+    with migrated_service(tmp_path_factory.mktemp("headers")) as svc:
+        service_settings = {"model_id": "m", "url": "http://127.0.0.1:9/v1/embeddings", **settings}
+        body: dict[str, object] = {"service": "openai", "service_settings": service_settings}
+        put = httpx.put(svc.url + "/_inference/text_embedding/h", json=body)
+        if task_settings is None:
+            assert put.status_code == 400
+            assert "api_key" in put.json()["error"]["reason"]
+            return
+        assert put.status_code == 200, put.text
+        inference = httpx.post(
+            svc.url + "/_inference/text_embedding/h", json={"input": "x", "task_settings": task_settings}
+        )
+    assert inference.status_code == 400
+    assert inference.json()["error"]["type"] == "validation_exception"
