@@ -27,7 +27,7 @@ from inference_service.api.es.conventions import check_request, json_response
 from inference_service.api.openai.conventions import TIMEOUT_HEADER
 from inference_service.api.openapi import wire
 from inference_service.api.openapi.operations import OPERATIONS, QUERY, Operation
-from inference_service.api.openapi.providers import REF, endpoint_components
+from inference_service.api.openapi.providers import REF, TASK_TYPE, endpoint_components
 from inference_service.api.routing import ACTIONS, Resource
 from inference_service.api.state import services
 from inference_service.providers.registry import ProviderRegistry
@@ -40,6 +40,11 @@ ENDPOINT_ID_SCHEMA: dict[str, Any] = {
 }
 """One path segment, never an action name (``api/routing.EndpointIdConvertor``) nor a dot
 segment (which clients resolve away before sending)."""
+PATH_PARAMETERS = {
+    "inference_id": "The endpoint's id (`_all` or `*` on GET: every endpoint).",
+    "task_type": "The endpoint's task type (case-insensitive).",
+    "model": "The endpoint's id, as OpenAI clients name a model.",
+}
 _ERROR_BODIES = (wire.EsErrorBody, wire.OpenAiErrorBody, wire.UnifiedErrorBody)
 _STATUS_TEXT = {
     "4XX": "The provider refused the request: its status, its error.",
@@ -112,15 +117,14 @@ def _types(operations: Iterable[Operation]) -> list[object]:
 def _parameters(op: Operation, route: Route) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = []
     for name in route.param_convertors:
-        schema = (
-            {
-                "type": "string",
-                "enum": ["chat_completion", "completion", "rerank", "sparse_embedding", "text_embedding"],
-            }
-            if name == "task_type"
-            else ENDPOINT_ID_SCHEMA
-        )
-        param: dict[str, Any] = {"name": name, "in": "path", "required": True, "schema": schema}
+        schema = TASK_TYPE if name == "task_type" else ENDPOINT_ID_SCHEMA
+        param: dict[str, Any] = {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": schema,
+            "description": PATH_PARAMETERS.get(name, ""),
+        }
         if op.examples and name in op.examples:
             param["example"] = op.examples[name]
         params.append(param)
