@@ -46,7 +46,7 @@ def _merged(settings: dict[str, Any], secrets: dict[str, Any]) -> dict[str, Any]
     """One object schema with the properties and required fields of both."""
     return {
         "title": settings.get("title", ""),
-        "description": (settings.get("description") or "Service settings")
+        "description": (settings.get("description") or "Service settings.")
         + " Secrets (sent here, stored encrypted, never returned): "
         + (", ".join(f"`{k}`" for k in secrets.get("properties", {})) or "none")
         + ".",
