@@ -1,15 +1,18 @@
 """Schemathesis over every operation of ``GET /openapi.json``, against the real service.
 
 The service runs under hypercorn on 127.0.0.1 with endpoints of each task type pointing at a
-loopback fake provider (the examples in the document name them, so inference reaches the real
-code paths); its name resolver knows no name at all, so an endpoint the fuzzer creates with a
-provider's public default URL fails with a 502 and nothing is ever looked up. Each operation
-gets a fixed seed and a bounded number of cases, valid and invalid, and every answer is
-checked: no 5xx other than the documented upstream ones, a documented status, the documented
-content type, a body matching its schema.
+loopback fake provider; the document's examples name them, and half the generated inference
+cases are pointed at them (:func:`retarget`), so generated bodies reach the provider call. Its
+name resolver knows no name at all: an endpoint the fuzzer creates with a provider's public
+default URL fails with a 502 and nothing is ever looked up. Auth is off there (a key the fuzzer
+creates must not lock the later cases out); a second service requires a key and gets generated
+credentials. Each operation has a fixed seed and a bounded number of cases, valid and invalid,
+and every answer is checked: no 5xx but a provider failure, a documented status, the
+documented content type, a body (and each stream event) matching its schema.
 
-Found by this run, each with a regression test of its own: see ``test_openapi.py``'s e2e
-companions (README "Operations").
+The bugs found while building this (each with a regression test of its own in
+``test_openapi.py`` and the unit tests): a non-ASCII ``Authorization`` header, an API key
+``expiration`` past the calendar and a control character in a header setting were 500s.
 """
 
 from __future__ import annotations
@@ -32,14 +35,12 @@ from schemathesis.specs.openapi.checks import (
 from inference_service.api.openapi.document import build_document
 from inference_service.app import FACES
 from inference_service.providers.registry import builtin_registry
-from inference_service.store.migrate import upgrade
-from tests.conftest import make_settings
 from tests.fakes import cohere
 from tests.fakes import openai as fake_openai
 from tests.fakes import openai_embeddings as fake_embeddings
 from tests.fakes.server import FakeProvider, Reply
 from tests.support.resolver import MapResolver
-from tests.support.service import RunningService, run_service
+from tests.support.service import RunningService, migrated_service
 
 SEED = int(os.environ.get("OPENAPI_FUZZ_SEED", "14"))
 MAX_EXAMPLES = int(os.environ.get("OPENAPI_FUZZ_EXAMPLES", "30"))
@@ -129,10 +130,9 @@ def seed(svc: RunningService, upstream: FakeProvider) -> None:
 @pytest.fixture(scope="module")
 def fuzzed(tmp_path_factory: pytest.TempPathFactory, upstream: FakeProvider) -> Iterator[RunningService]:
     # auth off: a key the fuzzer creates must not close the service to the cases that follow
-    settings = make_settings(tmp_path_factory.mktemp("fuzz"), auth="off", catalog_refresh_interval=3600)
-    upgrade(settings)
     upstream.respond_by(answer)
-    with run_service(settings, MapResolver()) as running:
+    data_dir = tmp_path_factory.mktemp("fuzz")
+    with migrated_service(data_dir, MapResolver(), auth="off", catalog_refresh_interval=3600) as running:
         seed(running, upstream)
         yield running
     upstream.respond_by(None)
@@ -222,9 +222,7 @@ def test_every_operation_answers_as_documented(case: schemathesis.Case[Any], fuz
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
     """Authentication required (no key exists): every secured operation parses the header."""
-    settings = make_settings(tmp_path_factory.mktemp("guarded"), auth="required")
-    upgrade(settings)
-    with run_service(settings, MapResolver()) as running:
+    with migrated_service(tmp_path_factory.mktemp("guarded"), MapResolver(), auth="required") as running:
         yield running
 
 
