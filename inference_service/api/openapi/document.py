@@ -181,7 +181,7 @@ def _responses(op: Operation, face: str, schemas: _Schemas) -> dict[str, Any]:
         events = {"anyOf": [schemas.of(op.events), error]}
         ok["text/event-stream"] = {"schema": _event_schema(events, framing)}
     responses: dict[str, Any] = {"200": {"description": "OK", "content": ok}}
-    for status in op.errors:
+    for status in sorted(set(op.errors), key=str):
         content: dict[str, Any] = {"application/json": {"schema": error}}
         if op.stream == "es":
             # refused once the body is read: one error event, with the error's status
