@@ -48,7 +48,16 @@ ENDPOINT_ID = "endpoint_id"
 register_url_convertor(ENDPOINT_ID, EndpointIdConvertor())
 
 
-def resource(path: str, **methods: Method) -> Route:
+class Resource(Route):
+    """A :func:`resource` route; ``actions`` (method -> action, None: public) is what the OpenAPI
+    document reads to tell which operations need a key."""
+
+    def __init__(self, path: str, endpoint: Handler, actions: dict[str, Action | None]) -> None:
+        super().__init__(path, endpoint, methods=list(actions))
+        self.actions = actions
+
+
+def resource(path: str, **methods: Method) -> Resource:
     """A route serving ``path`` with one handler per HTTP method (``GET=(handler, action)``)."""
     table = dict(methods)
     if "GET" in table:
@@ -66,4 +75,4 @@ def resource(path: str, **methods: Method) -> Route:
         return await handler(request)
 
     endpoint.__name__ = endpoint.__qualname__ = "_".join(h.__name__ for h, _ in methods.values())
-    return Route(path, endpoint, methods=list(table))
+    return Resource(path, endpoint, {method: action for method, (_, action) in table.items()})

@@ -15,7 +15,6 @@ client's ``api_key=``) or ``Authorization: Bearer <encoded>`` (the OpenAI SDK's 
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import secrets
@@ -66,7 +65,7 @@ def parse_authorization(header: str) -> tuple[str, str]:
         raise AuthenticationError()
     try:
         decoded = base64.b64decode(value, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (binascii.Error), not ASCII (a latin-1 header), not UTF-8
         raise AuthenticationError() from None
     key_id, sep, secret = decoded.partition(":")
     if not sep or not key_id or not secret:

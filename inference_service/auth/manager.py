@@ -54,7 +54,14 @@ def parse_expiration(value: str | None, now: datetime) -> datetime | None:
     if value is None:
         return None
     seconds = parse_time_value(value, "expiration")
-    return now + timedelta(seconds=seconds) if seconds is not None else None
+    if seconds is None:
+        return None
+    try:
+        return now + timedelta(seconds=seconds)
+    except OverflowError:  # past datetime's year 9999, or past timedelta's own range
+        raise InvalidRequestError(
+            f"[expiration] [{value}] is too far in the future; omit it for a key that never expires"
+        ) from None
 
 
 class ApiKeyManager:

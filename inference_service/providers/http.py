@@ -43,7 +43,7 @@ from inference_service.errors import (
     UpstreamTimeoutError,
 )
 from inference_service.inference.record import note_upstream_call
-from inference_service.providers.schema import ApiKeySecrets, SettingsStruct
+from inference_service.providers.schema import ApiKeySecrets, SettingsStruct, check_headers
 from inference_service.providers.url_guard import BlockedAddressError
 from inference_service.redaction import redact, redact_error, secret_values
 from inference_service.sse_decoder import ServerSentEvent, TruncatedStreamError, iter_event_batches
@@ -85,6 +85,9 @@ class UpstreamRequest:
     params: Mapping[str, str] | None = None
     """Query parameters that carry a secret (Google AI Studio's ``key``): sent with ``url``,
     never shown in a message (aiohttp's own messages are scrubbed of their values)."""
+
+    def __post_init__(self) -> None:
+        check_headers(self.headers)
 
     @property
     def named_url(self) -> str:

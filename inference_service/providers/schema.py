@@ -13,10 +13,13 @@ Elasticsearch's validation messages.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import msgspec
+
+from inference_service.errors import InvalidRequestError
 
 URL_MARKER = "url"
 DESTINATION_MARKER = "destination"
@@ -35,6 +38,33 @@ Destination = Annotated[str, msgspec.Meta(extra={DESTINATION_MARKER: True})]
 """A string setting that is a destination (:data:`DESTINATION_MARKER`) but not a URL."""
 
 PositiveInt = Annotated[int, msgspec.Meta(gt=0)]
+
+HEADER_NAME_PATTERN = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$(?!\n)"
+"""An HTTP field name (RFC 9110's ``token``). ``(?!\\n)``: msgspec matches with ``re.search``,
+whose ``$`` also matches before a final line break (JSON Schema's does not)."""
+HEADER_VALUE_PATTERN = r"^[^\x00-\x08\x0a-\x1f\x7f]*$(?!\n)"
+"""An HTTP field value: no control character but tab (RFC 9110 5.5), what aiohttp refuses to
+send (a ``ValueError`` mid-request, once a 500): a CR/LF here would be header injection."""
+HeaderName = Annotated[str, msgspec.Meta(pattern=HEADER_NAME_PATTERN)]
+HeaderValue = Annotated[str, msgspec.Meta(pattern=HEADER_VALUE_PATTERN)]
+"""A setting or secret the provider sends in a header (an API key, extra headers)."""
+HeaderMap = dict[HeaderName, HeaderValue]
+_HEADER_NAME = re.compile(HEADER_NAME_PATTERN)
+_HEADER_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def check_headers(headers: Mapping[str, str]) -> None:
+    """Headers aiohttp can send: a control character in one (a secret or a template filled in,
+    which the settings patterns cannot see) is the endpoint's configuration at fault, a 400
+    naming the header but never its value, not aiohttp's ``ValueError`` (a 500)."""
+    for name, value in headers.items():
+        if not _HEADER_NAME.search(name):
+            raise InvalidRequestError("a header name built from the endpoint's settings is not a valid name")
+        if _HEADER_CONTROL.search(value) is not None:
+            raise InvalidRequestError(
+                f"the [{name}] header built from the endpoint's settings and secrets contains a control "
+                "character; fix them with _update"
+            )
 
 
 def field_extra(annotation: Any, marker: str) -> Any:
@@ -113,9 +143,9 @@ class EmbeddingSettings(ServiceSettings, kw_only=True):
 
 
 class ApiKeySecrets(SettingsStruct):
-    """The secret of every provider that authenticates with one API key."""
+    """The secret of every provider that authenticates with one API key (sent in a header)."""
 
-    api_key: str
+    api_key: HeaderValue
 
 
 class NoSecrets(SettingsStruct):

@@ -51,13 +51,16 @@ class RunningService:
 
 
 @contextmanager
-def migrated_service(data_dir: Path, **overrides: Any) -> Iterator[RunningService]:
-    """A service on a fresh SQLite database in ``data_dir``, migrated with alembic."""
+def migrated_service(
+    data_dir: Path, resolver: AbstractResolver | None = None, **overrides: Any
+) -> Iterator[RunningService]:
+    """A service on a fresh SQLite database in ``data_dir``, migrated with alembic
+    (``resolver``: as for :func:`run_service`)."""
     from tests.conftest import make_settings
 
     settings = make_settings(data_dir, **overrides)
     upgrade(settings)
-    with run_service(settings) as running:
+    with run_service(settings, resolver) as running:
         yield running
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from inference_service.providers.schema import (
     EmbeddingSettings,
+    HeaderMap,
+    HeaderValue,
     RateLimit,
     ServiceSettings,
     SettingsStruct,
@@ -16,7 +18,7 @@ class OpenAiServiceSettings(ServiceSettings, kw_only=True):
 
     model_id: str
     url: Url | None = None
-    organization_id: str | None = None
+    organization_id: HeaderValue | None = None
     rate_limit: RateLimit | None = None
 
 
@@ -25,7 +27,7 @@ class OpenAiEmbeddingServiceSettings(EmbeddingSettings, kw_only=True):
 
     model_id: str
     url: Url | None = None
-    organization_id: str | None = None
+    organization_id: HeaderValue | None = None
     rate_limit: RateLimit | None = None
 
 
@@ -34,4 +36,4 @@ class OpenAiTaskSettings(SettingsStruct):
     request headers."""
 
     user: str | None = None
-    headers: dict[str, str] | None = None
+    headers: HeaderMap | None = None
