@@ -118,7 +118,7 @@ class Stream:
         return thread
 
     def _read(self) -> None:
-        body = {"messages": [{"role": "user", "content": self.prompt}]}
+        body: dict[str, Any] = {"messages": [{"role": "user", "content": self.prompt}]}
         if self.path.startswith("/v1"):
             body |= {"model": "slow", "stream": True}
         try:
