@@ -39,6 +39,8 @@ OWNED_KEYS = {
     "worker_class": "none: the service sets it",
     "quic_bind": "none: HTTP/3 is not served",
     "use_reloader": "none: not supported by the service's workers",
+    "max_requests": "none: not supported by the service's workers",
+    "max_requests_jitter": "none: not supported by the service's workers",
     **TLS_KEYS,
 }
 
