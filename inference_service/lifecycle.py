@@ -83,8 +83,9 @@ class Lifecycle:
 
 class DrainMiddleware:
     """Outermost ASGI middleware: counts the HTTP requests in flight and, while the worker
-    drains, adds ``connection: close`` to every response, so a client on a kept-alive
-    connection is answered and then reconnects to another worker or node."""
+    drains, adds ``connection: close`` to every HTTP/1 response, so a client on a kept-alive
+    connection is answered and then reconnects to another worker or node (an HTTP/2
+    connection is closed with a GOAWAY by hypercorn once the drain is over)."""
 
     def __init__(self, app: ASGIApp, lifecycle: Lifecycle) -> None:
         self.app = app
@@ -96,9 +97,10 @@ class DrainMiddleware:
             return
         lifecycle = self.lifecycle
         scope[LIFECYCLE] = lifecycle
+        http1 = scope.get("http_version", "1.1").startswith("1")  # HTTP/2 has no such header
 
         async def send_closing(message: Message) -> None:
-            if message["type"] == "http.response.start" and lifecycle.draining:
+            if message["type"] == "http.response.start" and lifecycle.draining and http1:
                 message = {**message, "headers": [*message.get("headers", ()), (b"connection", b"close")]}
             await send(message)
 
