@@ -164,9 +164,10 @@ async def _serve(app: AppWrapper, config: Config, sockets: Sockets, shutdown_eve
         await context.terminated.set()  # idle kept-alive connections close now
         for server in servers:
             server.close()
+        if cut := await _wait_tasks(server_tasks, config.graceful_timeout):
+            log.warning("%d connections still open after graceful_timeout: closed", cut)
+        for server in servers:  # after the connections: from Python 3.12 this waits for them
             await server.wait_closed()
-        if server_tasks and not await _wait_tasks(server_tasks, config.graceful_timeout):
-            log.warning("%d connections still open after graceful_timeout: closed", len(server_tasks))
         await lifespan.wait_for_shutdown()
         lifespan_task.cancel()
         await asyncio.gather(lifespan_task, return_exceptions=True)
@@ -189,12 +190,13 @@ async def _drain(lifecycle: Lifecycle, graceful_timeout: float) -> None:
     await lifecycle.wait_idle(graceful_timeout)
 
 
-async def _wait_tasks(tasks: set[asyncio.Task[None]], timeout: float) -> bool:
-    """Wait for the connection tasks; cancel those left after ``timeout`` (False then)."""
-    pending = set(tasks)
-    _, left = await asyncio.wait(pending, timeout=timeout)
+async def _wait_tasks(tasks: set[asyncio.Task[None]], timeout: float) -> int:
+    """Wait for the connection tasks; cancel those left after ``timeout``; how many were."""
+    if not tasks:
+        return 0
+    _, left = await asyncio.wait(set(tasks), timeout=timeout)
     for task in left:
         task.cancel()
     if left:
         await asyncio.wait(left, timeout=1)
-    return not left
+    return len(left)
