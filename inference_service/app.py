@@ -33,13 +33,14 @@ from inference_service.connections import use_closing_tcp_server
 from inference_service.endpoints.catalog import EndpointCatalog
 from inference_service.endpoints.manager import EndpointManager
 from inference_service.endpoints.preconfigured import preconfigured_endpoints
-from inference_service.errors import INTERNAL_ERROR_REASON, InferenceServiceError
+from inference_service.errors import INTERNAL_ERROR_REASON, DatabaseUnreachableError, InferenceServiceError
 from inference_service.idempotency.factory import open_idempotency_store
 from inference_service.inference.metering import Metering
 from inference_service.inference.rate_limit import RateLimitGate
 from inference_service.inference.record import current_record, response_headers
 from inference_service.inference.retries import UpstreamRetries
 from inference_service.inference.service import InferenceService
+from inference_service.lifecycle import DrainMiddleware, Lifecycle
 from inference_service.logs import configure_logging
 from inference_service.observe.metrics import Metrics, worker_exited
 from inference_service.observe.middleware import ObserveMiddleware
@@ -54,6 +55,7 @@ from inference_service.redis_client import connect_redis
 from inference_service.refresh import RevisionWatcher
 from inference_service.settings import Settings, decode_settings
 from inference_service.store.engine import create_engine, create_sessionmaker
+from inference_service.store.faults import DATABASE_ERRORS, is_database_fault, quiet_repeated_failures
 from inference_service.store.migrate import ensure_schema_current
 from inference_service.store.secret_box import load_secret_box
 from inference_service.store.usage import UsageStore
@@ -82,6 +84,17 @@ async def on_routing_error(request: Request, exc: Exception) -> Response:
     await _keep_alive(request)
     face = face_for(request.url.path, FACES)
     return face.render_error(request, face.routing_error(request, exc))
+
+
+async def on_database_error(request: Request, exc: Exception) -> Response:
+    """The database cannot be reached (only management calls query it): 503 with the reason.
+    Any other database or ``OSError`` is the unexpected error it is."""
+    if not is_database_fault(exc):
+        return await on_unexpected_error(request, exc)
+    path, reason = request.url.path, type(exc).__name__
+    log.warning("%s %s: the database is unreachable (%s)", request.method, path, reason)
+    current_record().failed("DatabaseUnreachable")
+    return await on_service_error(request, DatabaseUnreachableError())
 
 
 async def _keep_alive(request: Request) -> None:
@@ -163,6 +176,7 @@ def create_app(
 
         tracing = Tracing.from_environment()
     accounts = UsageAccounts()  # counted by the observers, written by the lifespan's flusher
+    lifecycle = Lifecycle(settings.shutdown_grace)  # the drain and /_health/ready read it
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -198,6 +212,7 @@ def create_app(
                 http_calls.trace_headers = tracing.inject
             inference = InferenceService(settings, catalog, wrappers=wrappers)
             bind_router(providers, catalog.resolve, inference.pipeline, inference.batched)
+            quiet_repeated_failures("inference_service.refresh")  # the poll logs each failure
             watcher = RevisionWatcher(sessions, [catalog, keys], interval=settings.catalog_refresh_interval)
             watcher.start()
             idempotency = open_idempotency_store(settings, sessions, redis)
@@ -225,6 +240,7 @@ def create_app(
                     for inference_id in preconfigured:
                         target = await catalog.resolve(inference_id)
                         await target.provider.prepare(target.config)
+                lifecycle.models_loaded = True
                 yield
             finally:
                 await flusher.close()  # hypercorn has finished the requests: their counts go out
@@ -244,11 +260,12 @@ def create_app(
             await guard.resolver.close()
             await engine.dispose()
 
-    return Starlette(
+    app = Starlette(
         routes=[route for face in FACES for route in face.routes],
         # inside ServerErrorMiddleware, outside ExceptionMiddleware, so both see the rendered
         # errors; the observer outermost, so a replayed answer is counted and logged too
         middleware=[
+            Middleware(DrainMiddleware, lifecycle=lifecycle),
             Middleware(
                 ObserveMiddleware, observer=Observers(Metrics(), accounts), face_of=face_name, tracing=tracing
             ),
@@ -258,9 +275,12 @@ def create_app(
         exception_handlers={
             HTTPException: on_routing_error,
             InferenceServiceError: on_service_error,
+            **dict.fromkeys(DATABASE_ERRORS, on_database_error),
             Exception: on_unexpected_error,
         },
     )
+    app.state.lifecycle = lifecycle
+    return app
 
 
 def create_app_from_encoded(token: str) -> Starlette:

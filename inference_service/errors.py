@@ -31,6 +31,8 @@ only says *what* went wrong; each API face renders it in its own format, in one 
     ├─ IdempotencyKeyReusedError       422 status_exception (the key was used for another request)
     ├─ AuthenticationRateLimitError    429 security_exception (too many failed attempts from one address)
     ├─ ServiceUnavailableError         503 status_exception (the idempotency store cannot be reached)
+    │  ├─ ShuttingDownError            503 (a stream still open when ``shutdown_grace`` ends)
+    │  └─ DatabaseUnreachableError     503 (a management call while the database is down)
     └─ UpstreamError                   the provider's status and type (5xx become 502)
        ├─ MalformedUpstreamError       502 x_content_parse_exception (a frame we cannot parse)
        ├─ UpstreamConnectionError      502
@@ -262,6 +264,22 @@ class ServiceUnavailableError(InferenceServiceError):
     is refused rather than served without the guarantee the client asked for."""
 
     http_status = 503
+
+
+class ShuttingDownError(ServiceUnavailableError):
+    """The worker is shutting down (SIGTERM, ``shutdown_grace`` over): a stream still open
+    ends with this as its error frame, never with a silent cut."""
+
+    def __init__(self) -> None:
+        super().__init__("The service is shutting down; the stream was ended. Retry the request")
+
+
+class DatabaseUnreachableError(ServiceUnavailableError):
+    """A management call needs the database and it cannot be reached: 503 with the reason,
+    not a 500 with a traceback. Inference does not need it (the catalog is in memory)."""
+
+    def __init__(self) -> None:
+        super().__init__("The database is unreachable; management calls are refused until it is back")
 
 
 class ContentTooLongError(InferenceServiceError):

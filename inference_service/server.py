@@ -18,13 +18,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from hypercorn.config import Config, Sockets
-from hypercorn.run import run
+from hypercorn.utils import write_pid_file
 
 from inference_service.logs import SERVER_LOGGER
 from inference_service.observe.metrics import MULTIPROC_ENV
 from inference_service.settings import Settings, SettingsError, encode_settings, read_toml
+from inference_service.supervisor import supervise
 from inference_service.tls import OWNED_KEYS as TLS_KEYS
 from inference_service.tls import apply_tls, check_tls
+from inference_service.worker import serve_worker
 
 APP_MODULE = "inference_service.app"
 
@@ -35,6 +37,10 @@ OWNED_KEYS = {
     "loglevel": "log_level",
     "application_path": "none: the service sets it",
     "worker_class": "none: the service sets it",
+    "quic_bind": "none: HTTP/3 is not served",
+    "use_reloader": "none: not supported by the service's workers",
+    "max_requests": "none: not supported by the service's workers",
+    "max_requests_jitter": "none: not supported by the service's workers",
     **TLS_KEYS,
 }
 
@@ -48,7 +54,7 @@ class ListenError(Exception):
 class ServiceConfig(Config):
     """hypercorn's Config, reporting a failure to bind as a :class:`ListenError`.
 
-    hypercorn binds inside :func:`hypercorn.run.run`, so this is the one place that can tell
+    sockets are bound in :func:`run_server` (``create_sockets``), so this is the one place that can tell
     a bind failure from any other ``OSError``. Workers unpickle it by this module's name.
     """
 
@@ -125,10 +131,20 @@ def raise_open_file_limit() -> None:
 
 
 def run_server(config: Config) -> int:
-    """Serve until stopped; ``config`` comes from :func:`hypercorn_config`."""
+    """Serve until stopped; ``config`` comes from :func:`hypercorn_config`.
+
+    hypercorn's pieces, the service's shutdown: one worker runs in this process
+    (:func:`inference_service.worker.serve_worker`), more under
+    :func:`inference_service.supervisor.supervise` (see those modules for the drain)."""
     raise_open_file_limit()
+    if config.pid_path is not None:
+        write_pid_file(config.pid_path)
+    sockets = config.create_sockets()
     with metrics_directory(config.workers):
-        return int(run(config) or 0)
+        if config.workers == 0:
+            serve_worker(config, sockets)
+            return 0
+        return supervise(config, sockets)
 
 
 @contextmanager

@@ -18,11 +18,17 @@ anyio task group, and no per-chunk wrapper objects.
 A stream that answered 200 and then ended in an error frame, or that the client left, sets
 :data:`STREAM_INCOMPLETE` in the ASGI scope: its status alone would call it a success, and the
 idempotency layer (:mod:`inference_service.api.idempotency`) must not store it as one.
+
+While the worker drains (SIGTERM, :mod:`inference_service.worker`), each stream is registered
+with the app's :class:`~inference_service.lifecycle.Lifecycle`: when ``shutdown_grace`` is over,
+a stream still open is cancelled the way a disconnect cancels it, and ends with one
+:class:`~inference_service.errors.ShuttingDownError` frame (a 503 if nothing was sent yet).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncGenerator, Callable
 
@@ -32,10 +38,12 @@ from inference_service.api.sse import Framing, RawHeaders, es_framing
 from inference_service.errors import (
     INTERNAL_ERROR_REASON,
     InferenceServiceError,
+    ShuttingDownError,
     UpstreamTimeoutError,
 )
 from inference_service.inference.deadline import Deadline, expiring
 from inference_service.inference.record import RequestRecord, current_record, raw_response_headers
+from inference_service.lifecycle import LIFECYCLE, Lifecycle
 
 log = logging.getLogger("inference_service.stream")
 
@@ -70,6 +78,12 @@ class EventStreamResponse:
         self._idle_s = idle_s
         self._framing = framing or es_framing(bom)
         self._record: RequestRecord = current_record()
+        self._started = False
+        self._stopping = False
+
+    def _stop_for_shutdown(self, task: asyncio.Task[object]) -> None:
+        self._stopping = True
+        task.cancel()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         task = asyncio.current_task()
@@ -86,18 +100,37 @@ class EventStreamResponse:
                 scope[STREAM_INCOMPLETE] = True
                 task.cancel()
 
+        lifecycle: Lifecycle | None = scope.get(LIFECYCLE)
+        stop = functools.partial(self._stop_for_shutdown, task)
+        if lifecycle is not None:
+            lifecycle.add_stream(stop)
         watcher = asyncio.create_task(watch())
         try:
             await self._stream(scope, send)
         except asyncio.CancelledError:
-            if not disconnected:
+            if disconnected:
+                task.uncancel()
+                self._record.failed("ClientDisconnected")
+            elif self._stopping:
+                task.uncancel()
+                await self._end_for_shutdown(scope, send)
+            else:
                 raise
-            task.uncancel()
-            self._record.failed("ClientDisconnected")
         finally:
             finished = True
+            if lifecycle is not None:
+                lifecycle.remove_stream(stop)
             watcher.cancel()
             await self._chunks.aclose()
+
+    async def _end_for_shutdown(self, scope: Scope, send: Send) -> None:
+        """``shutdown_grace`` is over: the stream ends with the shutting-down error."""
+        self._record.failed("ShuttingDown")
+        scope[STREAM_INCOMPLETE] = True
+        if not self._started:
+            await self._fail_before_start(send, ShuttingDownError())
+            return
+        await send(self._body(self._error_frame(ShuttingDownError(), started=True), more=False))
 
     async def _stream(self, scope: Scope, send: Send) -> None:
         window = asyncio.timeout(self._deadline.seconds)
@@ -116,6 +149,7 @@ class EventStreamResponse:
             await self._fail_before_start(send, _as_service_error(exc))
             return
 
+        self._started = True
         await send(_start(200, raw_response_headers(self._framing.headers)))
         if first is not None:
             await send(self._body(self._frames(first)))
@@ -167,6 +201,7 @@ class EventStreamResponse:
         headers = framing.refusal_headers
         if exc.retry_after:
             headers = (*headers, (b"retry-after", exc.retry_after.encode("latin-1")))
+        self._started = True
         await send(_start(exc.status, raw_response_headers(headers)))
         await send(self._body(framing.refusal(self._render_error(exc, False)), more=False))
 

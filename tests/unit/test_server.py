@@ -46,6 +46,8 @@ def test_workers_get_the_settings_in_the_application_path(tmp_path: Path) -> Non
         ('bind = ["0.0.0.0:80"]\n', "sets what the service settings own \\(bind: host and port\\)"),
         ('loglevel = "DEBUG"\n', "loglevel: log_level"),
         ("workers = 4\n", "workers: workers"),
+        ('quic_bind = ["127.0.0.1:4433"]\n', "quic_bind: none: HTTP/3 is not served"),
+        ("max_requests = 1000\n", "max_requests: none: not supported"),
         ("backlg = 10\n", "unknown settings: backlg"),
         ("ssl_enabled = true\n", "unknown settings: ssl_enabled"),
         ("backlog = \n", "not valid TOML"),

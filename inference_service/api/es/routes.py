@@ -12,6 +12,7 @@ from inference_service.api.es.inference import perform_inference, stream_inferen
 from inference_service.api.es.info import root_info
 from inference_service.api.es.security import authenticate, create_api_key, get_api_keys, invalidate_api_keys
 from inference_service.api.es.usage import get_usage
+from inference_service.api.health import live, ready
 from inference_service.api.openapi.document import openapi_document
 from inference_service.api.operations import metrics
 from inference_service.api.routing import resource
@@ -36,6 +37,8 @@ ROUTES = [
     resource("/", GET=(root_info, None)),
     resource("/metrics", GET=(metrics, READ_METRICS)),
     resource("/openapi.json", GET=(openapi_document, None)),
+    resource("/_health/live", GET=(live, None)),
+    resource("/_health/ready", GET=(ready, None)),
     resource("/_inference", GET=(get_endpoints, GET_ENDPOINTS)),
     resource("/_inference/_all", GET=(get_endpoints, GET_ENDPOINTS)),
     resource("/_inference/_usage", GET=(get_usage, READ_USAGE)),

@@ -183,6 +183,8 @@ def _responses(op: Operation, face: str, schemas: _Schemas) -> dict[str, Any]:
         events = {"anyOf": [schemas.of(op.events), error]}
         ok["text/event-stream"] = {"schema": _event_schema(events, framing)}
     responses: dict[str, Any] = {"200": {"description": "OK", "content": ok}}
+    if op.ready_503:
+        responses["503"] = {"description": "Not ready: the failing checks are named", "content": ok}
     for status in sorted(set(op.errors), key=str):
         content: dict[str, Any] = {"application/json": {"schema": error}}
         if op.stream == "es":

@@ -94,6 +94,8 @@ class Operation:
     errors: tuple[int | str, ...] = ()
     unified_errors: bool = False
     """The Elasticsearch chat path may also answer in its OpenAI-style error body."""
+    ready_503: bool = False
+    """A 503 answers with the same body as the 200 (the readiness probe)."""
     text: str | None = None
     """The media type of a plain-text 200 answer (``/metrics``) instead of JSON."""
     examples: dict[str, str] | None = None
@@ -226,6 +228,21 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         tag="service",
         text="text/plain",
         errors=AUTH,
+    ),
+    ("/_health/live", "GET"): Operation(
+        summary="Liveness: the process serves requests (extension; no key)",
+        tag="service",
+        query=ES_COMMON,
+        answer=wire.Live,
+        errors=(400,),
+    ),
+    ("/_health/ready", "GET"): Operation(
+        summary="Readiness: database, catalog, preloaded models, not draining (extension; no key)",
+        tag="service",
+        query=ES_COMMON,
+        answer=wire.Ready,
+        ready_503=True,
+        errors=(400,),
     ),
     ("/openapi.json", "GET"): Operation(
         summary="This document", tag="service", query=ES_COMMON, answer=dict, errors=(400,)

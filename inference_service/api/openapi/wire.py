@@ -96,6 +96,27 @@ class RootInfo(Answer, kw_only=True):
     tagline: str
 
 
+class Live(Answer, kw_only=True):
+    status: Literal["live"]
+
+
+class HealthChecks(Answer, kw_only=True):
+    """Each check: ``ok`` or why it fails."""
+
+    database: str
+    catalog: str
+    local_models: str
+    draining: str
+
+
+class Ready(Answer, kw_only=True):
+    """200: ``ready``; 503: ``not_ready`` with the failing checks named."""
+
+    status: Literal["ready", "not_ready"]
+    failing: list[str] | None = None
+    checks: HealthChecks
+
+
 class UsageCounts(Answer, kw_only=True):
     requests: int
     errors: int
