@@ -57,6 +57,7 @@ from inference_service.store.engine import create_engine, create_sessionmaker
 from inference_service.store.migrate import ensure_schema_current
 from inference_service.store.secret_box import load_secret_box
 from inference_service.store.usage import UsageStore
+from inference_service.ui import ui_route
 from inference_service.usage.accounts import UsageAccounts
 from inference_service.usage.flusher import UsageFlusher
 
@@ -245,7 +246,7 @@ def create_app(
             await engine.dispose()
 
     return Starlette(
-        routes=[route for face in FACES for route in face.routes],
+        routes=[*(route for face in FACES for route in face.routes), ui_route()],
         # inside ServerErrorMiddleware, outside ExceptionMiddleware, so both see the rendered
         # errors; the observer outermost, so a replayed answer is counted and logged too
         middleware=[
