@@ -56,7 +56,9 @@ export async function endpointsView(view) {
         h("a", { href: `#/endpoints/edit/${enc(id)}`, "aria-label": `Edit ${id}` }, "Edit"),
         button("Delete", () => confirmDelete(e), { class: "danger", "aria-label": `Delete ${id}` }),
       );
-    return h("tr", { "data-id": id }, h("th", { scope: "row" }, id), h("td", {}, e.task_type), h("td", {}, e.service), h("td", {}, modelOf(e)), actions);
+    actions.dataset.label = "Actions";
+    const cell = (label, text) => h("td", { "data-label": label }, text);
+    return h("tr", { "data-id": id }, h("th", { scope: "row" }, id), cell("Task type", e.task_type), cell("Service", e.service), cell("Model", modelOf(e)), actions);
   }
 
   async function confirmDelete(e) {

@@ -5,6 +5,7 @@ import uPlot from "../vendor/uplot-1.6.32/uPlot.esm.js";
 import { call } from "./api.js";
 import { h, clear, field, status } from "./dom.js";
 
+const SPANS = { "now-1d": 86400, "now-7d": 7 * 86400, "now-30d": 30 * 86400 };
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"];
 
 export async function usageView(view) {
@@ -40,7 +41,8 @@ export async function usageView(view) {
         {
           width,
           height: 300,
-          scales: { x: { time: true } },
+          // the period asked for, whole: one hour of data is a point in a day, not the whole axis
+          scales: { x: { time: true, range: () => [Date.now() / 1000 - SPANS[since.value], Date.now() / 1000] } },
           series: [{ label: "Period" }, ...ids.map((id, i) => ({ label: id, stroke: COLORS[i % COLORS.length], width: 2, points: { show: true } }))],
           axes: [{}, { label: metric.options[metric.selectedIndex].text }],
         },
