@@ -243,6 +243,23 @@ def test_chat_streams_tokens(world: World) -> None:
     world.shot("chat")
 
 
+def test_chat_shows_tool_calls_and_never_runs_markup(world: World) -> None:
+    page = world.page
+    call = fake_openai.ToolCall("call_1", "get_weather", ['{"city":', ' "Paris"}'])
+    hostile = ["<img src=x onerror=alert(1)>", " `<b>code</b>`"]
+    world.chat.enqueue(
+        fake_openai.stream_reply(hostile, tool_calls=[call], finish_reason="tool_calls"),
+    )
+    page.get_by_label("Message").fill("Weather in Paris?")
+    page.keyboard.press("Control+Enter")  # the keyboard shortcut sends
+    answer = page.locator("li.assistant[data-done=true]").nth(1)
+    expect(answer.locator(".tool-call")).to_contain_text('get_weather{"city": "Paris"}')
+    expect(answer.locator(".answer")).to_contain_text("<img src=x onerror=alert(1)>")
+    expect(answer.locator(".answer code")).to_have_text("<b>code</b>")
+    expect(page.locator(".transcript img, .transcript b")).to_have_count(0)
+    assert len(world.chat.last_request.json["messages"]) == 4  # the conversation goes on
+
+
 def test_embeddings_similarity_matrix(world: World) -> None:
     page = world.page
     world.go("#/playground/ui-emb")
@@ -271,11 +288,22 @@ def test_rerank_scores(world: World) -> None:
 def test_delete_with_confirmation(world: World) -> None:
     page = world.page
     world.go("#/endpoints")
+    targets = {"strategy": "priority", "targets": [{"inference_id": "ui-new"}]}
+    router = {"service": "router", "service_settings": targets}
+    assert world.api("PUT", "/_inference/completion/ui-router", json=router).status_code == 200
+    page.reload()
+    page.get_by_role("button", name="Delete ui-new").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.locator("ul.routers li")).to_have_text(["ui-router"])
+    expect(dialog.get_by_role("button", name="Delete anyway")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    assert world.api("GET", "/_inference/ui-new").status_code == 200
+    assert world.api("DELETE", "/_inference/ui-router").status_code == 200
     page.get_by_role("button", name="Delete ui-new").click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("No router targets it.")
     dialog.get_by_role("button", name="Cancel").click()
-    assert world.api("GET", "/_inference/ui-new").status_code == 200
     page.get_by_role("button", name="Delete ui-new").click()
     page.get_by_role("dialog").get_by_role("button", name="Delete", exact=True).click()
     expect(page.locator("tr[data-id=ui-new]")).to_have_count(0)
