@@ -184,8 +184,9 @@ def test_list_and_filter(world: World) -> None:
     page.get_by_label("Task type").select_option("")
     page.get_by_label("Service").select_option("cohere")
     expect(rows).to_have_count(1)
-    world.shot("endpoints")
     page.get_by_label("Service").select_option("")
+    expect(rows).to_have_count(len(listed))
+    world.shot("endpoints")
 
 
 def test_create_through_the_form_with_a_field_error(world: World) -> None:
