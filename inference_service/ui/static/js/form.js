@@ -7,10 +7,8 @@ import { h, clear, field, status } from "./dom.js";
 
 function flatten(settings, prefix = "", out = {}) {
   for (const [key, value] of Object.entries(settings || {})) {
-    if (value && typeof value === "object" && !Array.isArray(value) && !(prefix + key in out)) {
-      out[prefix + key] = value; // a map setting, and (below) its dotted parts
-      flatten(value, `${prefix}${key}.`, out);
-    } else out[prefix + key] = value;
+    out[prefix + key] = value; // a map setting keeps its object, and (below) gets its dotted parts
+    if (value && typeof value === "object" && !Array.isArray(value)) flatten(value, `${prefix}${key}.`, out);
   }
   return out;
 }
