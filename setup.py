@@ -25,5 +25,7 @@ setup(
         "inference_service": ["py.typed"],  # type information for the SDK (inference_service.client)
         "inference_service._migrations": ["script.py.mako"],
         "inference_service._config": ["*.toml"],
+        # The admin page (/_ui/): its static files, vendored libraries included.
+        "inference_service.ui": ["static/*.*", "static/js/*.js", "static/vendor/*/*"],
     },
 )

@@ -59,6 +59,7 @@ from inference_service.store.faults import DATABASE_ERRORS, is_database_fault, q
 from inference_service.store.migrate import ensure_schema_current
 from inference_service.store.secret_box import load_secret_box
 from inference_service.store.usage import UsageStore
+from inference_service.ui import ui_route
 from inference_service.usage.accounts import UsageAccounts
 from inference_service.usage.flusher import UsageFlusher
 
@@ -261,7 +262,7 @@ def create_app(
             await engine.dispose()
 
     app = Starlette(
-        routes=[route for face in FACES for route in face.routes],
+        routes=[*(route for face in FACES for route in face.routes), ui_route()],
         # inside ServerErrorMiddleware, outside ExceptionMiddleware, so both see the rendered
         # errors; the observer outermost, so a replayed answer is counted and logged too
         middleware=[

@@ -31,7 +31,7 @@ Handler = Callable[[Request], Awaitable[ASGIApp]]
 Method = tuple[Handler, Action | None]
 """A handler and the action it performs (None: served without a key, like ``GET /``)."""
 
-ACTIONS = ("_update", "_stream", "_usage")
+ACTIONS = ("_update", "_stream", "_usage", "_services")
 
 
 class EndpointIdConvertor(Convertor[str]):

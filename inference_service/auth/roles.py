@@ -64,6 +64,7 @@ GET_ENDPOINTS = Action("cluster:monitor/xpack/inference/get", Role.MONITOR, "rea
 INFER = Action("cluster:monitor/xpack/inference/post", Role.INFER, "perform inference", "inference_id")
 INFER_BY_MODEL = Action("cluster:monitor/xpack/inference/post", Role.INFER, "perform inference")
 """The ``/v1`` form: the inference id is the body's ``model``, checked once it is decoded."""
+GET_SERVICES = Action("cluster:monitor/xpack/inference/services/get", Role.MONITOR, "read inference services")
 READ_METRICS = Action("cluster:monitor/inference/metrics", Role.MONITOR, "read metrics")
 READ_USAGE = Action("cluster:monitor/inference/usage", Role.MONITOR, "read usage")
 """A key restricted to some endpoints reads only their usage (:mod:`inference_service.api.es.usage`)."""

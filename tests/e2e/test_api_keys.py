@@ -248,6 +248,7 @@ PUT, UPDATE, DELETE = (f"cluster:admin/xpack/inference/{a}" for a in ("put", "up
 GET, POST = "cluster:monitor/xpack/inference/get", "cluster:monitor/xpack/inference/post"
 KEYS = "cluster:admin/xpack/security/api_key/"
 AUTHENTICATE = "cluster:admin/xpack/security/user/authenticate"
+SERVICES = "cluster:monitor/xpack/inference/services/get"
 EMB = {"model": "team-emb", "input": "hi"}
 ROUTES = [
     Route("GET", "/", None, None, "", None, status(200, tagline="You Know, for Search")),
@@ -308,6 +309,8 @@ ROUTES = [
     ),
     Route("GET", "/_security/_authenticate", None, AUTHENTICATE, "infer", None, who),
     Route("GET", "/metrics", None, "cluster:monitor/inference/metrics", "monitor", None, metrics_text),
+    Route("GET", "/_inference/_services", None, SERVICES, "monitor", None, status(200)),
+    Route("GET", "/_inference/_services/rerank", None, SERVICES, "monitor", None, status(200)),
     Route(
         "GET",
         "/v1/models",

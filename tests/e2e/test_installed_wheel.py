@@ -159,6 +159,9 @@ def test_serve_migrate_from_an_empty_directory(user: User, served: tuple[str, in
     assert put.status_code == 200, put.text
     got = httpx.get(url + "/_inference/wheel-chat")
     assert got.status_code == 200 and got.json()["endpoints"] == [put.json()]
+    # the admin page's files are in the wheel
+    for page in ("/_ui/", "/_ui/js/app.js", "/_ui/app.css", "/_ui/vendor/uplot-1.6.32/uPlot.esm.js"):
+        assert httpx.get(url + page).status_code == 200, page
     # hypercorn's tuning came from the packaged hypercorn.toml ...
     packaged = user.venv.glob("lib/python*/site-packages/inference_service/_config/hypercorn.toml")
     assert f"hypercorn settings from {next(packaged)}" in stderr.read_text()

@@ -1,7 +1,8 @@
 """The Elasticsearch face's route table; it reads like the REST spec.
 
-Literal segments (``_all``, ``_usage``, ``_update``, ``_stream``) come before the ``{task_type}/{id}``
-forms, and endpoint ids never match an action name (:mod:`inference_service.api.routing`).
+Literal segments (``_all``, ``_usage``, ``_services``, ``_update``, ``_stream``) come before the
+``{task_type}/{id}`` forms, and endpoint ids never match an action name
+(:mod:`inference_service.api.routing`).
 Each method names the Elasticsearch action it performs, which decides the role it needs.
 """
 
@@ -11,6 +12,7 @@ from inference_service.api.es.endpoints import delete_endpoint, get_endpoints, p
 from inference_service.api.es.inference import perform_inference, stream_inference
 from inference_service.api.es.info import root_info
 from inference_service.api.es.security import authenticate, create_api_key, get_api_keys, invalidate_api_keys
+from inference_service.api.es.services import get_services
 from inference_service.api.es.usage import get_usage
 from inference_service.api.health import live, ready
 from inference_service.api.openapi.document import openapi_document
@@ -22,6 +24,7 @@ from inference_service.auth.roles import (
     DELETE_ENDPOINT,
     GET_API_KEYS,
     GET_ENDPOINTS,
+    GET_SERVICES,
     INFER,
     INVALIDATE_API_KEYS,
     PUT_ENDPOINT,
@@ -42,6 +45,8 @@ ROUTES = [
     resource("/_inference", GET=(get_endpoints, GET_ENDPOINTS)),
     resource("/_inference/_all", GET=(get_endpoints, GET_ENDPOINTS)),
     resource("/_inference/_usage", GET=(get_usage, READ_USAGE)),
+    resource("/_inference/_services", GET=(get_services, GET_SERVICES)),
+    resource("/_inference/_services/{task_type}", GET=(get_services, GET_SERVICES)),
     resource(f"/_inference/{ID}/_update", PUT=(update_endpoint, UPDATE_ENDPOINT)),
     resource(f"/_inference/{ID}/_stream", POST=(stream_inference, INFER)),
     resource(f"/_inference/{TASK}/{ID}/_update", PUT=(update_endpoint, UPDATE_ENDPOINT)),

@@ -249,6 +249,21 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("/_inference", "GET"): _LIST,
     ("/_inference/_all", "GET"): _LIST,
+    ("/_inference/_services", "GET"): Operation(
+        summary="Every service and the settings it takes, as Elasticsearch describes them",
+        tag="services",
+        query=ES_COMMON,
+        answer=list[wire.ServiceDescription],
+        errors=(400, *AUTH),
+    ),
+    ("/_inference/_services/{task_type}", "GET"): Operation(
+        summary="The services serving a task type",
+        tag="services",
+        query=ES_COMMON,
+        answer=list[wire.ServiceDescription],
+        errors=(400, *AUTH),
+        examples={"task_type": "chat_completion"},
+    ),
     ("/_inference/_usage", "GET"): Operation(
         summary="Usage per period, endpoint and API key (extension)",
         tag="usage",

@@ -117,6 +117,28 @@ class Ready(Answer, kw_only=True):
     checks: HealthChecks
 
 
+class ServiceSetting(Answer, kw_only=True):
+    """One setting of a service, as ``_services`` describes it."""
+
+    default_value: Any = None
+    description: str
+    label: str
+    required: bool
+    sensitive: bool
+    updatable: bool
+    type: str
+    supported_task_types: list[TaskType]
+
+
+class ServiceDescription(Answer, kw_only=True):
+    """``GET /_inference/_services``: one service, its task types and its settings."""
+
+    service: str
+    name: str
+    task_types: list[TaskType]
+    configurations: dict[str, ServiceSetting]
+
+
 class UsageCounts(Answer, kw_only=True):
     requests: int
     errors: int
