@@ -40,6 +40,7 @@ from inference_service.inference.rate_limit import RateLimitGate
 from inference_service.inference.record import current_record, response_headers
 from inference_service.inference.retries import UpstreamRetries
 from inference_service.inference.service import InferenceService
+from inference_service.inference.shared_rate_limit import SharedRateLimits
 from inference_service.logs import configure_logging
 from inference_service.observe.metrics import Metrics, worker_exited
 from inference_service.observe.middleware import ObserveMiddleware
@@ -190,9 +191,11 @@ def create_app(
                 log.warning("auth is off: every request is served without an API key")
             redis = connect_redis(settings)
             cache = response_cache(settings, redis)
+            limits = SharedRateLimits(redis, settings.redis_key_prefix) if redis is not None else None
             # outermost first: a cache hit costs nothing below it; every retry is a provider
             # call of its own, and takes a rate-limit token
-            wrappers = [cache, Metering(), UpstreamRetries(settings.upstream_max_retries), RateLimitGate()]
+            wrappers = [cache, Metering(), UpstreamRetries(settings.upstream_max_retries)]
+            wrappers.append(RateLimitGate(shared=limits))
             if tracing is not None:
                 wrappers.append(tracing.wrapper())  # innermost: one client span per provider call
                 http_calls.trace_headers = tracing.inject
@@ -231,6 +234,8 @@ def create_app(
                 await idempotency.close()
                 await watcher.close()
                 await cache.drain()
+                if limits is not None:
+                    await limits.close()
                 if redis is not None:
                     await redis.aclose()
                 for provider in providers.values():
