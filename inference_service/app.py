@@ -53,6 +53,7 @@ from inference_service.providers.url_guard import UrlGuard
 from inference_service.providers.url_policy import UrlPolicy
 from inference_service.redis_client import connect_redis
 from inference_service.refresh import RevisionWatcher
+from inference_service.revision_listener import start_listener
 from inference_service.settings import Settings, decode_settings
 from inference_service.store.engine import create_engine, create_sessionmaker
 from inference_service.store.migrate import ensure_schema_current
@@ -203,6 +204,7 @@ def create_app(
             bind_router(providers, catalog.resolve, inference.pipeline, inference.batched)
             watcher = RevisionWatcher(sessions, [catalog, keys], interval=settings.catalog_refresh_interval)
             watcher.start()
+            listener = start_listener(engine, watcher.wake)  # PostgreSQL: changes arrive at once
             idempotency = open_idempotency_store(settings, sessions, redis)
             usage = UsageStore(sessions)
             flusher = UsageFlusher(accounts, usage, settings.usage_flush_interval)
@@ -232,6 +234,8 @@ def create_app(
             finally:
                 await flusher.close()  # hypercorn has finished the requests: their counts go out
                 await idempotency.close()
+                if listener is not None:
+                    await listener.close()
                 await watcher.close()
                 await cache.drain()
                 if limits is not None:
