@@ -38,6 +38,8 @@ RECONNECT_FIRST_S = 0.5
 RECONNECT_MAX_S = 10.0
 WARN_EVERY_S = 60.0
 
+APPLICATION_NAME = "inference-service revision listener"
+"""How the listener's connection shows in ``pg_stat_activity``."""
 _SQLALCHEMY_ONLY = ("async_creator_fn", "prepared_statement_cache_size", "prepared_statement_name_func")
 """Connect arguments SQLAlchemy's asyncpg dialect takes for itself (not asyncpg's)."""
 
@@ -49,11 +51,15 @@ def listens(engine: AsyncEngine) -> bool:
 
 def connect_arguments(engine: AsyncEngine) -> dict[str, Any]:
     """``asyncpg.connect`` keyword arguments for the engine's URL, as SQLAlchemy would pass them
-    (host, port, user, password, database and the URL's query options such as ``ssl``)."""
+    (host, port, user, password, database and the URL's query options such as ``ssl``), named
+    :data:`APPLICATION_NAME` unless the URL names it."""
     _, kwargs = engine.dialect.create_connect_args(engine.url)
     options = dict(kwargs)
     for name in _SQLALCHEMY_ONLY:
         options.pop(name, None)
+    server_settings = dict(options.get("server_settings") or {})
+    server_settings.setdefault("application_name", APPLICATION_NAME)
+    options["server_settings"] = server_settings
     return options
 
 

@@ -64,7 +64,11 @@ def _delete_keys(prefix: str) -> None:
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Node, Node]]:
     prefix = f"test-{uuid.uuid4().hex}:"
-    shared = {"redis_url": REDIS_URL, "redis_key_prefix": prefix, "catalog_refresh_interval": HOUR}
+    shared: dict[str, str | int] = {
+        "redis_url": REDIS_URL,
+        "redis_key_prefix": prefix,
+        "catalog_refresh_interval": HOUR,
+    }
     root: Path = tmp_path_factory.mktemp("nodes")
     with throwaway_postgres() as database_url:
         first = node_config(root / "a", database_url, **shared)
