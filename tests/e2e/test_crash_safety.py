@@ -49,7 +49,10 @@ def next_write(lineage: Lineage) -> tuple[str, str, dict[str, object] | None, St
     n, i = lineage.steps, lineage.inference_id
     model, key = f"model-{i}-{n}", f"sk-{i}-{n}"
     if lineage.acked is None:
-        body = {"service": "openai", "service_settings": {"model_id": model, "api_key": key}}
+        body: dict[str, object] = {
+            "service": "openai",
+            "service_settings": {"model_id": model, "api_key": key},
+        }
         return "PUT", f"/_inference/chat_completion/{i}", body, (model, key)
     if n % 4 == 3:
         return "DELETE", f"/_inference/{i}", None, None
