@@ -24,7 +24,7 @@ from contextlib import aclosing
 from weakref import WeakKeyDictionary
 
 from inference_service.endpoints.catalog import ResolvedEndpoint
-from inference_service.inference.pipeline import ChatHandler, Wrapper
+from inference_service.inference.pipeline import ChatHandler, UnaryHandler, UnaryRequest, UnaryResult, Wrapper
 from inference_service.inference.record import current_record
 from inference_service.inference.shared_rate_limit import SharedRateLimits
 from inference_service.model.chat import ChatCompletionRequest
@@ -118,19 +118,34 @@ class RateLimitGate(Wrapper):
         async def gated(
             target: ResolvedEndpoint, config: EndpointConfig, request: ChatCompletionRequest
         ) -> ChunkStream:
-            bucket = self.bucket(target)
-            if bucket is not None:
-                if self._shared is None:
-                    waited = await bucket.take()
-                else:
-                    waited = await self._take_shared(target.config.inference_id, bucket)
-                if waited:
-                    current_record().rate_limit_wait_s += waited
+            await self._wait_turn(target)
             async with aclosing(inner(target, config, request)) as chunks:
                 async for batch in chunks:
                     yield batch
 
         return gated
+
+    def unary(self, inner: UnaryHandler) -> UnaryHandler:
+        """Every embedding batch and rerank call takes a token too, as a chat does."""
+
+        async def gated(
+            target: ResolvedEndpoint, config: EndpointConfig, request: UnaryRequest
+        ) -> UnaryResult:
+            await self._wait_turn(target)
+            return await inner(target, config, request)
+
+        return gated
+
+    async def _wait_turn(self, target: ResolvedEndpoint) -> None:
+        bucket = self.bucket(target)
+        if bucket is None:
+            return
+        if self._shared is None:
+            waited = await bucket.take()
+        else:
+            waited = await self._take_shared(target.config.inference_id, bucket)
+        if waited:
+            current_record().rate_limit_wait_s += waited
 
     async def _take_shared(self, inference_id: str, bucket: TokenBucket) -> float:
         """A token of the endpoint's bucket in Redis (this worker's ``bucket`` when Redis is
