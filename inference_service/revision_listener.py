@@ -92,7 +92,7 @@ class RevisionListener:
         while True:
             try:
                 connection = await asyncpg.connect(**self._connect_args, timeout=CONNECT_TIMEOUT_S)
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except Exception as exc:  # unreachable, refused, timed out: try again, never give up
                 failures += 1
                 if time.monotonic() - warned_at >= WARN_EVERY_S:
                     log.warning(
