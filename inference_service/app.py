@@ -40,6 +40,7 @@ from inference_service.inference.rate_limit import RateLimitGate
 from inference_service.inference.record import current_record, response_headers
 from inference_service.inference.retries import UpstreamRetries
 from inference_service.inference.service import InferenceService
+from inference_service.inference.shared_rate_limit import SharedRateLimits
 from inference_service.lifecycle import DrainMiddleware, Lifecycle
 from inference_service.logs import configure_logging
 from inference_service.observe.metrics import Metrics, worker_exited
@@ -53,6 +54,7 @@ from inference_service.providers.url_guard import UrlGuard
 from inference_service.providers.url_policy import UrlPolicy
 from inference_service.redis_client import connect_redis
 from inference_service.refresh import RevisionWatcher
+from inference_service.revision_listener import start_listener
 from inference_service.settings import Settings, decode_settings
 from inference_service.store.engine import create_engine, create_sessionmaker
 from inference_service.store.faults import DATABASE_ERRORS, is_database_fault, quiet_repeated_failures
@@ -205,9 +207,11 @@ def create_app(
                 log.warning("auth is off: every request is served without an API key")
             redis = connect_redis(settings)
             cache = response_cache(settings, redis)
+            limits = SharedRateLimits(redis, settings.redis_key_prefix) if redis is not None else None
             # outermost first: a cache hit costs nothing below it; every retry is a provider
             # call of its own, and takes a rate-limit token
-            wrappers = [cache, Metering(), UpstreamRetries(settings.upstream_max_retries), RateLimitGate()]
+            wrappers = [cache, Metering(), UpstreamRetries(settings.upstream_max_retries)]
+            wrappers.append(RateLimitGate(shared=limits))
             if tracing is not None:
                 wrappers.append(tracing.wrapper())  # innermost: one client span per provider call
                 http_calls.trace_headers = tracing.inject
@@ -216,6 +220,7 @@ def create_app(
             quiet_repeated_failures("inference_service.refresh")  # the poll logs each failure
             watcher = RevisionWatcher(sessions, [catalog, keys], interval=settings.catalog_refresh_interval)
             watcher.start()
+            listener = start_listener(engine, watcher.wake)  # PostgreSQL: changes arrive at once
             idempotency = open_idempotency_store(settings, sessions, redis)
             usage = UsageStore(sessions)
             flusher = UsageFlusher(accounts, usage, settings.usage_flush_interval)
@@ -246,8 +251,12 @@ def create_app(
             finally:
                 await flusher.close()  # hypercorn has finished the requests: their counts go out
                 await idempotency.close()
+                if listener is not None:
+                    await listener.close()
                 await watcher.close()
                 await cache.drain()
+                if limits is not None:
+                    await limits.close()
                 if redis is not None:
                     await redis.aclose()
                 for provider in providers.values():

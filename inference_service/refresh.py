@@ -5,7 +5,9 @@ queries the database. Every change to a table bumps its row in ``catalog_revisio
 (:mod:`inference_service.store.revisions`) in the change's transaction; every
 ``catalog_refresh_interval`` seconds one query reads all the rows, and each cache whose
 counter moved reloads. A change made through another worker (or node, or the CLI, or a
-migration) is therefore served here within one interval.
+migration) is therefore served here within one interval. On PostgreSQL the
+:class:`~inference_service.revision_listener.RevisionListener` calls :meth:`RevisionWatcher.wake`
+when a change is notified, so the check runs at once; the poll remains the fallback.
 
 A failed refresh (database down) is logged and retried; the last good state keeps serving.
 """
@@ -49,10 +51,16 @@ class RevisionWatcher:
         self._followers = tuple(followers)
         self._interval = interval
         self._task: asyncio.Task[None] | None = None
+        self._woken = asyncio.Event()
 
     def start(self) -> None:
         """Poll in the background (the followers have loaded once already)."""
         self._task = asyncio.create_task(self._poll(), name="revision-watcher")
+
+    def wake(self) -> None:
+        """Check now rather than at the end of the interval (a change was notified). Wakes
+        coalesce: the checks stay one at a time, and one check covers every wake before it."""
+        self._woken.set()
 
     async def close(self) -> None:
         if self._task is not None:
@@ -74,7 +82,9 @@ class RevisionWatcher:
 
     async def _poll(self) -> None:
         while True:
-            await asyncio.sleep(self._interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), self._interval)
+            self._woken.clear()
             try:
                 await self.check()
             except Exception:

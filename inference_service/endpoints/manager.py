@@ -35,7 +35,8 @@ from inference_service.providers.router.references import (
     targets_of,
 )
 from inference_service.providers.url_guard import UrlGuard
-from inference_service.store.endpoints import BUMP_REVISION, EndpointRepository
+from inference_service.store.endpoints import EndpointRepository
+from inference_service.store.revisions import ENDPOINTS, changed
 from inference_service.store.secret_box import SecretBox
 
 UPDATE_ATTEMPTS = 8
@@ -270,7 +271,7 @@ class EndpointManager:
 
     @staticmethod
     async def _changed(session: AsyncSession) -> None:
-        await session.execute(BUMP_REVISION)
+        await changed(session, ENDPOINTS)
 
     def _stored(self, *endpoints: Endpoint) -> None:
         if self._listener is not None:

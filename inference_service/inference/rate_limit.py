@@ -6,7 +6,10 @@ and accumulate up to one second's worth (so a burst is allowed, never a minute's
 takes a token; when none is left it reserves the next one and sleeps until it accrues, so
 waiting requests go in arrival order. The wait counts against the request's ``timeout``
 (the deadline covers queueing); a request that gives up (deadline, disconnect) returns its
-reservation. With N workers the service as a whole allows up to N times the rate.
+reservation. Without Redis each worker has its own buckets, so N workers allow up to N times
+the rate; with ``redis_url`` set the gate takes its tokens from one bucket per endpoint in Redis
+(:mod:`inference_service.inference.shared_rate_limit`), shared by every worker and node, and
+uses the worker's own bucket only while Redis is unreachable.
 
 Buckets are keyed weakly on the catalog's :class:`ResolvedEndpoint`: when an endpoint is
 changed or deleted its entry is replaced or dropped and its bucket goes with it, so nothing
@@ -21,8 +24,9 @@ from contextlib import aclosing
 from weakref import WeakKeyDictionary
 
 from inference_service.endpoints.catalog import ResolvedEndpoint
-from inference_service.inference.pipeline import ChatHandler, Wrapper
+from inference_service.inference.pipeline import ChatHandler, UnaryHandler, UnaryRequest, UnaryResult, Wrapper
 from inference_service.inference.record import current_record
+from inference_service.inference.shared_rate_limit import SharedRateLimits
 from inference_service.model.chat import ChatCompletionRequest
 from inference_service.providers.base import ChunkStream, EndpointConfig
 from inference_service.providers.schema import RateLimit
@@ -86,8 +90,15 @@ def requests_per_minute(config: EndpointConfig) -> int | None:
 class RateLimitGate(Wrapper):
     """Waits for the endpoint's bucket before the provider is called."""
 
-    def __init__(self, *, clock: Clock | None = None, sleep: Sleep | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        shared: SharedRateLimits | None = None,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
+    ) -> None:
         self._buckets: WeakKeyDictionary[ResolvedEndpoint, TokenBucket | None] = WeakKeyDictionary()
+        self._shared = shared
         self._clock = clock
         self._sleep = sleep or asyncio.sleep
 
@@ -107,13 +118,47 @@ class RateLimitGate(Wrapper):
         async def gated(
             target: ResolvedEndpoint, config: EndpointConfig, request: ChatCompletionRequest
         ) -> ChunkStream:
-            bucket = self.bucket(target)
-            if bucket is not None:
-                waited = await bucket.take()
-                if waited:
-                    current_record().rate_limit_wait_s += waited
+            await self._wait_turn(target)
             async with aclosing(inner(target, config, request)) as chunks:
                 async for batch in chunks:
                     yield batch
 
         return gated
+
+    def unary(self, inner: UnaryHandler) -> UnaryHandler:
+        """Every embedding batch and rerank call takes a token too, as a chat does."""
+
+        async def gated(
+            target: ResolvedEndpoint, config: EndpointConfig, request: UnaryRequest
+        ) -> UnaryResult:
+            await self._wait_turn(target)
+            return await inner(target, config, request)
+
+        return gated
+
+    async def _wait_turn(self, target: ResolvedEndpoint) -> None:
+        bucket = self.bucket(target)
+        if bucket is None:
+            return
+        if self._shared is None:
+            waited = await bucket.take()
+        else:
+            waited = await self._take_shared(target.config.inference_id, bucket)
+        if waited:
+            current_record().rate_limit_wait_s += waited
+
+    async def _take_shared(self, inference_id: str, bucket: TokenBucket) -> float:
+        """A token of the endpoint's bucket in Redis (this worker's ``bucket`` when Redis is
+        unreachable); the seconds waited. A waiter that gives up returns its reservation."""
+        assert self._shared is not None
+        wait = await self._shared.take(inference_id, bucket.rate, bucket.capacity)
+        if wait is None:
+            current_record().rate_limit_fallback = True
+            return await bucket.take()
+        if wait:
+            try:
+                await self._sleep(wait)
+            except asyncio.CancelledError:
+                self._shared.give_back(inference_id, bucket.rate, bucket.capacity)
+                raise
+        return wait

@@ -119,6 +119,8 @@ class RequestRecord:
     output_tokens: int = 0
     upstream_attempts: int = 0
     rate_limit_wait_s: float = 0.0
+    rate_limit_fallback: bool = False
+    """The shared (Redis) rate limit was unreachable: the worker's own bucket was used."""
     error_type: str | None = None
     finish_reasons: list[str] = field(default_factory=list)
     idempotency: str | None = None

@@ -80,6 +80,11 @@ RATE_LIMIT_WAIT = Histogram(
     SERIES,
     buckets=DURATION_BUCKETS,
 )
+RATE_LIMIT_FALLBACKS = Counter(
+    "inference_service_rate_limit_fallbacks",
+    "Requests whose rate limit used the worker's own bucket: the shared one (Redis) was unreachable.",
+    SERIES,
+)
 UPSTREAM_ATTEMPTS = Counter(
     "inference_service_upstream_attempts", "Provider requests sent (retries and failovers included).", SERIES
 )
@@ -164,6 +169,8 @@ class Metrics:
             series.overhead.observe(record.upstream_sent_at - record.started)
         if record.rate_limit_wait_s:
             series.rate_limit_wait.observe(record.rate_limit_wait_s)
+        if record.rate_limit_fallback:
+            RATE_LIMIT_FALLBACKS.labels(*labels).inc()
         if record.upstream_attempts:
             series.attempts.inc(record.upstream_attempts)
         if record.cache is not None:

@@ -38,6 +38,8 @@ def request_fields(record: RequestRecord) -> dict[str, Any]:
         fields["api_key_id"] = record.api_key_id
     if record.upstream_attempts:
         fields["upstream_attempts"] = record.upstream_attempts
+    if record.rate_limit_fallback:
+        fields["rate_limit"] = "local"
     if record.route is not None:
         fields["route"] = record.route.describe()
     if record.cache is not None:

@@ -13,10 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from inference_service.auth.keys import ApiKey, utc
 from inference_service.auth.roles import EndpointScope, Role
-from inference_service.store.revisions import API_KEYS, bump, read
+from inference_service.store.revisions import API_KEYS, changed, read
 from inference_service.store.tables import ApiKeyRow
 
-BUMP_REVISION = bump(API_KEYS)
 READ_REVISION = read(API_KEYS)
 
 
@@ -52,7 +51,7 @@ class ApiKeyRepository:
             "expiration": key.expiration,
         }
         await self._session.execute(insert(ApiKeyRow).values(**values))
-        await self._session.execute(BUMP_REVISION)
+        await changed(self._session, API_KEYS)
 
     async def list_all(self) -> list[ApiKey]:
         rows = await self._session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at, ApiKeyRow.id))
@@ -80,7 +79,7 @@ class ApiKeyRepository:
             .where(ApiKeyRow.id.in_(list(ids)), ApiKeyRow.invalidated_at.is_(None))
             .values(invalidated_at=when)
         )
-        await self._session.execute(BUMP_REVISION)
+        await changed(self._session, API_KEYS)
 
     async def count(self) -> int:
         return int((await self._session.execute(select(func.count()).select_from(ApiKeyRow))).scalar_one())

@@ -39,7 +39,8 @@ from inference_service.model.endpoint import Endpoint
 from inference_service.model.task_type import TaskType, parse_task_type
 from inference_service.providers.registry import builtin_registry
 from inference_service.settings import Settings, load_settings
-from inference_service.store.endpoints import BUMP_REVISION, ROW_COLUMNS, endpoint_from_row, row_values
+from inference_service.store.endpoints import ROW_COLUMNS, endpoint_from_row, row_values
+from inference_service.store.revisions import ENDPOINTS, changed_sync
 from inference_service.store.secret_box import SecretBox, load_secret_box
 from inference_service.store.tables import EndpointRow
 
@@ -101,7 +102,7 @@ def put_endpoint(
     if _current(connection, box, inference_id) is not None:
         raise MigrationOpError(f"endpoint [{inference_id}] already exists")
     connection.execute(insert(EndpointRow).values(**row_values(endpoint, box), version=1))
-    connection.execute(BUMP_REVISION)
+    changed_sync(connection, ENDPOINTS)
 
 
 def update_endpoint(
@@ -128,7 +129,7 @@ def update_endpoint(
         .where(EndpointRow.inference_id == inference_id)
         .values(**row_values(updated, box), version=current.version + 1, updated_at=func.now())
     )
-    connection.execute(BUMP_REVISION)
+    changed_sync(connection, ENDPOINTS)
 
 
 def delete_endpoint(inference_id: str, *, missing_ok: bool = False) -> None:
@@ -139,4 +140,4 @@ def delete_endpoint(inference_id: str, *, missing_ok: bool = False) -> None:
         if not missing_ok:
             raise MigrationOpError(f"endpoint [{inference_id}] does not exist")
         return
-    connection.execute(BUMP_REVISION)
+    changed_sync(connection, ENDPOINTS)

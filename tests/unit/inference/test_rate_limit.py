@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 
 from inference_service.endpoints.catalog import ResolvedEndpoint
+from inference_service.inference.pipeline import UnaryRequest, UnaryResult
 from inference_service.inference.rate_limit import RateLimitGate, TokenBucket, requests_per_minute
 from inference_service.model.chat import ChatCompletionChunk, ChatCompletionRequest, UserMessage
 from inference_service.model.endpoint import Endpoint
+from inference_service.model.rerank import RerankRequest, RerankResult
 from inference_service.model.task_type import TaskType
 from inference_service.providers import llamacpp, openai
 from inference_service.providers.base import ChunkStream, EndpointConfig, Provider
@@ -293,5 +295,31 @@ def test_the_gate_uses_the_loop_clock_by_default() -> None:
         bucket = gate.bucket(resolved(RateLimit(requests_per_minute=60)))
         assert bucket is not None
         assert bucket.updated == pytest.approx(asyncio.get_running_loop().time(), abs=1.0)
+
+    run(scenario())
+
+
+def test_unary_calls_take_a_token_too() -> None:
+    """Embedding batches and rerank calls are rate limited like chats."""
+
+    async def scenario() -> None:
+        time = FakeTime(block=False)
+        gate = RateLimitGate(clock=time.clock, sleep=time.sleep)
+        entry = resolved(RateLimit(requests_per_minute=60))
+        calls: list[str] = []
+
+        async def inner(
+            target: ResolvedEndpoint, config: EndpointConfig, request: UnaryRequest
+        ) -> UnaryResult:
+            calls.append(config.inference_id)
+            return RerankResult(ranked=[])
+
+        handler = gate.unary(inner)
+        request = RerankRequest(query="q", input=["a"])
+        assert await handler(entry, entry.config, request) == RerankResult(ranked=[])
+        assert time.sleeps == []
+        await handler(entry, entry.config, request)
+        assert time.sleeps == [pytest.approx(1.0)]
+        assert calls == ["ep", "ep"]
 
     run(scenario())
