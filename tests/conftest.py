@@ -4,12 +4,14 @@ alembic, and one real service under hypercorn per test module and backend."""
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from inference_service.logs import ROOT_LOGGER, SERVER_LOGGER
 from inference_service.settings import Settings, load_settings
 from inference_service.store.migrate import upgrade
 from tests.support.databases import throwaway_postgres
@@ -34,6 +36,20 @@ def network_backstop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Netwo
         yield _NETWORK
     finally:
         _NETWORK.uninstall()
+
+
+@pytest.fixture(autouse=True)
+def service_logging_restored() -> Iterator[None]:
+    """A test that runs the CLI or a worker entry point in process configures the service's
+    logging (a queue to the log writer, no propagation): undo that after it, so later tests
+    in the same process see the service's records through pytest's capture as usual."""
+    loggers = [logging.getLogger(name) for name in (ROOT_LOGGER, SERVER_LOGGER)]
+    saved = [(logger, list(logger.handlers), logger.propagate, logger.level) for logger in loggers]
+    yield
+    for logger, handlers, propagate, level in saved:
+        logger.handlers[:] = handlers
+        logger.propagate = propagate
+        logger.setLevel(level)
 
 
 @pytest.fixture(autouse=True)
