@@ -8,6 +8,7 @@ import itertools
 import json
 import logging
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -126,10 +127,18 @@ def test_one_log_line_per_request_without_secrets_or_contents(
     with caplog.at_level(logging.INFO, "inference_service"):
         response = chat(svc, inference_id, **{"X-Opaque-Id": "op-1"})
         assert response.status_code == 200
-    lines = [r for r in caplog.records if r.name == "inference_service.requests"]
-    mine = [
-        r for r in lines if getattr(r, "request", {}).get("request_id") == response.headers["x-request-id"]
-    ]
+        # the line is written once the last byte is out: a moment after the client has it
+        deadline = time.monotonic() + 5
+        while True:
+            lines = [r for r in caplog.records if r.name == "inference_service.requests"]
+            mine = [
+                r
+                for r in lines
+                if getattr(r, "request", {}).get("request_id") == response.headers["x-request-id"]
+            ]
+            if mine or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
     assert len(mine) == 1
     fields: dict[str, Any] = vars(mine[0])["request"]
     assert (
