@@ -199,11 +199,18 @@ def test_list_and_filter(world: World) -> None:
     rows = page.locator("table.endpoints tbody tr")
     listed = world.api("GET", "/_inference/_all").json()["endpoints"]
     expect(rows).to_have_count(len(listed))
+    expect(page.get_by_role("columnheader", name="Created")).to_be_visible()
+    models = {m["id"]: m["created"] for m in world.api("GET", "/v1/models").json()["data"]}
     for endpoint in listed:
         row = page.locator(f'tr[data-id="{endpoint["inference_id"]}"]')
+        created = row.locator('td[data-label="Created"]')
         if endpoint["inference_id"].startswith("."):
             expect(row.get_by_text("read-only")).to_be_visible()
             expect(row.get_by_role("button", name=re.compile("Delete"))).to_have_count(0)
+            expect(created).to_have_text("preconfigured")
+        else:
+            when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(models[endpoint["inference_id"]]))
+            expect(created).to_have_text(f"{when} UTC")
     page.get_by_label("Search").fill("ui-emb")
     expect(rows).to_have_count(1)
     page.get_by_label("Search").fill("")

@@ -17,8 +17,21 @@ export async function listEndpoints() {
   return (await call("GET", "/_inference/_all")).endpoints || [];
 }
 
+// When each endpoint was created: Elasticsearch's listing has no date, the OpenAI face's model
+// list has it ("created", epoch seconds), for the same endpoints the same key may read.
+export async function createdTimes() {
+  const models = await call("GET", "/v1/models");
+  return new Map((models.data || []).map((m) => [m.id, m.created]));
+}
+
+export function createdText(id, created) {
+  if (readOnly(id)) return "preconfigured";
+  if (!created) return "";
+  return new Date(created * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+}
+
 export async function endpointsView(view) {
-  const endpoints = await listEndpoints();
+  const [endpoints, created] = await Promise.all([listEndpoints(), createdTimes()]);
   const search = h("input", { type: "search", placeholder: "id, service or model" });
   const taskSelect = h("select", {}, h("option", { value: "" }, "All task types"));
   const serviceSelect = h("select", {}, h("option", { value: "" }, "All services"));
@@ -31,7 +44,7 @@ export async function endpointsView(view) {
     "table",
     { class: "endpoints" },
     h("caption", {}, "Inference endpoints"),
-    h("thead", {}, h("tr", {}, ["ID", "Task type", "Service", "Model", "Actions"].map((c) => h("th", { scope: "col" }, c)))),
+    h("thead", {}, h("tr", {}, ["ID", "Task type", "Service", "Model", "Created", "Actions"].map((c) => h("th", { scope: "col" }, c)))),
     body,
   );
 
@@ -58,7 +71,7 @@ export async function endpointsView(view) {
       );
     actions.dataset.label = "Actions";
     const cell = (label, text) => h("td", { "data-label": label }, text);
-    return h("tr", { "data-id": id }, h("th", { scope: "row" }, id), cell("Task type", e.task_type), cell("Service", e.service), cell("Model", modelOf(e)), actions);
+    return h("tr", { "data-id": id }, h("th", { scope: "row" }, id), cell("Task type", e.task_type), cell("Service", e.service), cell("Model", modelOf(e)), cell("Created", createdText(id, created.get(id))), actions);
   }
 
   async function confirmDelete(e) {
