@@ -29,6 +29,7 @@ from inference_service.endpoints.manager import EndpointManager
 from inference_service.errors import InferenceServiceError
 from inference_service.logs import configure_logging
 from inference_service.model.task_type import parse_task_type
+from inference_service.observe.tracing_check import tracing_problem
 from inference_service.providers.registry import builtin_registry
 from inference_service.resources import MissingResourceError
 from inference_service.settings import Settings, SettingsError, load_settings
@@ -222,8 +223,9 @@ def _secret_box(settings: Settings, *, create: bool) -> SecretBox:
 
 
 async def _check_ready(settings: Settings) -> None:
-    """Fail before binding a port: schema at head, secrets key readable (created if new), and
-    an API key to use when the service would listen beyond loopback with auth on."""
+    """Fail before binding a port: schema at head, secrets key readable (created if new), an
+    API key to use when the service would listen beyond loopback with auth on, and ``OTEL_*``
+    variables this installation can honour when tracing is on."""
     _secret_box(settings, create=True)
     engine = create_engine(settings.resolved_database_url, pool_size=1)
     try:
@@ -234,6 +236,8 @@ async def _check_ready(settings: Settings) -> None:
         refusal = startup_refusal(settings.auth, settings.host, await cli_keys.count_keys(settings))
         if refusal is not None:
             raise StartupError(refusal)
+    if settings.tracing and (problem := tracing_problem()) is not None:
+        raise StartupError(problem)
 
 
 def _db(args: argparse.Namespace, settings: Settings) -> int:

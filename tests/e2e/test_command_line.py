@@ -272,6 +272,15 @@ def test_serve_refuses_bad_secrets_and_hypercorn_files(
     assert_startup_failure(cli.run("serve", "--port", str(free_port()), check=False, timeout=30), message)
 
 
+def test_serve_refuses_an_otel_exporter_it_cannot_run(cli: Cli) -> None:
+    cli.run("db", "upgrade")
+    cli.env.update({"INFERENCE_SERVICE_TRACING": "true", "OTEL_TRACES_EXPORTER": "zipkin"})
+    result = cli.run("serve", "--port", str(free_port()), check=False, timeout=30)
+    assert_startup_failure(result, "OTEL_TRACES_EXPORTER [zipkin] is not supported: use otlp, console")
+        result, "OTEL_TRACES_EXPORTER [zipkin] is not supported: use otlp, console or none"
+    )
+
+
 def test_serve_refuses_a_port_in_use(cli: Cli) -> None:
     cli.run("db", "upgrade")
     with socket.socket() as taken:
