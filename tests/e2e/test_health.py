@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from tests.fakes import openai as fake_openai
 from tests.fakes.server import FakeProvider
 from tests.support.databases import throwaway_postgres
 from tests.support.service import RunningService, migrated_service, run_service
+from tests.support.waiting import eventually
 
 CHAT = {"messages": [{"role": "user", "content": "Hi"}]}
 UNREACHABLE = "The database is unreachable; management calls are refused until it is back"
@@ -121,11 +121,8 @@ def proxied_postgres() -> Iterator[tuple[str, TcpProxy]]:
             proxy.close()
 
 
-def eventually(check: Callable[[], bool], what: str, limit: float = 30.0) -> None:
-    deadline = time.monotonic() + limit
-    while not check():
-        assert time.monotonic() < deadline, f"never happened: {what}"
-        time.sleep(0.1)
+def happens(check: Callable[[], bool], what: str, limit: float = 30.0) -> None:
+    assert eventually(check, limit, every=0.1), f"never happened: {what}"
 
 
 def put_endpoint(client: httpx.Client, inference_id: str, upstream: FakeProvider) -> httpx.Response:
@@ -165,10 +162,10 @@ def test_the_database_down_keeps_inference_refuses_management_and_recovers(
         assert ready.status_code == 503
         assert ready.json()["failing"] == ["database"], ready.text
         assert ready.json()["checks"]["database"].startswith("unreachable")
-        eventually(lambda: _poll_failures(caplog) >= 1, "the revision poll logs its failure")
+        happens(lambda: _poll_failures(caplog) >= 1, "the revision poll logs its failure")
 
         proxy.start()
-        eventually(lambda: client.get("/_inference/_all").status_code == 200, "management recovers")
+        happens(lambda: client.get("/_inference/_all").status_code == 200, "management recovers")
         assert put_endpoint(client, "new", upstream).status_code == 200
         assert infer(client, upstream, "new").status_code == 200
         assert client.get("/_health/ready").status_code == 200
@@ -193,4 +190,4 @@ def _revision_poll_recovers(service: RunningService, client: httpx.Client, upstr
             await connection.execute(text("UPDATE catalog_revision SET revision = revision + 1"))
 
     asyncio.run_coroutine_threadsafe(bump(), service.loop).result(timeout=10)
-    eventually(lambda: service.inspect(lambda: catalog.revision) != before, "the poll reloads the catalog")
+    happens(lambda: service.inspect(lambda: catalog.revision) != before, "the poll reloads the catalog")

@@ -10,9 +10,8 @@ bounds for a failure (the poll would take an hour), never a measured time.
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -23,6 +22,7 @@ from tests.fakes import openai as fake_openai
 from tests.fakes.server import FakeProvider, Reply
 from tests.support.databases import throwaway_postgres
 from tests.support.processes import Node, node_config, running
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.postgres
 
@@ -31,15 +31,6 @@ CHAT = {"messages": [{"role": "user", "content": "hi"}]}
 HOUR = 3600
 AT_ONCE_S = 15.0
 """The longest a test waits for a notified change (the poll would take an hour)."""
-
-
-def eventually(check: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + AT_ONCE_S
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
 
 
 @pytest.fixture(scope="module")
@@ -105,17 +96,17 @@ def test_a_change_through_one_node_is_served_by_the_other_at_once(
     assert model_served(b, upstream, "shared") == "model-a"  # now in b's catalog
     update = {"service_settings": {"model_id": "model-b"}}
     assert httpx.put(f"{a.url}/_inference/shared/_update", json=update).status_code == 200
-    assert eventually(lambda: model_served(b, upstream, "shared") == "model-b")
+    assert eventually(lambda: model_served(b, upstream, "shared") == "model-b", AT_ONCE_S)
     assert model_served(a, upstream, "shared") == "model-b"
     assert httpx.delete(f"{a.url}/_inference/shared").status_code == 200
-    assert eventually(lambda: model_served(b, upstream, "shared") == 404)
+    assert eventually(lambda: model_served(b, upstream, "shared") == 404, AT_ONCE_S)
     # and the other way round
     put = httpx.put(f"{b.url}/_inference/chat_completion/shared", json=endpoint(upstream, "model-c"))
     assert put.status_code == 200, put.text
     assert model_served(a, upstream, "shared") == "model-c"
     update = {"service_settings": {"model_id": "model-d"}}
     assert httpx.put(f"{b.url}/_inference/shared/_update", json=update).status_code == 200
-    assert eventually(lambda: model_served(a, upstream, "shared") == "model-d")
+    assert eventually(lambda: model_served(a, upstream, "shared") == "model-d", AT_ONCE_S)
 
 
 def test_a_rate_limit_holds_across_both_nodes(nodes: tuple[Node, Node], upstream: FakeProvider) -> None:
@@ -141,7 +132,7 @@ def test_an_invalidated_key_stops_working_on_both_nodes(nodes: tuple[Node, Node]
     made = httpx.put(f"{a.url}/_security/api_key", json={"name": "admin"})
     assert made.status_code == 200, made.text
     admin = {"authorization": "ApiKey " + made.json()["encoded"]}
-    assert eventually(lambda: httpx.get(f"{b.url}/_inference").status_code == 401)
+    assert eventually(lambda: httpx.get(f"{b.url}/_inference").status_code == 401, AT_ONCE_S)
     victim = httpx.put(f"{a.url}/_security/api_key", json={"name": "victim"}, headers=admin).json()
     victim_header = {"authorization": "ApiKey " + victim["encoded"]}
 
@@ -149,9 +140,9 @@ def test_an_invalidated_key_stops_working_on_both_nodes(nodes: tuple[Node, Node]
         return httpx.get(f"{node.url}/_inference", headers=headers).status_code
 
     # verified (and cached) by both
-    assert eventually(lambda: status(a, victim_header) == 200 and status(b, victim_header) == 200)
+    assert eventually(lambda: status(a, victim_header) == 200 and status(b, victim_header) == 200, AT_ONCE_S)
     gone = httpx.request("DELETE", f"{a.url}/_security/api_key", json={"ids": [victim["id"]]}, headers=admin)
     assert gone.json()["invalidated_api_keys"] == [victim["id"]]
     assert status(a, victim_header) == 401
-    assert eventually(lambda: status(b, victim_header) == 401)
+    assert eventually(lambda: status(b, victim_header) == 401, AT_ONCE_S)
     assert status(b, admin) == 200

@@ -6,8 +6,7 @@ seen here was notified; the waits are bounds for a failure."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import asyncpg
 import pytest
@@ -20,18 +19,10 @@ from inference_service.store.revisions import API_KEYS, ENDPOINTS, changed
 from tests.conftest import make_settings
 from tests.support.databases import throwaway_postgres
 from tests.support.service import RunningService, run_service
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.postgres
 BOUND_S = 15.0
-
-
-def eventually(check: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + BOUND_S
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
 
 
 @pytest.fixture(scope="module")
@@ -90,24 +81,24 @@ def revisions(service: RunningService) -> tuple[int | None, int | None]:
 
 
 def test_a_change_committed_elsewhere_is_loaded_at_once(service: RunningService, database_url: str) -> None:
-    assert eventually(lambda: len(listener_pids(database_url)) == 1)
+    assert eventually(lambda: len(listener_pids(database_url)) == 1, BOUND_S)
     endpoints, keys = revisions(service)
     assert endpoints is not None and keys is not None
     bump_elsewhere(database_url, ENDPOINTS)
-    assert eventually(lambda: revisions(service) == (endpoints + 1, keys))
+    assert eventually(lambda: revisions(service) == (endpoints + 1, keys), BOUND_S)
     bump_elsewhere(database_url, API_KEYS)
-    assert eventually(lambda: revisions(service) == (endpoints + 1, keys + 1))
+    assert eventually(lambda: revisions(service) == (endpoints + 1, keys + 1), BOUND_S)
 
 
 def test_a_killed_listener_connection_reconnects(service: RunningService, database_url: str) -> None:
-    assert eventually(lambda: len(listener_pids(database_url)) == 1)
+    assert eventually(lambda: len(listener_pids(database_url)) == 1, BOUND_S)
     [old] = listener_pids(database_url)
     admin(database_url, f"SELECT pg_terminate_backend({old})")
-    assert eventually(lambda: len(listener_pids(database_url) - {old}) == 1)
+    assert eventually(lambda: len(listener_pids(database_url) - {old}) == 1, BOUND_S)
     endpoints, keys = revisions(service)
     assert endpoints is not None
     bump_elsewhere(database_url, ENDPOINTS)
-    assert eventually(lambda: revisions(service) == (endpoints + 1, keys))
+    assert eventually(lambda: revisions(service) == (endpoints + 1, keys), BOUND_S)
 
 
 def test_the_listener_connects_as_the_engine_does() -> None:
