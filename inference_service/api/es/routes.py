@@ -1,7 +1,7 @@
 """The Elasticsearch face's route table; it reads like the REST spec.
 
 Literal segments (``_all``, ``_usage``, ``_services``, ``_update``, ``_stream``) come before the
-``{task_type}/{id}`` forms, and endpoint ids never match an action name
+``{task_type}/{id}`` forms, the streams first of all, and endpoint ids never match an action name
 (:mod:`inference_service.api.routing`).
 Each method names the Elasticsearch action it performs, which decides the role it needs.
 """
@@ -37,6 +37,10 @@ ID = "{inference_id:endpoint_id}"
 TASK = "{task_type:endpoint_id}"
 
 ROUTES = [
+    # The streams first: every request walks this list until a route matches (endpoint ids
+    # never match ``_stream``, so nothing below could have taken these paths).
+    resource(f"/_inference/{ID}/_stream", POST=(stream_inference, INFER)),
+    resource(f"/_inference/{TASK}/{ID}/_stream", POST=(stream_inference, INFER)),
     resource("/", GET=(root_info, None)),
     resource("/metrics", GET=(metrics, READ_METRICS)),
     resource("/openapi.json", GET=(openapi_document, None)),
@@ -48,9 +52,7 @@ ROUTES = [
     resource("/_inference/_services", GET=(get_services, GET_SERVICES)),
     resource("/_inference/_services/{task_type}", GET=(get_services, GET_SERVICES)),
     resource(f"/_inference/{ID}/_update", PUT=(update_endpoint, UPDATE_ENDPOINT)),
-    resource(f"/_inference/{ID}/_stream", POST=(stream_inference, INFER)),
     resource(f"/_inference/{TASK}/{ID}/_update", PUT=(update_endpoint, UPDATE_ENDPOINT)),
-    resource(f"/_inference/{TASK}/{ID}/_stream", POST=(stream_inference, INFER)),
     resource(
         f"/_inference/{ID}",
         GET=(get_endpoints, GET_ENDPOINTS),
