@@ -3,9 +3,12 @@
 One :class:`Attempts` per call. The rules:
 
 - retried: a connection that failed before any answer (refused, reset, closed without a
-  response) and the statuses 429, 502, 503 and 504; nothing else (a 500 is a bug to report,
-  a 4xx will not change). Only before the first byte of an answer: once a 2xx has begun, a
-  broken connection is an error, never a second request.
+  response) and the statuses 429, 502, 503 and 504; a 409 only when it carries
+  ``Retry-After`` (the service's "this ``Idempotency-Key``'s first request still runs": the
+  call's own earlier attempt, whose answer the retry then gets replayed; the other conflicts
+  carry none); nothing else (a 500 is a bug to report, a 4xx will not change). Only before the
+  first byte of an answer: once a 2xx has begun, a broken connection is an error, never a
+  second request.
 - at most ``max_retries`` retries, each after an exponential backoff (0.5 s, 1 s, 2 s ... up
   to 8 s) with jitter (up to a quarter less, so clients that failed together spread out), or
   after the service's ``Retry-After`` when it sent one;
@@ -28,6 +31,18 @@ BASE_DELAY = 0.5
 MAX_DELAY = 8.0
 GRACE = 1.0
 """How much longer than its own deadline the SDK waits for the service to report the timeout."""
+
+
+IN_FLIGHT = 409
+"""A conflict; retried only with ``Retry-After``, which the service sends only while the call's
+idempotency key is still held by its first attempt."""
+
+
+def retryable(status: int | None, retry_after: float | None) -> bool:
+    """Whether a failure with ``status`` (None: no answer) may be tried again."""
+    if status is None or status in RETRY_STATUSES:
+        return True
+    return status == IN_FLIGHT and retry_after is not None
 
 
 @dataclass
@@ -57,7 +72,7 @@ class Attempts:
         """The wait before the next attempt, or None when there is none. ``status`` is the
         failed attempt's (None: it failed to connect or got no answer); ``retry_after`` the
         service's ``Retry-After`` in seconds, if it sent one."""
-        if status is not None and status not in RETRY_STATUSES:
+        if not retryable(status, retry_after):
             return None
         if self.made >= self.max_retries:
             return None

@@ -104,6 +104,23 @@ def test_honours_retry_after(fake: FakeProvider) -> None:
     assert time.monotonic() - started < 3
 
 
+def test_a_key_in_flight_is_waited_for(fake: FakeProvider) -> None:
+    """The service's 409 with Retry-After: the call's first attempt still holds its key (its
+    connection broke, the service still runs it); the retry, with the same key, gets its answer."""
+    in_flight = Reply.json(
+        409,
+        es_error(409, "status_exception", "A request with this Idempotency-Key is still in flight"),
+        {**JSON, "retry-after": "0.3"},
+    )
+    fake.enqueue(Reply.drop("reset"), in_flight, ANSWER)
+    with client(fake) as sdk:
+        assert sdk.completion(model="w", prompt="p").content == "fine"
+    first, busy, replayed = fake.requests
+    assert first.headers["idempotency-key"] == busy.headers["idempotency-key"]
+    assert busy.headers["idempotency-key"] == replayed.headers["idempotency-key"]
+    assert replayed.received_at - busy.received_at >= 0.3
+
+
 def test_a_wait_beyond_the_timeout_is_not_made(fake: FakeProvider) -> None:
     fake.enqueue(failing(429, retry_after="30"))
     started = time.monotonic()
@@ -138,7 +155,9 @@ def test_statuses_map_to_classes_and_are_not_retried(
     fake: FakeProvider, status: int, cls: type[APIStatusError], type_: str
 ) -> None:
     body = es_error(status, type_, "no")
-    fake.enqueue(Reply.json(status, body, {**JSON, "retry-after": "0"}))
+    # even with Retry-After; a conflict sends none (with one it is a key in flight: retried)
+    advice = {} if status == 409 else {"retry-after": "0"}
+    fake.enqueue(Reply.json(status, body, {**JSON, **advice}))
     with client(fake) as sdk, pytest.raises(APIStatusError) as failed:
         sdk.endpoints.get("e")
     assert type(failed.value) is cls
