@@ -13,9 +13,12 @@ One :class:`Attempts` per call. The rules:
   to 8 s) with jitter (up to a quarter less, so clients that failed together spread out), or
   after the service's ``Retry-After`` when it sent one;
 - all inside the call's ``timeout``: it is one budget for every attempt and every wait. A
-  retry whose wait would end past it is not made (the last error is raised at once), each
-  attempt's network timeout is what is left of it, and the service is told the same through
-  the ``timeout`` query parameter so that it answers 408 itself instead of going silent.
+  retry whose wait would end past it is not made (the last error is raised at once), and each
+  attempt's network timeout is what is left of it. The service is told the budget through the
+  ``timeout`` query parameter, so that it answers 408 itself instead of going silent: the
+  whole budget, the same on every attempt, because the service's idempotency check compares
+  the query too (a retry sending what is left would be a 422 "key used for another request").
+  A retry that runs out of time therefore ends as the SDK's timeout, not the service's 408.
 """
 
 from __future__ import annotations
@@ -65,8 +68,9 @@ class Attempts:
         return httpx.Timeout(self.remaining() + GRACE)
 
     def deadline_param(self) -> str:
-        """The budget left as an Elasticsearch time value (whole milliseconds, at least 1)."""
-        return f"{max(1, int(self.remaining() * 1000))}ms"
+        """The call's budget as an Elasticsearch time value (whole milliseconds, at least 1):
+        the same on every attempt, so that each retry is the same request to the service."""
+        return f"{max(1, int(self.timeout * 1000))}ms"
 
     def next_delay(self, status: int | None, retry_after: float | None = None) -> float | None:
         """The wait before the next attempt, or None when there is none. ``status`` is the

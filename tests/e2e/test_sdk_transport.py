@@ -81,6 +81,7 @@ def test_retries_a_503_with_the_same_idempotency_key(fake: FakeProvider) -> None
         first, retry = fake.requests
         assert first.headers["idempotency-key"] == retry.headers["idempotency-key"] != ""
         assert first.json == retry.json == {"input": "p"}
+        assert first.target == retry.target  # the same query too: the service compares it
         sdk.completion(model="w", prompt="p")
         assert fake.last_request.headers["idempotency-key"] != first.headers["idempotency-key"]
 
