@@ -112,6 +112,25 @@ class AsyncInferenceClient:
         **extra: Any,
     ) -> AsyncStream: ...
 
+    @overload
+    async def chat_completion(
+        self,
+        *,
+        model: str | None = None,
+        inference_id: str | None = None,
+        messages: Sequence[calls.Message],
+        stream: bool,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        tool_choice: str | Mapping[str, Any] | None = None,
+        response_format: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+        **extra: Any,
+    ) -> ChatCompletion | AsyncStream: ...
+
     async def chat_completion(
         self,
         *,
@@ -173,6 +192,19 @@ class AsyncInferenceClient:
         temperature: float | None = None,
         timeout: float | None = None,
     ) -> AsyncStream: ...
+
+    @overload
+    async def completion(
+        self,
+        *,
+        model: str | None = None,
+        inference_id: str | None = None,
+        prompt: str,
+        stream: bool,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        timeout: float | None = None,
+    ) -> Completion | AsyncStream: ...
 
     async def completion(
         self,

@@ -117,6 +117,25 @@ class InferenceClient:
         **extra: Any,
     ) -> Stream: ...
 
+    @overload
+    def chat_completion(
+        self,
+        *,
+        model: str | None = None,
+        inference_id: str | None = None,
+        messages: Sequence[calls.Message],
+        stream: bool,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        tool_choice: str | Mapping[str, Any] | None = None,
+        response_format: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+        **extra: Any,
+    ) -> ChatCompletion | Stream: ...
+
     def chat_completion(
         self,
         *,
@@ -178,6 +197,19 @@ class InferenceClient:
         temperature: float | None = None,
         timeout: float | None = None,
     ) -> Stream: ...
+
+    @overload
+    def completion(
+        self,
+        *,
+        model: str | None = None,
+        inference_id: str | None = None,
+        prompt: str,
+        stream: bool,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        timeout: float | None = None,
+    ) -> Completion | Stream: ...
 
     def completion(
         self,

@@ -9,7 +9,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, assert_type
 
 import pytest
 
@@ -18,8 +18,11 @@ from inference_service.client import (
     APIStatusError,
     APITimeoutError,
     AsyncInferenceClient,
+    AsyncStream,
     AuthenticationError,
     BadRequestError,
+    ChatCompletion,
+    Completion,
     ConflictError,
     InferenceClient,
     InternalServerError,
@@ -27,6 +30,7 @@ from inference_service.client import (
     PermissionDeniedError,
     RateLimitError,
     RequestTimeoutError,
+    Stream,
 )
 from tests.fakes.server import FakeProvider, Reply
 
@@ -328,5 +332,45 @@ def test_async_retries_and_cut_streams(fake: FakeProvider) -> None:
             fake.enqueue(Reply.hang())
             with pytest.raises(APITimeoutError):
                 await sdk.embedding(model="e", input="x", timeout=0.2)
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+def test_stream_as_a_bool_variable_is_typed(fake: FakeProvider, streaming: bool) -> None:
+    """``stream=flag`` with a plain bool type-checks (mypy runs on this file) and answers the
+    union; the literal forms keep their precise types."""
+    done = [frame(CHUNK), frame("[DONE]")]
+    chat = Reply.json(
+        200,
+        {"id": "c1", "model": "m", "choices": [{"message": {"role": "assistant", "content": "Hi"}}]},
+        JSON,
+    )
+    texts = [frame({"completion": [{"delta": "fine"}]}), frame("[DONE]")]
+    fake.enqueue(
+        *([Reply.sse(done, headers=SSE), Reply.sse(texts, headers=SSE)] if streaming else [chat, ANSWER])
+    )
+    with client(fake) as sdk:
+        answer = assert_type(
+            sdk.chat_completion(model="c", messages=MESSAGES, stream=streaming), ChatCompletion | Stream
+        )
+        text = assert_type(sdk.completion(model="w", prompt="p", stream=streaming), Completion | Stream)
+        if streaming:
+            assert isinstance(answer, Stream) and isinstance(text, Stream)
+            assert [c.content for c in answer] == ["Hi"] and [c.content for c in text] == ["fine"]
+        else:
+            assert isinstance(answer, ChatCompletion) and answer.content == "Hi"
+            assert isinstance(text, Completion) and text.content == "fine"
+
+    async def main() -> None:
+        fake.enqueue(Reply.sse(done, headers=SSE) if streaming else chat)
+        async with AsyncInferenceClient(fake.url, timeout=10) as asdk:
+            got = await asdk.chat_completion(model="c", messages=MESSAGES, stream=streaming)
+            assert_type(got, ChatCompletion | AsyncStream)
+            if isinstance(got, AsyncStream):
+                assert [c.content async for c in got] == ["Hi"]
+            else:
+                assert got.content == "Hi"
+            assert isinstance(got, AsyncStream) is streaming
 
     asyncio.run(main())
