@@ -18,7 +18,15 @@ import httpx
 
 from inference_service.client import calls, endpoint_calls
 from inference_service.client.stream import AsyncStream
-from inference_service.client.transport import Options, build, failure, idempotency_key, parse, status_failure
+from inference_service.client.transport import (
+    Options,
+    build,
+    failure,
+    idempotency_key,
+    parse,
+    resendable,
+    status_failure,
+)
 from inference_service.client.types import (
     ChatCompletion,
     Completion,
@@ -278,7 +286,7 @@ class AsyncInferenceClient:
                     build(self._http, request, attempts, key, stream=stream), stream=True
                 )
             except httpx.HTTPError as exc:
-                delay = None if isinstance(exc, httpx.TimeoutException) else attempts.next_delay(None)
+                delay = attempts.next_delay(None) if resendable(request, exc) else None
                 if delay is None:
                     raise failure(exc) from exc
                 await anyio.sleep(delay)

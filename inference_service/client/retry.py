@@ -8,7 +8,9 @@ One :class:`Attempts` per call. The rules:
   call's own earlier attempt, whose answer the retry then gets replayed; the other conflicts
   carry none); nothing else (a 500 is a bug to report, a 4xx will not change). Only before the
   first byte of an answer: once a 2xx has begun, a broken connection is an error, never a
-  second request.
+  second request. A ``PUT`` or ``DELETE`` whose connection broke after it was sent is not
+  sent again either (:func:`~inference_service.client.transport.resendable`): it carries no
+  idempotency key, and the service may have acted on it.
 - at most ``max_retries`` retries, each after an exponential backoff (0.5 s, 1 s, 2 s ... up
   to 8 s) with jitter (up to a quarter less, so clients that failed together spread out), or
   after the service's ``Retry-After`` when it sent one;

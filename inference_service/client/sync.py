@@ -17,7 +17,15 @@ import httpx
 
 from inference_service.client import calls, endpoint_calls
 from inference_service.client.stream import Stream
-from inference_service.client.transport import Options, build, failure, idempotency_key, parse, status_failure
+from inference_service.client.transport import (
+    Options,
+    build,
+    failure,
+    idempotency_key,
+    parse,
+    resendable,
+    status_failure,
+)
 from inference_service.client.types import (
     ChatCompletion,
     Completion,
@@ -281,7 +289,7 @@ class InferenceClient:
                     build(self._http, request, attempts, key, stream=stream), stream=True
                 )
             except httpx.HTTPError as exc:
-                delay = None if isinstance(exc, httpx.TimeoutException) else attempts.next_delay(None)
+                delay = attempts.next_delay(None) if resendable(request, exc) else None
                 if delay is None:
                     raise failure(exc) from exc
                 time.sleep(delay)

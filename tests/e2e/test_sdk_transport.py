@@ -100,6 +100,32 @@ def test_retries_a_connection_dropped_before_any_answer(fake: FakeProvider) -> N
     assert time.monotonic() - started >= 0.3 + 0.75  # two exponential backoffs, minus their jitter
 
 
+def test_a_put_or_delete_that_may_have_landed_is_not_sent_again(fake: FakeProvider) -> None:
+    """No idempotency key on the management calls: sent twice, a create would answer "already
+    exists" for the endpoint it made. Reads are retried; so is a call that never connected."""
+    endpoint = {"inference_id": "e", "task_type": "completion", "service": "openai", "service_settings": {}}
+    fake.default = Reply.json(200, endpoint, JSON)
+    with client(fake) as sdk:
+        for how in ("reset", "eof"):
+            fake.enqueue(Reply.drop(how))
+            with pytest.raises(APIConnectionError):
+                sdk.endpoints.create("e", task_type="completion", service="openai", service_settings={})
+        fake.enqueue(Reply.drop("reset"))
+        with pytest.raises(APIConnectionError):
+            sdk.endpoints.delete("e")
+        assert [r.method for r in fake.requests] == ["PUT", "PUT", "DELETE"]
+        fake.enqueue(Reply.drop("reset"), Reply.json(200, {"endpoints": [endpoint]}, JSON))
+        assert sdk.endpoints.get("e").inference_id == "e"
+        assert [r.method for r in fake.requests[3:]] == ["GET", "GET"]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))  # bound, never listening: refused, so never sent
+        with InferenceClient(f"http://127.0.0.1:{sock.getsockname()[1]}", max_retries=1) as refused:
+            started = time.monotonic()
+            with pytest.raises(APIConnectionError, match="could not reach"):
+                refused.endpoints.delete("e")
+            assert time.monotonic() - started >= 0.375  # one backoff: the refused call was retried
+
+
 def test_honours_retry_after(fake: FakeProvider) -> None:
     fake.enqueue(failing(429, retry_after="0.3"), ANSWER)
     started = time.monotonic()
