@@ -192,7 +192,7 @@ def test_the_api_key_from_the_flag_or_the_environment(
         assert key not in flag.stderr + from_env.stderr + no_key.stderr
 
 
-def spawn(env: dict[str, str], *args: str) -> pexpect.spawn:
+def spawn(env: dict[str, str], *args: str) -> pexpect.spawn[str]:
     """The command in a pseudo-terminal (generous timeouts: the CLI imports the whole package
     at start-up, slow on a loaded machine)."""
     return pexpect.spawn(

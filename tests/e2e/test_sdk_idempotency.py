@@ -32,14 +32,19 @@ def provider() -> Iterator[FakeProvider]:
 
 @pytest.fixture(scope="module")
 def svc(tmp_path_factory: pytest.TempPathFactory, provider: FakeProvider) -> Iterator[RunningService]:
-    with migrated_service(tmp_path_factory.mktemp("sdk-idem")) as running, InferenceClient(running.url) as sdk:
+    with (
+        migrated_service(tmp_path_factory.mktemp("sdk-idem")) as running,
+        InferenceClient(running.url) as sdk,
+    ):
         chat = {
             "api_key": "sk",
             "model_id": "gpt-4o-mini",
             "url": provider.url + "/v1/chat/completions",
             "upstream_max_retries": 0,  # the SDK's retries are under test, not the service's
         }
-        sdk.endpoints.create("idem-chat", task_type="chat_completion", service="openai", service_settings=chat)
+        sdk.endpoints.create(
+            "idem-chat", task_type="chat_completion", service="openai", service_settings=chat
+        )
         yield running
 
 
@@ -63,6 +68,7 @@ def test_a_retry_after_a_broken_connection_gets_the_answer_replayed(
 ) -> None:
     provider.enqueue(fake_openai.stream_reply(["Downhill", ", step by step."]))
     with DroppingRelay(port(svc)) as relay, InferenceClient(relay.url, max_retries=3, timeout=20) as sdk:
+        content: str | None
         if stream:
             with sdk.chat_completion(model="idem-chat", messages=MESSAGES, stream=True) as chunks:
                 content = "".join(chunk.content for chunk in chunks)
@@ -97,7 +103,7 @@ def test_provider_failures_are_retried_to_success_with_one_key(
     provider.enqueue(busy, fake_openai.rate_limit_exceeded(retry_after=2), fake_openai.stream_reply(["ok"]))
     with InferenceClient(svc.url, max_retries=2, timeout=20) as sdk:
         assert sdk.chat_completion(model="idem-chat", messages=MESSAGES).content == "ok"
-    first, limited, third = provider.requests
+    _busy, limited, third = provider.requests
     # the provider's Retry-After, passed on and honoured (the backoff would be 1 s at most)
     assert third.received_at - limited.received_at >= 2.0
     with InferenceClient(svc.url, max_retries=0, timeout=20) as sdk:
