@@ -18,7 +18,15 @@ import httpx
 
 from inference_service.client import calls, endpoint_calls
 from inference_service.client.stream import AsyncStream
-from inference_service.client.transport import Options, build, failure, idempotency_key, parse, status_failure
+from inference_service.client.transport import (
+    Options,
+    build,
+    failure,
+    idempotency_key,
+    parse,
+    resendable,
+    status_failure,
+)
 from inference_service.client.types import (
     ChatCompletion,
     Completion,
@@ -112,6 +120,25 @@ class AsyncInferenceClient:
         **extra: Any,
     ) -> AsyncStream: ...
 
+    @overload
+    async def chat_completion(
+        self,
+        *,
+        model: str | None = None,
+        inference_id: str | None = None,
+        messages: Sequence[calls.Message],
+        stream: bool,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        tool_choice: str | Mapping[str, Any] | None = None,
+        response_format: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+        **extra: Any,
+    ) -> ChatCompletion | AsyncStream: ...
+
     async def chat_completion(
         self,
         *,
@@ -173,6 +200,19 @@ class AsyncInferenceClient:
         temperature: float | None = None,
         timeout: float | None = None,
     ) -> AsyncStream: ...
+
+    @overload
+    async def completion(
+        self,
+        *,
+        model: str | None = None,
+        inference_id: str | None = None,
+        prompt: str,
+        stream: bool,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        timeout: float | None = None,
+    ) -> Completion | AsyncStream: ...
 
     async def completion(
         self,
@@ -246,7 +286,7 @@ class AsyncInferenceClient:
                     build(self._http, request, attempts, key, stream=stream), stream=True
                 )
             except httpx.HTTPError as exc:
-                delay = None if isinstance(exc, httpx.TimeoutException) else attempts.next_delay(None)
+                delay = attempts.next_delay(None) if resendable(request, exc) else None
                 if delay is None:
                     raise failure(exc) from exc
                 await anyio.sleep(delay)

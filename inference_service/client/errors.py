@@ -121,7 +121,9 @@ class RequestTimeoutError(APIStatusError):
 
 
 class ConflictError(APIStatusError):
-    """409: the endpoint changed concurrently (retry), or another conflict."""
+    """409: the endpoint changed concurrently (retry), or another conflict. The service's
+    "Idempotency-Key still in flight" 409 (sent with ``Retry-After``) is retried by the SDK and
+    raised only when the retries or the call's timeout run out."""
 
 
 class RateLimitError(APIStatusError):

@@ -17,7 +17,15 @@ import httpx
 
 from inference_service.client import calls, endpoint_calls
 from inference_service.client.stream import Stream
-from inference_service.client.transport import Options, build, failure, idempotency_key, parse, status_failure
+from inference_service.client.transport import (
+    Options,
+    build,
+    failure,
+    idempotency_key,
+    parse,
+    resendable,
+    status_failure,
+)
 from inference_service.client.types import (
     ChatCompletion,
     Completion,
@@ -117,6 +125,25 @@ class InferenceClient:
         **extra: Any,
     ) -> Stream: ...
 
+    @overload
+    def chat_completion(
+        self,
+        *,
+        model: str | None = None,
+        inference_id: str | None = None,
+        messages: Sequence[calls.Message],
+        stream: bool,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        tool_choice: str | Mapping[str, Any] | None = None,
+        response_format: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+        **extra: Any,
+    ) -> ChatCompletion | Stream: ...
+
     def chat_completion(
         self,
         *,
@@ -178,6 +205,19 @@ class InferenceClient:
         temperature: float | None = None,
         timeout: float | None = None,
     ) -> Stream: ...
+
+    @overload
+    def completion(
+        self,
+        *,
+        model: str | None = None,
+        inference_id: str | None = None,
+        prompt: str,
+        stream: bool,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        timeout: float | None = None,
+    ) -> Completion | Stream: ...
 
     def completion(
         self,
@@ -249,7 +289,7 @@ class InferenceClient:
                     build(self._http, request, attempts, key, stream=stream), stream=True
                 )
             except httpx.HTTPError as exc:
-                delay = None if isinstance(exc, httpx.TimeoutException) else attempts.next_delay(None)
+                delay = attempts.next_delay(None) if resendable(request, exc) else None
                 if delay is None:
                     raise failure(exc) from exc
                 time.sleep(delay)

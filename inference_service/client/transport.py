@@ -82,6 +82,21 @@ def idempotency_key(request: Request) -> str | None:
     return uuid.uuid4().hex if request.method == "POST" else None
 
 
+def resendable(request: Request, exc: httpx.HTTPError) -> bool:
+    """Whether an attempt that got no answer (``exc``) may be sent again, budget allowing.
+
+    A timeout spent the budget: no. A connection that could not be made: the request never
+    left, yes. Otherwise the service may have acted on it: yes for reads, and for POSTs, whose
+    ``Idempotency-Key`` makes the service replay the first outcome instead of running it
+    twice; no for ``PUT`` and ``DELETE``, which carry no key (a create sent twice would answer
+    "already exists" for the endpoint it just made, a delete "not found")."""
+    if isinstance(exc, httpx.TimeoutException):
+        return False
+    if isinstance(exc, httpx.ConnectError):
+        return True
+    return request.method in ("GET", "HEAD", "POST")
+
+
 def build(
     http: httpx.Client | httpx.AsyncClient,
     request: Request,

@@ -317,10 +317,11 @@ def test_provider_failures_keep_their_class(client: InferenceClient, upstream: F
         service="openai",
         service_settings={**embed, "upstream_max_retries": 0},
     )
-    upstream.enqueue(fake_openai.rate_limit_exceeded(retry_after=7))
-    with pytest.raises(RateLimitError) as limited:
-        client.chat_completion(model="sdk-chat-once", messages=MESSAGES, stream=True)
-    assert limited.value.status == 429 and limited.value.retry_after == 7
+    for stream in (True, False):
+        upstream.enqueue(fake_openai.rate_limit_exceeded(retry_after=7))
+        with pytest.raises(RateLimitError) as limited:
+            client.chat_completion(model="sdk-chat-once", messages=MESSAGES, stream=stream)
+        assert limited.value.status == 429 and limited.value.retry_after == 7, stream
     upstream.enqueue(fake_openai.server_error())
     with pytest.raises(InternalServerError) as failed:
         client.embedding(model="sdk-embed-once", input="x")

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pexpect
 import pytest
 
@@ -148,6 +149,93 @@ def test_interactive_chat_in_a_terminal(
         assert fresh == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "New topic"}]
 
         child.sendline("/exit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+
+
+def test_service_failures_exit_1_with_one_line(env: dict[str, str], upstream: FakeProvider) -> None:
+    upstream.enqueue(fake_openai.model_not_found("gpt-4o-mini"))
+    refused = run(env, "chat", "cli-chat", "hello")
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.stderr.startswith("error: 404 ") and len(refused.stderr.splitlines()) == 1
+    missing = run(env, "embed", "nope", "a")
+    assert (missing.returncode, missing.stdout) == (1, "")
+    assert missing.stderr == "error: 404 resource_not_found_exception: Inference endpoint not found [nope]\n"
+    wrong = run(env, "rerank", "cli-embed", "--query", "q", "a")
+    assert wrong.returncode == 1 and wrong.stderr.startswith("error: 400 ") and wrong.stdout == ""
+    unreachable = run(env, "embed", "cli-embed", "a", "--url", "http://127.0.0.1:9")
+    assert unreachable.returncode == 1 and "could not reach the service" in unreachable.stderr
+
+
+def test_the_api_key_from_the_flag_or_the_environment(
+    env: dict[str, str], upstream: FakeProvider, tmp_path: Path
+) -> None:
+    with migrated_service(tmp_path / "locked") as locked, InferenceClient(locked.url) as client:
+        chat = {"api_key": "sk", "model_id": "gpt-4o-mini", "url": upstream.url + "/v1/chat/completions"}
+        client.endpoints.create(
+            "key-chat", task_type="chat_completion", service="openai", service_settings=chat
+        )
+        made = httpx.post(f"{locked.url}/_security/api_key", json={"name": "cli"}, timeout=30)
+        assert made.status_code == 200, made.text
+        key = made.json()["encoded"]
+        env = {**env, "INFERENCE_SERVICE_URL": locked.url}
+        no_key = run(env, "chat", "key-chat", "hi")
+        assert no_key.returncode == 1 and no_key.stderr.startswith("error: 401 security_exception: ")
+        upstream.enqueue(fake_openai.stream_reply(["With", " the flag"]))
+        flag = run(env, "chat", "key-chat", "hi", "--api-key", key)
+        assert (flag.returncode, flag.stdout, flag.stderr) == (0, "With the flag\n", "")
+        upstream.enqueue(fake_openai.stream_reply(["From", " the environment"]))
+        from_env = run({**env, "INFERENCE_SERVICE_API_KEY": key}, "chat", "key-chat", "hi")
+        assert (from_env.returncode, from_env.stdout) == (0, "From the environment\n")
+        assert key not in flag.stderr + from_env.stderr + no_key.stderr
+
+
+def spawn(env: dict[str, str], *args: str) -> pexpect.spawn[str]:
+    """The command in a pseudo-terminal (generous timeouts: the CLI imports the whole package
+    at start-up, slow on a loaded machine)."""
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "inference_service", *args],
+        env=env,
+        cwd=env["HOME"],
+        encoding="utf-8",
+        timeout=30,
+    )
+
+
+def test_ctrl_c_stops_a_one_shot_answer_with_130(env: dict[str, str], upstream: FakeProvider) -> None:
+    upstream.enqueue(fake_openai.stream_reply([f"w{i} " for i in range(100)], gap=0.1))
+    child = spawn(env, "chat", "cli-chat", "Talk for long")
+    try:
+        child.expect_exact("w1 ")
+        child.sendintr()
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 130 and "Traceback" not in (child.before or "")
+    assert upstream.wait_for_disconnect(timeout=3).aborted
+
+
+def test_a_failed_turn_leaves_the_conversation_going(env: dict[str, str], upstream: FakeProvider) -> None:
+    """An error is reported and the turn is dropped; Ctrl-C at the prompt discards the line."""
+    upstream.enqueue(fake_openai.model_not_found("gpt-4o-mini"), fake_openai.stream_reply(["Still here."]))
+    child = spawn(env, "chat", "cli-chat")
+    try:
+        child.expect_exact("> ")
+        child.sendline("First try")
+        child.expect_exact("error: 404 ")
+        child.expect_exact("> ")
+        child.send("half a line")
+        child.sendintr()  # at the prompt: the line is dropped, the program goes on
+        child.expect_exact("> ")
+        child.sendline("Second try")
+        child.expect_exact("Still here.")
+        child.expect_exact("> ")
+        sent = upstream.last_request.json["messages"]
+        assert sent == [{"role": "user", "content": "Second try"}]
+        child.sendeof()  # Ctrl-D quits too
         child.expect(pexpect.EOF)
     finally:
         child.close()

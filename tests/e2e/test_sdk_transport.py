@@ -9,7 +9,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, assert_type
 
 import pytest
 
@@ -18,8 +18,11 @@ from inference_service.client import (
     APIStatusError,
     APITimeoutError,
     AsyncInferenceClient,
+    AsyncStream,
     AuthenticationError,
     BadRequestError,
+    ChatCompletion,
+    Completion,
     ConflictError,
     InferenceClient,
     InternalServerError,
@@ -27,6 +30,7 @@ from inference_service.client import (
     PermissionDeniedError,
     RateLimitError,
     RequestTimeoutError,
+    Stream,
 )
 from tests.fakes.server import FakeProvider, Reply
 
@@ -81,6 +85,7 @@ def test_retries_a_503_with_the_same_idempotency_key(fake: FakeProvider) -> None
         first, retry = fake.requests
         assert first.headers["idempotency-key"] == retry.headers["idempotency-key"] != ""
         assert first.json == retry.json == {"input": "p"}
+        assert first.target == retry.target  # the same query too: the service compares it
         sdk.completion(model="w", prompt="p")
         assert fake.last_request.headers["idempotency-key"] != first.headers["idempotency-key"]
 
@@ -95,6 +100,32 @@ def test_retries_a_connection_dropped_before_any_answer(fake: FakeProvider) -> N
     assert time.monotonic() - started >= 0.3 + 0.75  # two exponential backoffs, minus their jitter
 
 
+def test_a_put_or_delete_that_may_have_landed_is_not_sent_again(fake: FakeProvider) -> None:
+    """No idempotency key on the management calls: sent twice, a create would answer "already
+    exists" for the endpoint it made. Reads are retried; so is a call that never connected."""
+    endpoint = {"inference_id": "e", "task_type": "completion", "service": "openai", "service_settings": {}}
+    fake.default = Reply.json(200, endpoint, JSON)
+    with client(fake) as sdk:
+        for how in ("reset", "eof"):
+            fake.enqueue(Reply.drop(how))
+            with pytest.raises(APIConnectionError):
+                sdk.endpoints.create("e", task_type="completion", service="openai", service_settings={})
+        fake.enqueue(Reply.drop("reset"))
+        with pytest.raises(APIConnectionError):
+            sdk.endpoints.delete("e")
+        assert [r.method for r in fake.requests] == ["PUT", "PUT", "DELETE"]
+        fake.enqueue(Reply.drop("reset"), Reply.json(200, {"endpoints": [endpoint]}, JSON))
+        assert sdk.endpoints.get("e").inference_id == "e"
+        assert [r.method for r in fake.requests[3:]] == ["GET", "GET"]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))  # bound, never listening: refused, so never sent
+        with InferenceClient(f"http://127.0.0.1:{sock.getsockname()[1]}", max_retries=1) as refused:
+            started = time.monotonic()
+            with pytest.raises(APIConnectionError, match="could not reach"):
+                refused.endpoints.delete("e")
+            assert time.monotonic() - started >= 0.375  # one backoff: the refused call was retried
+
+
 def test_honours_retry_after(fake: FakeProvider) -> None:
     fake.enqueue(failing(429, retry_after="0.3"), ANSWER)
     started = time.monotonic()
@@ -102,6 +133,23 @@ def test_honours_retry_after(fake: FakeProvider) -> None:
         assert sdk.completion(model="w", prompt="p").content == "fine"
     assert fake.requests[1].received_at - fake.requests[0].received_at >= 0.3
     assert time.monotonic() - started < 3
+
+
+def test_a_key_in_flight_is_waited_for(fake: FakeProvider) -> None:
+    """The service's 409 with Retry-After: the call's first attempt still holds its key (its
+    connection broke, the service still runs it); the retry, with the same key, gets its answer."""
+    in_flight = Reply.json(
+        409,
+        es_error(409, "status_exception", "A request with this Idempotency-Key is still in flight"),
+        {**JSON, "retry-after": "0.3"},
+    )
+    fake.enqueue(Reply.drop("reset"), in_flight, ANSWER)
+    with client(fake) as sdk:
+        assert sdk.completion(model="w", prompt="p").content == "fine"
+    first, busy, replayed = fake.requests
+    assert first.headers["idempotency-key"] == busy.headers["idempotency-key"]
+    assert busy.headers["idempotency-key"] == replayed.headers["idempotency-key"]
+    assert replayed.received_at - busy.received_at >= 0.3
 
 
 def test_a_wait_beyond_the_timeout_is_not_made(fake: FakeProvider) -> None:
@@ -138,7 +186,9 @@ def test_statuses_map_to_classes_and_are_not_retried(
     fake: FakeProvider, status: int, cls: type[APIStatusError], type_: str
 ) -> None:
     body = es_error(status, type_, "no")
-    fake.enqueue(Reply.json(status, body, {**JSON, "retry-after": "0"}))
+    # even with Retry-After; a conflict sends none (with one it is a key in flight: retried)
+    advice = {} if status == 409 else {"retry-after": "0"}
+    fake.enqueue(Reply.json(status, body, {**JSON, **advice}))
     with client(fake) as sdk, pytest.raises(APIStatusError) as failed:
         sdk.endpoints.get("e")
     assert type(failed.value) is cls
@@ -308,5 +358,45 @@ def test_async_retries_and_cut_streams(fake: FakeProvider) -> None:
             fake.enqueue(Reply.hang())
             with pytest.raises(APITimeoutError):
                 await sdk.embedding(model="e", input="x", timeout=0.2)
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+def test_stream_as_a_bool_variable_is_typed(fake: FakeProvider, streaming: bool) -> None:
+    """``stream=flag`` with a plain bool type-checks (mypy runs on this file) and answers the
+    union; the literal forms keep their precise types."""
+    done = [frame(CHUNK), frame("[DONE]")]
+    chat = Reply.json(
+        200,
+        {"id": "c1", "model": "m", "choices": [{"message": {"role": "assistant", "content": "Hi"}}]},
+        JSON,
+    )
+    texts = [frame({"completion": [{"delta": "fine"}]}), frame("[DONE]")]
+    fake.enqueue(
+        *([Reply.sse(done, headers=SSE), Reply.sse(texts, headers=SSE)] if streaming else [chat, ANSWER])
+    )
+    with client(fake) as sdk:
+        answer = assert_type(
+            sdk.chat_completion(model="c", messages=MESSAGES, stream=streaming), ChatCompletion | Stream
+        )
+        text = assert_type(sdk.completion(model="w", prompt="p", stream=streaming), Completion | Stream)
+        if streaming:
+            assert isinstance(answer, Stream) and isinstance(text, Stream)
+            assert [c.content for c in answer] == ["Hi"] and [c.content for c in text] == ["fine"]
+        else:
+            assert isinstance(answer, ChatCompletion) and answer.content == "Hi"
+            assert isinstance(text, Completion) and text.content == "fine"
+
+    async def main() -> None:
+        fake.enqueue(Reply.sse(done, headers=SSE) if streaming else chat)
+        async with AsyncInferenceClient(fake.url, timeout=10) as asdk:
+            got = await asdk.chat_completion(model="c", messages=MESSAGES, stream=streaming)
+            assert_type(got, ChatCompletion | AsyncStream)
+            if isinstance(got, AsyncStream):
+                assert [c.content async for c in got] == ["Hi"]
+            else:
+                assert got.content == "Hi"
+            assert isinstance(got, AsyncStream) is streaming
 
     asyncio.run(main())

@@ -110,7 +110,8 @@ async def _chat(
         chat, target = await _chat_target(state, inference_id, body)
         answer = await state.inference.chat(target, chat, deadline)
     except InferenceServiceError as exc:
-        return json_response(request, unified_error_body(exc), status=exc.status)
+        advice = {"retry-after": exc.retry_after} if exc.retry_after else None  # as on every path
+        return json_response(request, unified_error_body(exc), status=exc.status, headers=advice)
     return json_response(request, answer)
 
 

@@ -165,3 +165,101 @@ def test_importing_the_sdk_loads_none_of_the_server() -> None:
 
 def test_type_information_is_shipped() -> None:
     assert (Path(inference_service.__file__).parent / "py.typed").is_file()
+
+
+FIELDS = {
+    "ChatCompletion": ("id", "model", "choices", "created", "object", "usage"),
+    "ChatMessage": ("role", "content", "tool_calls", "tool_call_id"),
+    "Choice": ("message", "finish_reason", "index"),
+    "Completion": ("content", "model", "usage"),
+    "Embedding": ("embedding", "index"),
+    "EmbeddingResponse": ("model", "data", "usage"),
+    "EmbeddingUsage": ("prompt_tokens", "total_tokens"),
+    "Endpoint": (
+        "inference_id",
+        "task_type",
+        "service",
+        "service_settings",
+        "task_settings",
+        "chunking_settings",
+        "cache",
+    ),
+    "FunctionCall": ("name", "arguments"),
+    "FunctionCallDelta": ("name", "arguments"),
+    "RerankResponse": ("model", "results"),
+    "RerankResult": ("index", "relevance_score", "document"),
+    "SparseEmbedding": ("embedding", "index", "is_truncated"),
+    "SparseEmbeddingResponse": ("model", "data"),
+    "StreamChunk": ("content", "id", "model", "role", "finish_reason", "index", "tool_calls", "usage"),
+    "ToolCall": ("id", "function", "type"),
+    "ToolCallDelta": ("index", "id", "type", "function"),
+    "Usage": ("prompt_tokens", "completion_tokens", "total_tokens"),
+}
+PROPERTIES = {
+    "ChatCompletion": {"content", "tool_calls", "finish_reason"},
+    "EmbeddingResponse": {"embeddings"},
+    "SparseEmbeddingResponse": {"embeddings"},
+}
+
+
+def test_response_fields_are_pinned() -> None:
+    """The answers' field names (and the shortcuts on them) are the interface too."""
+    structs = {
+        name: getattr(client, name) for name in PUBLIC if hasattr(getattr(client, name), "__struct_fields__")
+    }
+    assert {name: cls.__struct_fields__ for name, cls in structs.items()} == FIELDS
+    for name, properties in PROPERTIES.items():
+        cls = getattr(client, name)
+        assert {p for p in properties if isinstance(getattr(cls, p, None), property)} == properties, name
+
+
+def test_error_attributes_are_pinned() -> None:
+    body = {"error": {"type": "t", "reason": "r"}, "status": 400}
+    error = client.BadRequestError("r", status=400, type="t", body=body, code="c", param="$.x")
+    assert (error.status, error.type, error.reason, error.body, error.code, error.param) == (
+        400,
+        "t",
+        "r",
+        body,
+        "c",
+        "$.x",
+    )
+    limited = client.RateLimitError("slow", status=429, retry_after=2.5)
+    assert (limited.retry_after, limited.status, limited.type, limited.param) == (2.5, 429, None, None)
+
+
+def test_the_rest_of_the_signatures() -> None:
+    for cls in (client.InferenceClient, client.AsyncInferenceClient):
+        assert list(inspect.signature(cls.sparse_embedding).parameters)[1:] == [
+            "model",
+            "inference_id",
+            "input",
+            "timeout",
+        ]
+        assert list(inspect.signature(cls.rerank).parameters)[7:] == ["timeout"]
+    for endpoints in (client.Endpoints, client.AsyncEndpoints):
+        assert list(inspect.signature(endpoints.get).parameters)[1:] == ["inference_id"]
+        assert list(inspect.signature(endpoints.list).parameters)[1:] == ["task_type"]
+        assert list(inspect.signature(endpoints.update).parameters)[1:] == [
+            "inference_id",
+            "service_settings",
+            "task_settings",
+        ]
+        assert list(inspect.signature(endpoints.delete).parameters)[1:] == ["inference_id"]
+    assert {"close", "__enter__", "__exit__", "__iter__", "__next__"} <= set(dir(client.Stream))
+    assert {"aclose", "__aenter__", "__aexit__", "__aiter__", "__anext__"} <= set(dir(client.AsyncStream))
+
+
+def test_keyword_only_as_the_issue_pins_them() -> None:
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    for cls in (client.InferenceClient, client.AsyncInferenceClient):
+        init = inspect.signature(cls.__init__).parameters
+        assert [p.kind for p in init.values()][1:] == [
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            keyword,
+            keyword,
+        ]
+        for method in ("chat_completion", "completion", "embedding", "sparse_embedding", "rerank"):
+            kinds = {p.kind for p in list(inspect.signature(getattr(cls, method)).parameters.values())[1:]}
+            assert kinds <= {keyword, inspect.Parameter.VAR_KEYWORD}, method

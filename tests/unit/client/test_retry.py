@@ -12,8 +12,17 @@ from inference_service.client.retry import GRACE, Attempts
 def test_retried_statuses_and_connection_failures() -> None:
     for status in (429, 502, 503, 504, None):
         assert Attempts(60, 2).next_delay(status, 0) == 0, status
-    for status in (400, 401, 403, 404, 408, 409, 500, 501):
+    for status in (400, 401, 403, 404, 408, 422, 500, 501):
         assert Attempts(60, 2).next_delay(status, 0) is None, status
+
+
+def test_a_conflict_is_retried_only_when_the_service_says_when() -> None:
+    """409 with Retry-After: the call's idempotency key is still held by its first attempt."""
+    assert Attempts(60, 2).next_delay(409, 1.0) == 1.0
+    assert Attempts(60, 2).next_delay(409, 0) == 0
+    assert Attempts(60, 2).next_delay(409) is None  # a version conflict, an endpoint in use
+    assert Attempts(60, 0).next_delay(409, 1.0) is None
+    assert Attempts(0.5, 2).next_delay(409, 1.0) is None  # past the call's budget
 
 
 def test_at_most_max_retries() -> None:
@@ -43,10 +52,12 @@ def test_timeouts_follow_the_budget() -> None:
     assert 1.4 <= attempts.remaining() <= 1.5
     timeout = attempts.network_timeout()
     assert timeout.read is not None and 1.4 + GRACE <= timeout.read <= 1.5 + GRACE
-    ms = int(attempts.deadline_param().removesuffix("ms"))
-    assert 1400 <= ms <= 1500
+    # the service is told the whole budget, on every attempt alike (its idempotency check
+    # compares the query: a retry must be the same request)
+    assert attempts.deadline_param() == "2000ms"
     spent = Attempts(1.0, 2, now=time.monotonic() - 5)
-    assert spent.remaining() == 0 and spent.deadline_param() == "1ms"
+    assert spent.remaining() == 0 and spent.deadline_param() == "1000ms"
+    assert Attempts(0.0001, 0).deadline_param() == "1ms"
 
 
 @pytest.mark.parametrize("status", [429, 503])
