@@ -517,6 +517,50 @@ def test_keys_made_by_a_restricted_key_are_restricted_too(world: World) -> None:
     )
 
 
+def test_a_restricted_key_reaches_only_the_keys_it_could_have_made(world: World) -> None:
+    """The ``other-*`` manage key lists and invalidates keys within its own endpoints only: the
+    unrestricted admin and the keys on every endpoint are not found (listed or by id or name)."""
+    url = world.service.url
+    headers = {"authorization": str(world.callers["restricted"].header)}
+    app = {"application": "inference-service"}
+    narrower = {"r": {"applications": [{**app, "privileges": ["infer"], "resources": ["other-emb"]}]}}
+    made = httpx.put(
+        f"{url}/_security/api_key",
+        json={"name": "reach-child", "role_descriptors": narrower},
+        headers=headers,
+    ).json()
+    listed = httpx.get(f"{url}/_security/api_key", headers=headers).json()["api_keys"]
+    shown = {k["id"] for k in listed}
+    assert {world.callers["restricted"].key_id, made["id"]} <= shown
+    for name in ("manage", "monitor", "infer", "invalidated"):
+        assert world.callers[name].key_id not in shown
+    assert all(k["endpoints"] is not None for k in listed)
+    admin = str(world.callers["manage"].key_id)
+    by_id = httpx.get(f"{url}/_security/api_key", params={"id": admin}, headers=headers).json()
+    assert by_id == {"api_keys": []}
+    refused = httpx.request("DELETE", f"{url}/_security/api_key", json={"ids": [admin]}, headers=headers)
+    assert refused.json() == {
+        "invalidated_api_keys": [],
+        "previously_invalidated_api_keys": [],
+        "error_count": 1,
+        "error_details": [{"type": "resource_not_found_exception", "reason": f"api key [{admin}] not found"}],
+    }
+    by_name = httpx.request(
+        "DELETE", f"{url}/_security/api_key", json={"name": "first-admin"}, headers=headers
+    )
+    assert by_name.json() == {
+        "invalidated_api_keys": [],
+        "previously_invalidated_api_keys": [],
+        "error_count": 0,
+    }
+    manage = {"authorization": str(world.callers["manage"].header)}
+    assert httpx.get(f"{url}/_inference", headers=manage).status_code == 200  # the admin still works
+    gone = httpx.request("DELETE", f"{url}/_security/api_key", json={"ids": [made["id"]]}, headers=headers)
+    assert gone.json()["invalidated_api_keys"] == [made["id"]]
+    everything = httpx.get(f"{url}/_security/api_key", headers=manage).json()["api_keys"]
+    assert {admin, made["id"]} <= {k["id"] for k in everything}  # an unrestricted key sees every key
+
+
 def test_role_descriptors_that_cannot_be_honoured_are_refused(world: World) -> None:
     url = world.service.url
     headers = {"authorization": str(world.callers["manage"].header)}
