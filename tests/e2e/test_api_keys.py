@@ -183,7 +183,9 @@ def status(code: int, **fields: Any) -> Check:
 
 def metrics_text(response: httpx.Response, case: str, caller: Caller) -> None:
     assert response.status_code == 200, response.text
-    assert "inference_service_requests_total" in response.text
+    assert "inference_service_requests_in_flight" in response.text
+    if case == "restricted":
+        assert 'endpoint="team-' not in response.text and 'endpoint=""' not in response.text
 
 
 def listing(ids: Callable[[Any], set[str]]) -> Check:
@@ -559,6 +561,26 @@ def test_a_restricted_key_reaches_only_the_keys_it_could_have_made(world: World)
     assert gone.json()["invalidated_api_keys"] == [made["id"]]
     everything = httpx.get(f"{url}/_security/api_key", headers=manage).json()["api_keys"]
     assert {admin, made["id"]} <= {k["id"] for k in everything}  # an unrestricted key sees every key
+
+
+def test_a_restricted_key_reads_the_metrics_of_its_own_endpoints_only(world: World) -> None:
+    url = world.service.url
+    manage = {"authorization": str(world.callers["manage"].header)}
+    for inference_id in ("team-emb", "other-emb"):
+        answer = httpx.post(
+            f"{url}/_inference/text_embedding/{inference_id}", json={"input": "x"}, headers=manage
+        )
+        assert answer.status_code == 200, answer.text
+    assert httpx.get(f"{url}/_inference/no-such-endpoint", headers=manage).status_code == 404
+    everything = httpx.get(f"{url}/metrics", headers=manage).text
+    for series in ('endpoint="team-emb"', 'endpoint="other-emb"', 'endpoint=""'):
+        assert series in everything
+    restricted = {"authorization": str(world.callers["restricted"].header)}
+    own = httpx.get(f"{url}/metrics", headers=restricted)
+    assert own.status_code == 200
+    assert 'inference_service_requests_total{endpoint="other-emb"' in own.text
+    assert 'endpoint="team-emb"' not in own.text and 'endpoint=""' not in own.text
+    assert "inference_service_requests_in_flight" in own.text  # series that name no endpoint stay
 
 
 def test_role_descriptors_that_cannot_be_honoured_are_refused(world: World) -> None:
