@@ -6,7 +6,10 @@ The service starts open (loopback, no key yet); the module makes its endpoints a
 none, a key no one issued, an expired key, an invalidated key, ``infer``, ``monitor``,
 ``manage``, and a ``manage`` key restricted to ``other-*`` (every route below names a
 ``team-*`` endpoint). Elasticsearch routes get ``Authorization: ApiKey``, ``/v1`` routes
-``Authorization: Bearer``, as the two official clients send them.
+``Authorization: Bearer``, as the two official clients send them. The public routes (``GET /``,
+the health probes, ``/openapi.json``, the admin page) answer every caller, bad keys included.
+The matrix is checked against the faces' route tables: a route without a row, or a row whose
+action or role differs from the table's, fails.
 """
 
 from __future__ import annotations
@@ -26,7 +29,11 @@ import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+from starlette.routing import Match
 
+from inference_service.api.routing import Resource
+from inference_service.app import FACES
+from inference_service.auth.roles import Action
 from inference_service.settings import Settings
 from inference_service.store.migrate import upgrade
 from tests.conftest import make_settings
@@ -252,8 +259,34 @@ KEYS = "cluster:admin/xpack/security/api_key/"
 AUTHENTICATE = "cluster:admin/xpack/security/user/authenticate"
 SERVICES = "cluster:monitor/xpack/inference/services/get"
 EMB = {"model": "team-emb", "input": "hi"}
+
+
+def page(response: httpx.Response, case: str, caller: Caller) -> None:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/html")
+
+
 ROUTES = [
     Route("GET", "/", None, None, "", None, status(200, tagline="You Know, for Search")),
+    Route("GET", "/openapi.json", None, None, "", None, status(200, openapi="3.1.0")),
+    Route("GET", "/_health/live", None, None, "", None, status(200)),
+    Route("GET", "/_health/ready", None, None, "", None, status(200)),
+    Route("GET", "/_ui/", None, None, "", None, page),
+    Route("GET", "/_inference/_usage", None, "cluster:monitor/inference/usage", "monitor", None, status(200)),
+    Route("GET", "/_inference/text_embedding/team-emb", None, GET, "monitor", "team-emb", status(200)),
+    Route("PUT", "/_inference/team-new", {"service": "no-such"}, PUT, "manage", "team-new", status(400)),
+    Route(
+        "PUT",
+        "/_inference/text_embedding/team-emb/_update",
+        {"task_settings": {"x": 1}},
+        UPDATE,
+        "manage",
+        "team-emb",
+        status(400),
+    ),
+    Route("DELETE", "/_inference/text_embedding/team-gone", None, DELETE, "manage", "team-gone", status(404)),
+    Route("POST", "/_inference/team-emb", {"input": "hi"}, POST, "infer", "team-emb", status(200)),
+    Route("POST", "/_inference/team-chat/_stream", CHAT, POST, "infer", "team-chat", streamed),
     Route(
         "GET",
         "/_inference",
@@ -299,6 +332,7 @@ ROUTES = [
         "POST", "/_inference/chat_completion/team-chat/_stream", CHAT, POST, "infer", "team-chat", streamed
     ),
     Route("PUT", "/_security/api_key", {"name": "matrix"}, KEYS + "create", "manage", None, created_key),
+    Route("POST", "/_security/api_key", {"name": "matrix"}, KEYS + "create", "manage", None, created_key),
     Route("GET", "/_security/api_key", None, KEYS + "get", "manage", None, keys_listed),
     Route(
         "DELETE",
@@ -466,6 +500,31 @@ def test_route_by_caller(world: World, route: Route, case: str) -> None:
         assert response.headers["www-authenticate"] == ("Bearer" if route.openai else "ApiKey")
     if not route.openai:
         assert response.headers["x-elastic-product"] == "Elasticsearch"
+
+
+def test_the_matrix_covers_every_route_and_agrees_with_its_action() -> None:
+    """Every method of every route the two faces serve (HEAD answers as GET) is in ``ROUTES``,
+    with the action and the role the route table declares: a route added later without a row
+    here fails this test, and so does a row whose expectation differs from the table."""
+    declared: dict[tuple[str, str], Action | None] = {}
+    table: list[Resource] = []
+    for face in FACES:
+        for route in face.routes:
+            assert isinstance(route, Resource), route
+            table.append(route)
+            for method, action in route.actions.items():
+                if method != "HEAD":
+                    declared[method, route.path] = action
+    covered: dict[tuple[str, str], Route] = {}
+    for row in ROUTES:
+        if row.path.startswith("/_ui/"):
+            continue  # the admin page's static files: public, outside the faces
+        scope = {"type": "http", "method": row.method, "path": row.path}
+        [template] = [r.path for r in table if r.matches(scope)[0] == Match.FULL][:1]
+        covered[row.method, template] = row
+        action = declared[row.method, template]
+        assert (row.action, row.needs) == ((action.name, str(action.needs)) if action else (None, "")), row
+    assert sorted(declared.keys() - covered.keys()) == []
 
 
 def test_both_schemes_on_both_faces(world: World) -> None:
