@@ -154,3 +154,8 @@ class ApiKeyManager:
     async def count(self) -> int:
         async with self._sessions() as session:
             return await ApiKeyRepository(session).count()
+
+    async def count_usable(self) -> int:
+        """How many keys could authenticate now (neither invalidated nor expired)."""
+        now = datetime.now(UTC)
+        return sum(1 for key in await self.find() if key.active(now))
