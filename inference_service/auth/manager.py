@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -87,6 +88,10 @@ class ApiKeyManager:
     ) -> CreatedKey:
         if not name.strip() or len(name) > MAX_NAME:
             raise InvalidRequestError(f"the key name must be 1 to {MAX_NAME} characters", param="name")
+        if any(unicodedata.category(c) == "Cc" for c in name):  # a line break would forge log lines
+            raise InvalidRequestError(
+                "the key name must not contain control characters (line breaks, tabs, NUL…)", param="name"
+            )
         scope = EndpointScope.parse(list(endpoints)) if endpoints is not None else None
         now = datetime.now(UTC)
         secret = credentials.new_secret()

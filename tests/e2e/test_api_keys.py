@@ -642,6 +642,9 @@ def test_a_restricted_key_reads_the_metrics_of_its_own_endpoints_only(world: Wor
     assert "inference_service_requests_in_flight" in own.text  # series that name no endpoint stay
 
 
+CONTROL = "the key name must not contain control characters"
+
+
 def test_role_descriptors_that_cannot_be_honoured_are_refused(world: World) -> None:
     url = world.service.url
     headers = {"authorization": str(world.callers["manage"].header)}
@@ -667,7 +670,13 @@ def test_role_descriptors_that_cannot_be_honoured_are_refused(world: World) -> N
         )
         assert answer.status_code == 400, answer.text
         assert message in answer.json()["error"]["reason"]
-    for body, message in (({}, "name"), ({"name": "x", "expiration": "30"}, "expiration")):
+    refusals: tuple[tuple[dict[str, str], str], ...] = (  # a line break in a name forges log lines
+        ({}, "name"),
+        ({"name": "x", "expiration": "30"}, "expiration"),
+        ({"name": "x\n[2026-12-02 04:00:00 +0000] [1] [WARNING] forged"}, CONTROL),
+        ({"name": "tab\there"}, CONTROL),
+    )
+    for body, message in refusals:
         answer = httpx.put(f"{url}/_security/api_key", json=body, headers=headers)
         assert answer.status_code == 400 and message in answer.text
 
