@@ -233,7 +233,7 @@ async def _check_ready(settings: Settings) -> None:
     finally:
         await engine.dispose()
     if settings.auth != "off":
-        refusal = startup_refusal(settings.auth, settings.host, await cli_keys.count_keys(settings))
+        refusal = startup_refusal(settings.auth, settings.host, await cli_keys.count_usable_keys(settings))
         if refusal is not None:
             raise StartupError(refusal)
     if settings.tracing and (problem := tracing_problem()) is not None:

@@ -99,9 +99,10 @@ async def _with_manager(settings: Settings, action: Callable[[ApiKeyManager], Aw
         await engine.dispose()
 
 
-async def count_keys(settings: Settings) -> int:
-    """How many keys exist (invalidated ones included), for the start-up check."""
-    return await _with_manager(settings, lambda m: m.count())
+async def count_usable_keys(settings: Settings) -> int:
+    """How many keys could authenticate now (neither invalidated nor expired), for the start-up
+    check: with none, nothing could use a service that requires a key."""
+    return await _with_manager(settings, lambda m: m.count_usable())
 
 
 def _print(data: Any) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -26,6 +27,10 @@ from inference_service.store.api_keys import ApiKeyRepository
 
 log = logging.getLogger("inference_service.auth")
 MAX_NAME = 255
+
+
+Reach = Callable[[ApiKey], bool]
+"""Whether the caller may see and invalidate a key."""
 
 
 class KeyListener(Protocol):
@@ -83,6 +88,10 @@ class ApiKeyManager:
     ) -> CreatedKey:
         if not name.strip() or len(name) > MAX_NAME:
             raise InvalidRequestError(f"the key name must be 1 to {MAX_NAME} characters", param="name")
+        if any(unicodedata.category(c) == "Cc" for c in name):  # a line break would forge log lines
+            raise InvalidRequestError(
+                "the key name must not contain control characters (line breaks, tabs, NUL…)", param="name"
+            )
         scope = EndpointScope.parse(list(endpoints)) if endpoints is not None else None
         now = datetime.now(UTC)
         secret = credentials.new_secret()
@@ -113,16 +122,26 @@ class ApiKeyManager:
         )
         return CreatedKey(key, secret)
 
-    async def find(self, *, ids: Sequence[str] | None = None, name: str | None = None) -> list[ApiKey]:
+    async def find(
+        self, *, ids: Sequence[str] | None = None, name: str | None = None, within: Reach | None = None
+    ) -> list[ApiKey]:
+        """The keys with ``ids`` or named ``name`` (all without either); only those ``within``
+        passes when given (the keys a restricted caller may see)."""
         async with self._sessions() as session:
-            return await ApiKeyRepository(session).find(ids=ids, name=name)
+            found = await ApiKeyRepository(session).find(ids=ids, name=name)
+        return found if within is None else [k for k in found if within(k)]
 
-    async def invalidate(self, *, ids: Sequence[str] | None = None, name: str | None = None) -> Invalidation:
-        """Invalidate the keys with ``ids`` or named ``name``; says which were already."""
+    async def invalidate(
+        self, *, ids: Sequence[str] | None = None, name: str | None = None, within: Reach | None = None
+    ) -> Invalidation:
+        """Invalidate the keys with ``ids`` or named ``name``; says which were already. Keys
+        ``within`` does not pass are left alone and reported like ids that do not exist."""
         now = datetime.now(UTC)
         async with self._sessions.begin() as session:
             repository = ApiKeyRepository(session)
             found = await repository.find(ids=ids, name=name)
+            if within is not None:
+                found = [k for k in found if within(k)]
             fresh = [k for k in found if k.invalidated_at is None]
             await repository.invalidate([k.id for k in fresh], now)
         if self._listener is not None:
@@ -140,3 +159,8 @@ class ApiKeyManager:
     async def count(self) -> int:
         async with self._sessions() as session:
             return await ApiKeyRepository(session).count()
+
+    async def count_usable(self) -> int:
+        """How many keys could authenticate now (neither invalidated nor expired)."""
+        now = datetime.now(UTC)
+        return sum(1 for key in await self.find() if key.active(now))

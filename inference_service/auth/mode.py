@@ -4,7 +4,8 @@
 unless the service binds only to loopback and no key has been created yet, so a fresh local
 install works without ceremony and turns itself on with the first key (invalidating keys
 later never turns it off again). ``serve`` on another address with auth not ``off`` refuses to
-start until a key exists.
+start until a usable key exists (one neither invalidated nor expired: with none, nothing could
+use the service).
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ def open_without_keys(setting: AuthSetting, host: str) -> bool:
     return setting == "auto" and loopback_only(host)
 
 
-def startup_refusal(setting: AuthSetting, host: str, key_count: int) -> str | None:
-    """Why ``serve`` must not start, or None."""
-    if setting == "off" or key_count > 0 or loopback_only(host):
+def startup_refusal(setting: AuthSetting, host: str, usable_keys: int) -> str | None:
+    """Why ``serve`` must not start, or None; ``usable_keys``: how many keys could authenticate."""
+    if setting == "off" or usable_keys > 0 or loopback_only(host):
         return None
     return (
-        f"authentication is on (auth = {setting}) and no API key exists, so nothing could use the "
+        f"authentication is on (auth = {setting}) and no usable API key exists (none was made, or "
+        f"every one is invalidated or expired), so nothing could use the "
         f'service on [{host}]: create one with `{CREATE_COMMAND}` (or set auth = "off")'
     )

@@ -44,6 +44,10 @@ UPDATE_ATTEMPTS = 8
 Validator = Callable[[Endpoint], Awaitable[Endpoint]]
 """Checks an endpoint against its provider before it is stored (raises to refuse it) and
 returns it completed with what the provider told (embedding dimensions and similarity)."""
+TargetCheck = Callable[[Sequence[str]], None]
+"""Refuses (raises) router targets the caller may not use: given the targets a write adds (all of
+a new router's, those an ``_update`` adds), so a key restricted to some endpoints cannot reach
+others through a router it writes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +95,13 @@ class EndpointManager:
         url_task_type: TaskType | None,
         body: Mapping[str, Any],
         validate: Validator | None = None,
+        check_new_targets: TargetCheck | None = None,
     ) -> Endpoint:
         """Create an endpoint; its URLs are checked (the provider URL guard), then ``validate``
         (the provider call) runs, before anything is written."""
         endpoint = self.build(inference_id, url_task_type, body)
+        if check_new_targets is not None:
+            check_new_targets(targets_of(endpoint))
         await self._check_urls(endpoint)
         await self._check_targets(endpoint)
         if validate is not None:
@@ -155,6 +162,7 @@ class EndpointManager:
         url_task_type: TaskType | None,
         body: Mapping[str, Any],
         validate: Validator | None = None,
+        check_new_targets: TargetCheck | None = None,
     ) -> Endpoint:
         """Merge new settings/secrets into an endpoint.
 
@@ -174,6 +182,9 @@ class EndpointManager:
                 raise EndpointNotFoundError(inference_id)
             check_task_type(current, url_task_type)
             updated = merge_update(self._registry, current, body)
+            if check_new_targets is not None:
+                kept = targets_of(current)
+                check_new_targets([t for t in targets_of(updated) if t not in kept])
             if _config(updated) != _config(current):
                 await self._check_urls(updated)
                 await self._check_targets(updated)

@@ -20,10 +20,19 @@ one ``inc``/``observe``.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Metric,
+    generate_latest,
+    multiprocess,
+)
 
 from inference_service.inference.record import RequestRecord
 
@@ -32,6 +41,8 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 _collect_workers: Callable[[CollectorRegistry], object] = multiprocess.MultiProcessCollector
 _mark_dead: Callable[[int], None] = multiprocess.mark_process_dead
 SERIES = ("face", "task_type", "endpoint", "service")
+NAMING = ("endpoint", "router")
+"""The labels whose value is an inference id."""
 
 TTFT_BUCKETS = (0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
 TPOT_BUCKETS = (0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5)
@@ -197,13 +208,42 @@ def _bind(labels: tuple[str, str, str, str]) -> _Series:
     )
 
 
-def exposition() -> bytes:
-    """The Prometheus text of every worker (multiprocess mode) or of this process."""
+def exposition(shows: Callable[[str], bool] | None = None) -> bytes:
+    """The Prometheus text of every worker (multiprocess mode) or of this process; with
+    ``shows``, only the series of the endpoints it accepts (:class:`_Visible`)."""
+    registry = REGISTRY
     if os.environ.get(MULTIPROC_ENV):
         registry = CollectorRegistry()
         _collect_workers(registry)
-        return generate_latest(registry)
-    return generate_latest()
+    if shows is not None:
+        visible = CollectorRegistry(auto_describe=False)
+        visible.register(_Visible(registry, shows))
+        registry = visible
+    return generate_latest(registry)
+
+
+class _Visible:
+    """The series of ``source`` a key restricted to some endpoints may read: a series naming an
+    endpoint (``endpoint``, ``router``) only when ``shows`` accepts it, so never the requests
+    for unknown ids or refused before an endpoint was found (``endpoint=""``); series naming
+    none (requests in flight, by face) as they are."""
+
+    def __init__(self, source: CollectorRegistry, shows: Callable[[str], bool]) -> None:
+        self._source = source
+        self._shows = shows
+
+    def collect(self) -> Iterator[Metric]:
+        for family in self._source.collect():
+            kept = [s for s in family.samples if self._visible(s.labels)]
+            if len(kept) == len(family.samples):
+                yield family
+                continue
+            copy = Metric(family.name, family.documentation, family.type, family.unit)
+            copy.samples = kept
+            yield copy
+
+    def _visible(self, labels: dict[str, str]) -> bool:
+        return all(self._shows(labels[name]) for name in NAMING if name in labels)
 
 
 def worker_exited(pid: int) -> None:

@@ -57,8 +57,8 @@ _BLOCKED: tuple[tuple[str, str], ...] = (
     ("203.0.113.0/24", "a reserved address (documentation)"),
     ("198.18.0.0/15", "a reserved address (benchmarking)"),
     ("192.88.99.0/24", "a reserved address (6to4 relay)"),
+    ("64:ff9b:1::/48", "a reserved address (local NAT64)"),  # inside ::/8: listed before it
     ("::/8", "a reserved address"),
-    ("64:ff9b:1::/48", "a reserved address (local NAT64)"),
     ("100::/64", "a reserved address (discard-only)"),
     ("2001::/23", "a reserved address (IETF protocol assignments)"),
     ("2001:db8::/32", "a reserved address (documentation)"),

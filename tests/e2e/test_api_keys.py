@@ -6,7 +6,10 @@ The service starts open (loopback, no key yet); the module makes its endpoints a
 none, a key no one issued, an expired key, an invalidated key, ``infer``, ``monitor``,
 ``manage``, and a ``manage`` key restricted to ``other-*`` (every route below names a
 ``team-*`` endpoint). Elasticsearch routes get ``Authorization: ApiKey``, ``/v1`` routes
-``Authorization: Bearer``, as the two official clients send them.
+``Authorization: Bearer``, as the two official clients send them. The public routes (``GET /``,
+the health probes, ``/openapi.json``, the admin page) answer every caller, bad keys included.
+The matrix is checked against the faces' route tables: a route without a row, or a row whose
+action or role differs from the table's, fails.
 """
 
 from __future__ import annotations
@@ -26,7 +29,11 @@ import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+from starlette.routing import Match
 
+from inference_service.api.routing import Resource
+from inference_service.app import FACES
+from inference_service.auth.roles import Action
 from inference_service.settings import Settings
 from inference_service.store.migrate import upgrade
 from tests.conftest import make_settings
@@ -183,7 +190,9 @@ def status(code: int, **fields: Any) -> Check:
 
 def metrics_text(response: httpx.Response, case: str, caller: Caller) -> None:
     assert response.status_code == 200, response.text
-    assert "inference_service_requests_total" in response.text
+    assert "inference_service_requests_in_flight" in response.text
+    if case == "restricted":
+        assert 'endpoint="team-' not in response.text and 'endpoint=""' not in response.text
 
 
 def listing(ids: Callable[[Any], set[str]]) -> Check:
@@ -250,8 +259,34 @@ KEYS = "cluster:admin/xpack/security/api_key/"
 AUTHENTICATE = "cluster:admin/xpack/security/user/authenticate"
 SERVICES = "cluster:monitor/xpack/inference/services/get"
 EMB = {"model": "team-emb", "input": "hi"}
+
+
+def page(response: httpx.Response, case: str, caller: Caller) -> None:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/html")
+
+
 ROUTES = [
     Route("GET", "/", None, None, "", None, status(200, tagline="You Know, for Search")),
+    Route("GET", "/openapi.json", None, None, "", None, status(200, openapi="3.1.0")),
+    Route("GET", "/_health/live", None, None, "", None, status(200)),
+    Route("GET", "/_health/ready", None, None, "", None, status(200)),
+    Route("GET", "/_ui/", None, None, "", None, page),
+    Route("GET", "/_inference/_usage", None, "cluster:monitor/inference/usage", "monitor", None, status(200)),
+    Route("GET", "/_inference/text_embedding/team-emb", None, GET, "monitor", "team-emb", status(200)),
+    Route("PUT", "/_inference/team-new", {"service": "no-such"}, PUT, "manage", "team-new", status(400)),
+    Route(
+        "PUT",
+        "/_inference/text_embedding/team-emb/_update",
+        {"task_settings": {"x": 1}},
+        UPDATE,
+        "manage",
+        "team-emb",
+        status(400),
+    ),
+    Route("DELETE", "/_inference/text_embedding/team-gone", None, DELETE, "manage", "team-gone", status(404)),
+    Route("POST", "/_inference/team-emb", {"input": "hi"}, POST, "infer", "team-emb", status(200)),
+    Route("POST", "/_inference/team-chat/_stream", CHAT, POST, "infer", "team-chat", streamed),
     Route(
         "GET",
         "/_inference",
@@ -297,6 +332,7 @@ ROUTES = [
         "POST", "/_inference/chat_completion/team-chat/_stream", CHAT, POST, "infer", "team-chat", streamed
     ),
     Route("PUT", "/_security/api_key", {"name": "matrix"}, KEYS + "create", "manage", None, created_key),
+    Route("POST", "/_security/api_key", {"name": "matrix"}, KEYS + "create", "manage", None, created_key),
     Route("GET", "/_security/api_key", None, KEYS + "get", "manage", None, keys_listed),
     Route(
         "DELETE",
@@ -466,6 +502,31 @@ def test_route_by_caller(world: World, route: Route, case: str) -> None:
         assert response.headers["x-elastic-product"] == "Elasticsearch"
 
 
+def test_the_matrix_covers_every_route_and_agrees_with_its_action() -> None:
+    """Every method of every route the two faces serve (HEAD answers as GET) is in ``ROUTES``,
+    with the action and the role the route table declares: a route added later without a row
+    here fails this test, and so does a row whose expectation differs from the table."""
+    declared: dict[tuple[str, str], Action | None] = {}
+    table: list[Resource] = []
+    for face in FACES:
+        for route in face.routes:
+            assert isinstance(route, Resource), route
+            table.append(route)
+            for method, action in route.actions.items():
+                if method != "HEAD":
+                    declared[method, route.path] = action
+    covered: dict[tuple[str, str], Route] = {}
+    for row in ROUTES:
+        if row.path.startswith("/_ui/"):
+            continue  # the admin page's static files: public, outside the faces
+        scope = {"type": "http", "method": row.method, "path": row.path}
+        [template] = [r.path for r in table if r.matches(scope)[0] == Match.FULL][:1]
+        covered[row.method, template] = row
+        action = declared[row.method, template]
+        assert (row.action, row.needs) == ((action.name, str(action.needs)) if action else (None, "")), row
+    assert sorted(declared.keys() - covered.keys()) == []
+
+
 def test_both_schemes_on_both_faces(world: World) -> None:
     encoded = str(world.callers["monitor"].header).removeprefix("ApiKey ")
     for scheme in ("ApiKey", "Bearer", "apikey", "bearer"):
@@ -517,6 +578,73 @@ def test_keys_made_by_a_restricted_key_are_restricted_too(world: World) -> None:
     )
 
 
+def test_a_restricted_key_reaches_only_the_keys_it_could_have_made(world: World) -> None:
+    """The ``other-*`` manage key lists and invalidates keys within its own endpoints only: the
+    unrestricted admin and the keys on every endpoint are not found (listed or by id or name)."""
+    url = world.service.url
+    headers = {"authorization": str(world.callers["restricted"].header)}
+    app = {"application": "inference-service"}
+    narrower = {"r": {"applications": [{**app, "privileges": ["infer"], "resources": ["other-emb"]}]}}
+    made = httpx.put(
+        f"{url}/_security/api_key",
+        json={"name": "reach-child", "role_descriptors": narrower},
+        headers=headers,
+    ).json()
+    listed = httpx.get(f"{url}/_security/api_key", headers=headers).json()["api_keys"]
+    shown = {k["id"] for k in listed}
+    assert {world.callers["restricted"].key_id, made["id"]} <= shown
+    for name in ("manage", "monitor", "infer", "invalidated"):
+        assert world.callers[name].key_id not in shown
+    assert all(k["endpoints"] is not None for k in listed)
+    admin = str(world.callers["manage"].key_id)
+    by_id = httpx.get(f"{url}/_security/api_key", params={"id": admin}, headers=headers).json()
+    assert by_id == {"api_keys": []}
+    refused = httpx.request("DELETE", f"{url}/_security/api_key", json={"ids": [admin]}, headers=headers)
+    assert refused.json() == {
+        "invalidated_api_keys": [],
+        "previously_invalidated_api_keys": [],
+        "error_count": 1,
+        "error_details": [{"type": "resource_not_found_exception", "reason": f"api key [{admin}] not found"}],
+    }
+    by_name = httpx.request(
+        "DELETE", f"{url}/_security/api_key", json={"name": "first-admin"}, headers=headers
+    )
+    assert by_name.json() == {
+        "invalidated_api_keys": [],
+        "previously_invalidated_api_keys": [],
+        "error_count": 0,
+    }
+    manage = {"authorization": str(world.callers["manage"].header)}
+    assert httpx.get(f"{url}/_inference", headers=manage).status_code == 200  # the admin still works
+    gone = httpx.request("DELETE", f"{url}/_security/api_key", json={"ids": [made["id"]]}, headers=headers)
+    assert gone.json()["invalidated_api_keys"] == [made["id"]]
+    everything = httpx.get(f"{url}/_security/api_key", headers=manage).json()["api_keys"]
+    assert {admin, made["id"]} <= {k["id"] for k in everything}  # an unrestricted key sees every key
+
+
+def test_a_restricted_key_reads_the_metrics_of_its_own_endpoints_only(world: World) -> None:
+    url = world.service.url
+    manage = {"authorization": str(world.callers["manage"].header)}
+    for inference_id in ("team-emb", "other-emb"):
+        answer = httpx.post(
+            f"{url}/_inference/text_embedding/{inference_id}", json={"input": "x"}, headers=manage
+        )
+        assert answer.status_code == 200, answer.text
+    assert httpx.get(f"{url}/_inference/no-such-endpoint", headers=manage).status_code == 404
+    everything = httpx.get(f"{url}/metrics", headers=manage).text
+    for series in ('endpoint="team-emb"', 'endpoint="other-emb"', 'endpoint=""'):
+        assert series in everything
+    restricted = {"authorization": str(world.callers["restricted"].header)}
+    own = httpx.get(f"{url}/metrics", headers=restricted)
+    assert own.status_code == 200
+    assert 'inference_service_requests_total{endpoint="other-emb"' in own.text
+    assert 'endpoint="team-emb"' not in own.text and 'endpoint=""' not in own.text
+    assert "inference_service_requests_in_flight" in own.text  # series that name no endpoint stay
+
+
+CONTROL = "the key name must not contain control characters"
+
+
 def test_role_descriptors_that_cannot_be_honoured_are_refused(world: World) -> None:
     url = world.service.url
     headers = {"authorization": str(world.callers["manage"].header)}
@@ -542,7 +670,13 @@ def test_role_descriptors_that_cannot_be_honoured_are_refused(world: World) -> N
         )
         assert answer.status_code == 400, answer.text
         assert message in answer.json()["error"]["reason"]
-    for body, message in (({}, "name"), ({"name": "x", "expiration": "30"}, "expiration")):
+    refusals: tuple[tuple[dict[str, str], str], ...] = (  # a line break in a name forges log lines
+        ({}, "name"),
+        ({"name": "x", "expiration": "30"}, "expiration"),
+        ({"name": "x\n[2026-12-02 04:00:00 +0000] [1] [WARNING] forged"}, CONTROL),
+        ({"name": "tab\there"}, CONTROL),
+    )
+    for body, message in refusals:
         answer = httpx.put(f"{url}/_security/api_key", json=body, headers=headers)
         assert answer.status_code == 400 and message in answer.text
 

@@ -68,10 +68,23 @@ def test_serve_on_a_network_address_needs_a_key(tmp_path: Path) -> None:
     cli.run("db", "upgrade")
     refused = cli.run("serve", "--host", "0.0.0.0", "--port", str(free_port()), check=False)
     assert_startup_failure(refused, "inference-service api-keys create")
-    assert "no API key exists" in refused.stderr
+    assert "no usable API key exists" in refused.stderr
     cli.env["INFERENCE_SERVICE_AUTH"] = "required"
     again = cli.run("serve", "--host", "::", "--port", str(free_port()), check=False)
     assert_startup_failure(again, "auth = required")
+
+
+def test_serve_on_a_network_address_needs_a_usable_key(tmp_path: Path) -> None:
+    """Keys that are all invalidated or expired authenticate nothing: refused as if none existed."""
+    cli = Cli(tmp_path)
+    cli.run("db", "upgrade")
+    gone = _create(cli, "--name", "gone", "--role", "manage")
+    cli.run("api-keys", "invalidate", str(gone["id"]))
+    _create(cli, "--name", "brief", "--role", "manage", "--expiration", "1ms")
+    time.sleep(0.01)
+    refused = cli.run("serve", "--host", "0.0.0.0", "--port", str(free_port()), check=False)
+    assert_startup_failure(refused, "inference-service api-keys create")
+    assert "every one is invalidated or expired" in refused.stderr
 
 
 def test_a_key_made_offline_reaches_the_running_service(tmp_path: Path) -> None:

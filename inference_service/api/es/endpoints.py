@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from starlette.requests import Request
 from starlette.responses import Response
 
-from inference_service.api.auth import allows_endpoint, authorize_endpoint
+from inference_service.api.auth import allows_endpoint, authorize_endpoint, current_key
 from inference_service.api.bodies import decode_json_object
 from inference_service.api.es.conventions import check_request, json_response, query_bool, read_json_body
 from inference_service.api.state import Services, services
-from inference_service.auth.roles import GET_ENDPOINTS
-from inference_service.endpoints.manager import Validator
+from inference_service.auth.roles import GET_ENDPOINTS, PUT_ENDPOINT, UPDATE_ENDPOINT, Action
+from inference_service.endpoints.manager import TargetCheck, Validator
 from inference_service.inference.deadline import Deadline
 from inference_service.inference.validation_call import validation_call
 from inference_service.model.endpoint import Endpoint
@@ -75,8 +77,23 @@ async def _write(request: Request, *, create: bool) -> Response:
     body = decode_json_object(await read_json_body(request, state.settings.max_body_bytes), BODY)
     inference_id = request.path_params["inference_id"]
     write = state.manager.create if create else state.manager.update
-    endpoint = await write(inference_id, path_task_type(request), body, validate)
+    targets = _target_check(request, PUT_ENDPOINT if create else UPDATE_ENDPOINT)
+    endpoint = await write(inference_id, path_task_type(request), body, validate, targets)
     return json_response(request, endpoint.public())
+
+
+def _target_check(request: Request, action: Action) -> TargetCheck | None:
+    """For a key restricted to some endpoints: a router it writes may only add targets among
+    them (403 naming the first other one), or the key would use them through the router."""
+    key = current_key(request)
+    if key is None or key.scope is None:
+        return None
+
+    def check(targets: Sequence[str]) -> None:
+        for target in targets:
+            authorize_endpoint(request, action, target)
+
+    return check
 
 
 def _validator(request: Request, state: Services) -> Validator | None:

@@ -15,7 +15,8 @@ A key has one role over one set of endpoints: descriptors are combined into the 
 named, over the union of the resources named with it; a lower grant on endpoints the highest
 one does not cover cannot be expressed and is refused. Without ``role_descriptors`` the new
 key gets the creator's role and endpoints, as in Elasticsearch; with them it can get no more
-than the creator has (403 otherwise).
+than the creator has (403 otherwise). A key restricted to some endpoints lists and invalidates
+only the keys it could have created (:func:`reach`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from inference_service.api.bodies import decode_json, read_body
 from inference_service.api.es.conventions import check_content_type, check_request, json_response, query_bool
 from inference_service.api.state import services
 from inference_service.auth.keys import ApiKey, epoch_ms
+from inference_service.auth.manager import Reach
 from inference_service.auth.roles import CREATE_API_KEY, EndpointScope, Role
 from inference_service.errors import (
     ActionValidationError,
@@ -154,6 +156,23 @@ def _limited_by(creator: ApiKey | None, role: Role, scope: EndpointScope | None)
     return scope
 
 
+def reach(caller: ApiKey | None) -> Reach | None:
+    """The keys ``caller`` may see and invalidate (None: every key). A key restricted to some
+    endpoints reaches only keys it could have created: no more than its role, on endpoints
+    within its own. So it never lists, nor invalidates, an unrestricted key (the admin's) or a
+    key on other endpoints; those are reported as not found."""
+    if caller is None or caller.scope is None:
+        return None
+    own = caller.scope
+
+    def within(key: ApiKey) -> bool:
+        if key.scope is None or not caller.role.includes(key.role):
+            return False
+        return all(own.covers(p) for p in key.scope.patterns)
+
+    return within
+
+
 async def create_api_key(request: Request) -> Response:
     check_request(request, ("refresh",))
     state = services(request)
@@ -227,7 +246,9 @@ async def get_api_keys(request: Request) -> Response:
     name = request.query_params.get("name")
     active_only = query_bool(request, "active_only")
     keys = await services(request).api_keys.find(
-        ids=[key_id] if key_id is not None else None, name=name if name not in (None, "*") else None
+        ids=[key_id] if key_id is not None else None,
+        name=name if name not in (None, "*") else None,
+        within=reach(current_key(request)),
     )
     if active_only:
         now = datetime.now(UTC)
@@ -246,7 +267,7 @@ async def invalidate_api_keys(request: Request) -> Response:
     ids = body.ids if body.ids is not None else ([body.id] if body.id is not None else None)
     if (ids is None) == (body.name is None) or ids == []:
         raise ActionValidationError(validation_failed(["one of [ids] or [name] must be specified"]))
-    outcome = await state.api_keys.invalidate(ids=ids, name=body.name)
+    outcome = await state.api_keys.invalidate(ids=ids, name=body.name, within=reach(current_key(request)))
     answer: dict[str, Any] = {
         "invalidated_api_keys": outcome.invalidated,
         "previously_invalidated_api_keys": outcome.previously_invalidated,

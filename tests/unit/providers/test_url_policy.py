@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from inference_service.providers.url_policy import AllowlistError, UrlPolicy, host_problem, origins
+from inference_service.providers.url_policy import (
+    BLOCKED_RANGES,
+    AllowlistError,
+    IPNetwork,
+    UrlPolicy,
+    host_problem,
+    origins,
+)
 
 BLOCKED = [
     ("127.0.0.1", "a loopback address"),
@@ -33,6 +40,7 @@ BLOCKED = [
     ("198.18.0.1", "a reserved address (benchmarking)"),
     ("2001:db8::1", "a reserved address (documentation)"),
     ("2001::1", "a reserved address (IETF protocol assignments)"),
+    ("64:ff9b:1::a9fe:a9fe", "a reserved address (local NAT64)"),
     # IPv4-mapped IPv6 is judged as the IPv4 address it is.
     ("::ffff:169.254.169.254", "a link-local address (cloud metadata lives there)"),
     ("::ffff:a9fe:a9fe", "a link-local address (cloud metadata lives there)"),
@@ -57,6 +65,18 @@ BLOCKED = [
 @pytest.mark.parametrize(("address", "problem"), BLOCKED)
 def test_blocked_ranges(address: str, problem: str) -> None:
     assert UrlPolicy().address_problem(address) == problem
+
+
+@pytest.mark.parametrize(("network", "label"), BLOCKED_RANGES, ids=[str(n) for n, _ in BLOCKED_RANGES])
+def test_every_blocked_range_is_blocked_throughout_and_named(network: IPNetwork, label: str) -> None:
+    """Its first, middle and last addresses are refused, and at least one with its own words
+    (a range listed after a wider one with other words would never be named)."""
+    middle = network.network_address + network.num_addresses // 2
+    problems = [
+        UrlPolicy().address_problem(a) for a in (network.network_address, middle, network.broadcast_address)
+    ]
+    assert None not in problems
+    assert label in problems, problems
 
 
 @pytest.mark.parametrize(
