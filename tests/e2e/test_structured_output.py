@@ -391,3 +391,20 @@ def test_an_image_part_becomes_an_anthropic_image_block(
         {"type": "text", "text": "What is in this picture?"},
         {"type": "image", "source": source},
     ]
+
+
+def test_an_image_url_that_is_not_https_or_base64_is_a_400_on_both_faces(
+    svc: RunningService, upstream: FakeProvider, client: openai.OpenAI, gpt: str
+) -> None:
+    before = len(upstream.requests)
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.chat.completions.create(model=gpt, messages=image_message("http://images.example.com/a.png"))
+    assert refused.value.param == "$.messages[0].content[1].image_url.url"
+    assert "must be an https URL or a base64 data URI, got scheme [http]" in refused.value.message
+    response = httpx.post(
+        f"{svc.url}/_inference/chat_completion/{gpt}/_stream",
+        json={"messages": image_message("file:///etc/passwd")},
+    )
+    assert response.status_code == 400
+    assert '"param":"$.messages[0].content[1].image_url.url"' in response.text
+    assert len(upstream.requests) == before
