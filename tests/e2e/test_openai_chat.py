@@ -264,3 +264,22 @@ def test_retry_after_of_a_throttling_provider_reaches_the_client(
         response = httpx.post(service.url + path, json=body)
         assert response.status_code == 429, (path, response.text)
         assert response.headers["retry-after"] == "7", path
+
+
+def test_the_request_timeout_header_bounds_chat_both_ways(
+    service: RunningService, upstream: FakeProvider, client: openai.OpenAI
+) -> None:
+    model = chat_endpoint(service, upstream)
+    late = Reply.sse(fake_openai.stream(["late"])).replace(headers_delay=2.0)
+    upstream.enqueue(late, late)
+    shorter = {"x-request-timeout": "300ms"}
+    for stream in (False, True):
+        with pytest.raises(openai.APIStatusError) as timed_out:
+            client.chat.completions.create(model=model, messages=HI, stream=stream, extra_headers=shorter)
+        assert timed_out.value.status_code == 408, stream
+        assert timed_out.value.code == "request_timeout"
+        assert timed_out.value.message.endswith("Request timed out after [300ms]")
+    with pytest.raises(openai.BadRequestError) as unreadable:
+        client.chat.completions.create(model=model, messages=HI, extra_headers={"x-request-timeout": "10"})
+    assert unreadable.value.param == "X-Request-Timeout"
+    assert "header [X-Request-Timeout] must be a time value such as [10s]" in unreadable.value.message
