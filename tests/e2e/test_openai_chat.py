@@ -145,8 +145,12 @@ def test_tool_calls_round_trip(
         ({"n": 2}, "n"),
         ({"parallel_tool_calls": False}, "$.parallel_tool_calls"),  # without tools
         ({"max_tokens": 5, "max_completion_tokens": 5}, "max_tokens"),
-        ({"logprobs": True}, None),
-        ({"frequency_penalty": 0.5}, None),
+        ({"logprobs": True}, "logprobs"),
+        ({"frequency_penalty": 0.5}, "frequency_penalty"),
+        ({"presence_penalty": -1}, "presence_penalty"),
+        ({"modalities": ["text", "audio"], "audio": {"voice": "alloy", "format": "wav"}}, "modalities"),
+        ({"logit_bias": {"50256": -100}}, "logit_bias"),
+        ({"prediction": {"type": "content", "content": "x"}}, None),
         ({"reasoning_effort": "extreme"}, "$.reasoning_effort"),
         ({"messages": []}, "$.messages"),
     ],
@@ -169,6 +173,31 @@ def test_what_cannot_be_honoured_is_a_400_naming_the_field(
     else:
         assert next(iter(k for k in extra)) in error["message"]
     assert upstream.requests == []
+
+
+def test_neutral_values_of_what_no_provider_honours_are_accepted(
+    service: RunningService, upstream: FakeProvider, client: openai.OpenAI
+) -> None:
+    """Clients that send every parameter at its default (``0``, ``false``, ``null``) are served."""
+    model = chat_endpoint(service, upstream)
+    upstream.enqueue(Reply.sse(fake_openai.stream(["fine"])))
+    answer = client.chat.completions.create(
+        model=model,
+        messages=HI,
+        frequency_penalty=0,
+        presence_penalty=0.0,
+        logprobs=False,
+        top_logprobs=0,
+        logit_bias={},
+        store=False,
+        modalities=["text"],
+        extra_body={"audio": None, "n": 1},
+    )
+    assert answer.choices[0].message.content == "fine"
+    sent = upstream.last_request.json
+    assert not {"frequency_penalty", "presence_penalty", "logprobs", "logit_bias", "store", "audio"} & set(
+        sent
+    )
 
 
 def test_errors_map_to_the_sdks_exceptions(

@@ -16,8 +16,10 @@ same rules, limits and timeouts apply as on the Elasticsearch face:
   strict ``json_schema`` answer is validated when not streaming (502 when it does not match);
 - image (``image_url``: https URLs or data URIs) and ``file`` parts go to providers that read
   them; a text-only provider refuses them with a 400 naming the part;
-- ``n`` other than 1 cannot be honoured (400 naming the field); any field not listed here
-  (``logprobs``, ``audio``, ``frequency_penalty``...) is refused as unknown, never dropped.
+- ``n`` other than 1 cannot be honoured (400 naming the field), nor can ``logprobs``,
+  ``frequency_penalty``, ``audio``... other than at their neutral value (``null``, ``0``,
+  ``false``: :mod:`~inference_service.api.openai.neutral`); any field not listed here is
+  refused as unknown, never dropped.
 
 Answers: a ``chat.completion`` object, or OpenAI's data-only event stream of
 ``chat.completion.chunk`` objects ending in ``data: [DONE]``, with the usage chunk only when
@@ -38,6 +40,7 @@ from inference_service.api.auth import authorize_endpoint
 from inference_service.api.bodies import decode_json
 from inference_service.api.openai.conventions import json_response, read_json_body, request_deadline
 from inference_service.api.openai.errors import model_not_found, openai_error_body
+from inference_service.api.openai.neutral import NeutralParameters, refuse_what_cannot_be_honoured
 from inference_service.api.sse import OPENAI_FRAMING
 from inference_service.api.state import services
 from inference_service.api.streaming import EventStreamResponse
@@ -74,7 +77,7 @@ class StreamOptions(StrictStruct):
     include_usage: bool = False
 
 
-class OpenAiChatBody(StrictStruct):
+class OpenAiChatBody(NeutralParameters, kw_only=True):
     model: str
     messages: list[SystemMessage | DeveloperMessage | UserMessage | AssistantMessage | ToolMessage]
     stream: bool = False
@@ -99,6 +102,7 @@ _DECODER = msgspec.json.Decoder(OpenAiChatBody)
 
 def to_unified(body: OpenAiChatBody) -> ChatCompletionRequest:
     """The unified request; what it cannot carry is refused, naming the field."""
+    refuse_what_cannot_be_honoured(body)
     if body.n is not None and body.n != 1:
         raise InvalidRequestError(f"[n] must be 1: one answer per request, got [{body.n}]", param="n")
     if body.max_tokens is not None and body.max_completion_tokens is not None:
