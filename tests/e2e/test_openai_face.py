@@ -112,7 +112,7 @@ def test_errors_are_openai_error_objects(
     assert dims.value.param == "dimensions"
     with pytest.raises(openai.BadRequestError) as unknown_field:
         client.embeddings.create(model=embed, input="a", extra_body={"nope": 1})
-    assert "nope" in unknown_field.value.message
+    assert "nope" in unknown_field.value.message and unknown_field.value.param == "$.nope"
     assert upstream.requests == []  # none of these reached the provider
     limited = fake_openai.error_body("Rate limit reached", "requests", "rate_limit_exceeded")
     upstream.enqueue(Reply.json(429, limited))
