@@ -203,7 +203,10 @@ def test_errors_map_to_the_sdks_exceptions(
     model = chat_endpoint(service, upstream)
     with pytest.raises(openai.NotFoundError) as missing:
         client.chat.completions.create(model="no-such-endpoint", messages=HI)
-    assert missing.value.code == "model_not_found"
+    assert (missing.value.code, missing.value.param) == ("model_not_found", "model")
+    assert missing.value.message.endswith(
+        "The model `no-such-endpoint` does not exist or is not a chat_completion endpoint"
+    )
     upstream.enqueue(
         Reply.json(
             401,

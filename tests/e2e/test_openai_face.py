@@ -90,7 +90,8 @@ def test_models_list_and_retrieve(
     assert client.models.retrieve(model).id == model
     with pytest.raises(openai.NotFoundError) as missing:
         client.models.retrieve("no-such-endpoint")
-    assert missing.value.code == "model_not_found"
+    assert (missing.value.code, missing.value.param) == ("model_not_found", "model")
+    assert missing.value.message.endswith(" - The model `no-such-endpoint` does not exist")
 
 
 def test_errors_are_openai_error_objects(
@@ -101,6 +102,12 @@ def test_errors_are_openai_error_objects(
     with pytest.raises(openai.NotFoundError) as unknown:
         client.embeddings.create(model="no-such-endpoint", input="a")
     assert (unknown.value.code, unknown.value.type) == ("model_not_found", "invalid_request_error")
+    assert unknown.value.body == {
+        "message": "The model `no-such-endpoint` does not exist or is not a text_embedding endpoint",
+        "type": "invalid_request_error",
+        "param": "model",
+        "code": "model_not_found",
+    }
     with pytest.raises(openai.NotFoundError) as other_task:
         client.embeddings.create(model=chat, input="a")
     assert other_task.value.code == "model_not_found" and "text_embedding" in other_task.value.message

@@ -8,7 +8,7 @@ own error keeps its type and code; the service's errors are ``invalid_request_er
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from starlette.exceptions import HTTPException
@@ -27,6 +27,11 @@ from inference_service.errors import (
     status_code_name,
 )
 from inference_service.inference.record import note_error
+from inference_service.model.task_type import TaskType
+
+if TYPE_CHECKING:
+    from inference_service.endpoints.catalog import ResolvedEndpoint
+    from inference_service.inference.service import InferenceService
 
 _ENCODER = msgspec.json.Encoder()
 JSON = "application/json"
@@ -39,6 +44,18 @@ def model_not_found(model: str, task_type: str) -> NotFoundError:
         code="model_not_found",
         param="model",
     )
+
+
+async def resolve_model(inference: InferenceService, model: str, task_type: TaskType) -> ResolvedEndpoint:
+    """The endpoint ``model`` names, if it is one of ``task_type``: else 404 ``model_not_found``
+    in one wording, whether there is no such endpoint or it serves another task."""
+    try:
+        target = await inference.resolve(model)
+    except EndpointNotFoundError:
+        raise model_not_found(model, task_type) from None
+    if target.endpoint.task_type != task_type:
+        raise model_not_found(model, task_type)
+    return target
 
 
 def openai_error_body(exc: InferenceServiceError) -> dict[str, Any]:
