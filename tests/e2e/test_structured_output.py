@@ -320,6 +320,8 @@ def test_anthropic_strict_violation_is_a_502(
             "response_format",
         ),
         ({"seed": 3}, "seed"),
+        ({"reasoning_effort": "low"}, "reasoning_effort"),  # the name the client sent
+        ({"user": "u-1"}, "user"),  # Anthropic's task settings take no user
     ],
 )
 def test_what_anthropic_cannot_honour_is_a_400(
@@ -328,7 +330,9 @@ def test_what_anthropic_cannot_honour_is_a_400(
     before = len(upstream.requests)
     response = httpx.post(f"{svc.url}/v1/chat/completions", json={"model": claude, "messages": HI, **extra})
     assert response.status_code == 400, response.text
-    assert response.json()["error"]["param"] == param
+    error = response.json()["error"]
+    assert error["param"] == param
+    assert error["message"].startswith(f"[{param}] ") and "[anthropic] service" in error["message"]
     assert len(upstream.requests) == before
 
 

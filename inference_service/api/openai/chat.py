@@ -39,7 +39,7 @@ from starlette.types import ASGIApp
 from inference_service.api.auth import authorize_endpoint
 from inference_service.api.bodies import decode_json
 from inference_service.api.openai.conventions import json_response, read_json_body, request_deadline
-from inference_service.api.openai.errors import openai_error_body, resolve_model
+from inference_service.api.openai.errors import openai_error_body, resolve_model, with_user
 from inference_service.api.openai.neutral import NeutralParameters, refuse_what_cannot_be_honoured
 from inference_service.api.sse import OPENAI_FRAMING
 from inference_service.api.state import services
@@ -140,7 +140,7 @@ async def create_chat_completion(request: Request) -> ASGIApp:
     validate_chat_request(chat)
     authorize_endpoint(request, INFER_BY_MODEL, body.model)
     target = await resolve_model(state.inference, body.model, TaskType.CHAT_COMPLETION)
-    config = state.inference.configure(target, {"user": body.user} if body.user is not None else None)
+    config = with_user(state.inference, target, body.user)
     deadline = request_deadline(request, state.inference.deadline(TaskType.CHAT_COMPLETION, None))
     if not body.stream:
         answer = msgspec.to_builtins(await state.inference.chat(target, chat, deadline, config))

@@ -20,7 +20,7 @@ from inference_service.api.auth import authorize_endpoint
 from inference_service.api.bodies import decode_json
 from inference_service.api.openai.chat import render_stream_error
 from inference_service.api.openai.conventions import json_response, read_json_body, request_deadline
-from inference_service.api.openai.errors import resolve_model
+from inference_service.api.openai.errors import resolve_model, with_user
 from inference_service.api.sse import OPENAI_FRAMING
 from inference_service.api.state import services
 from inference_service.api.streaming import EventStreamResponse
@@ -73,7 +73,7 @@ async def create_completion(request: Request) -> ASGIApp:
         raise InvalidRequestError("[prompt] must be a single string when streaming", param="prompt")
     authorize_endpoint(request, INFER_BY_MODEL, body.model)
     target = await resolve_model(state.inference, body.model, TaskType.COMPLETION)
-    config = state.inference.configure(target, {"user": body.user} if body.user is not None else None)
+    config = with_user(state.inference, target, body.user)
     deadline = request_deadline(request, state.inference.deadline(TaskType.COMPLETION, None))
     if body.stream:
         chunks = _text_chunks(state.inference.stream_chat(target, _chat(body, prompts[0]), config))

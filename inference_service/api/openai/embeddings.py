@@ -21,7 +21,7 @@ from starlette.responses import Response
 from inference_service.api.auth import authorize_endpoint
 from inference_service.api.bodies import decode_json
 from inference_service.api.openai.conventions import json_response, read_json_body, request_deadline
-from inference_service.api.openai.errors import resolve_model
+from inference_service.api.openai.errors import resolve_model, with_user
 from inference_service.api.state import services
 from inference_service.auth.roles import INFER_BY_MODEL
 from inference_service.errors import BadRequestError, InvalidRequestError
@@ -89,7 +89,7 @@ async def create_embeddings(request: Request) -> Response:
             f"[{dimensions}]-dimension vectors",
             param="dimensions",
         )
-    config = state.inference.configure(target, {"user": body.user} if body.user is not None else None)
+    config = with_user(state.inference, target, body.user)
     deadline = request_deadline(request, state.inference.deadline(TaskType.TEXT_EMBEDDING, None))
     result = await state.inference.embed(target, config, EmbeddingRequest(input=inputs), deadline)
     if result.element_type != "float":
