@@ -153,6 +153,19 @@ def test_tool_calls_round_trip(
         ({"prediction": {"type": "content", "content": "x"}}, "$.prediction"),  # unknown
         ({"reasoning_effort": "extreme"}, "$.reasoning_effort"),
         ({"messages": []}, "$.messages"),
+        # the Elasticsearch face's validation rules, the same function on both faces
+        ({"tools": [{"type": "function", "function": {"name": "no spaces"}}]}, "$.tools[0].function.name"),
+        (
+            {
+                "tools": [{"type": "function", "function": {"name": "lookup"}}],
+                "tool_choice": {"type": "function", "function": {"name": "other"}},
+            },
+            "$.tool_choice.function.name",
+        ),
+        (
+            {"messages": [*HI, {"role": "tool", "tool_call_id": "call_9", "content": "x"}]},
+            "$.messages[1].tool_call_id",
+        ),
     ],
 )
 def test_what_cannot_be_honoured_is_a_400_naming_the_field(
