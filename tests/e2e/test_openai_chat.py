@@ -325,3 +325,40 @@ def test_the_request_timeout_header_bounds_chat_both_ways(
         client.chat.completions.create(model=model, messages=HI, extra_headers={"x-request-timeout": "10"})
     assert unreadable.value.param == "X-Request-Timeout"
     assert "header [X-Request-Timeout] must be a time value such as [10s]" in unreadable.value.message
+
+
+def test_every_listed_field_reaches_an_openai_provider(
+    service: RunningService, upstream: FakeProvider, client: openai.OpenAI
+) -> None:
+    model = chat_endpoint(service, upstream)
+    upstream.enqueue(Reply.sse(fake_openai.stream(["ok"])))
+    pdf = "data:application/pdf;base64,JVBERi0xLjQK"
+    client.chat.completions.create(
+        model=model,
+        messages=[
+            {"role": "system", "content": "Be brief."},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "Summarise."},
+                    {"type": "file", "file": {"file_data": pdf, "filename": "a.pdf"}},
+                ],
+            },
+        ],
+        temperature=0.3,
+        top_p=0.9,
+        max_tokens=50,
+        stop="END",
+        seed=7,
+        user="user-42",
+        reasoning_effort="low",
+    )
+    sent = upstream.last_request.json
+    assert sent["model"] == "gpt-4o-mini" and sent["stream"] is True
+    assert (sent["temperature"], sent["top_p"], sent["max_completion_tokens"]) == (0.3, 0.9, 50)
+    assert sent["stop"] == ["END"] and sent["seed"] == 7 and sent["user"] == "user-42"
+    assert sent["reasoning_effort"] == "low"
+    assert sent["messages"][1]["content"][1] == {
+        "type": "file",
+        "file": {"file_data": pdf, "filename": "a.pdf"},
+    }
