@@ -362,3 +362,67 @@ def test_every_listed_field_reaches_an_openai_provider(
         "type": "file",
         "file": {"file_data": pdf, "filename": "a.pdf"},
     }
+
+
+def refusal_stream(text: str) -> Reply:
+    """An OpenAI stream whose answer is a refusal (``delta.refusal``), not content."""
+
+    def frame(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        chunk = {
+            "id": "chatcmpl-refused",
+            "object": "chat.completion.chunk",
+            "created": fake_openai.CREATED,
+            "model": fake_openai.MODEL,
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+        }
+        return b"data: " + json.dumps(chunk, separators=(",", ":")).encode() + b"\n\n"
+
+    return Reply.sse(
+        [
+            frame({"role": "assistant", "content": None, "refusal": ""}),
+            frame({"refusal": text}),
+            frame({}, "stop"),
+            fake_openai.DONE,
+        ]
+    )
+
+
+def test_answers_go_back_into_the_history_as_the_sdk_returns_them(
+    service: RunningService, upstream: FakeProvider, client: openai.OpenAI
+) -> None:
+    """``messages.append(resp.choices[0].message)``: a tool call, and a refusal (its text)."""
+    model = chat_endpoint(service, upstream)
+    tools: list[ChatCompletionFunctionToolParam] = [
+        {"type": "function", "function": {"name": "get_current_weather", "parameters": {"type": "object"}}}
+    ]
+    upstream.enqueue(
+        Reply.sse(fixture_frames("openai_tool_call")), refusal_stream("I cannot help with that.")
+    )
+    first = client.chat.completions.create(model=model, messages=HI, tools=tools)
+    (call,) = first.choices[0].message.tool_calls or []
+    assert isinstance(call, ChatCompletionMessageFunctionToolCall)
+    history: list[Any] = [
+        *HI,
+        first.choices[0].message,
+        {"role": "tool", "tool_call_id": call.id, "content": "sunny"},
+    ]
+    refused = client.chat.completions.create(model=model, messages=history, tools=tools)
+    assert refused.choices[0].message.refusal == "I cannot help with that."
+    sent = upstream.last_request.json["messages"]
+    assert sent[1] == {
+        "role": "assistant",
+        "tool_calls": [
+            {
+                "id": "call_abc123",
+                "type": "function",
+                "function": {"name": "get_current_weather", "arguments": call.function.arguments},
+            }
+        ],
+    }
+    upstream.enqueue(Reply.sse(fake_openai.stream(["Fine."])))
+    history += [refused.choices[0].message, {"role": "user", "content": "Why not?"}]
+    client.chat.completions.create(model=model, messages=history, tools=tools)
+    assert upstream.last_request.json["messages"][3] == {
+        "role": "assistant",
+        "content": "I cannot help with that.",
+    }

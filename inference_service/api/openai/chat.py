@@ -4,7 +4,8 @@ The body is OpenAI's, translated into the unified chat request every provider ta
 same rules, limits and timeouts apply as on the Elasticsearch face:
 
 - ``model`` is the inference id (never sent upstream: the endpoint names the upstream model);
-- ``developer`` messages are system messages; ``max_tokens`` and ``max_completion_tokens``
+- ``developer`` messages are system messages, an assistant's ``refusal`` its text
+  (:mod:`~inference_service.api.openai.messages`); ``max_tokens`` and ``max_completion_tokens``
   are one limit (giving both is a 400); ``stop`` may be a string; ``reasoning_effort`` is the
   unified ``reasoning.effort``; ``user`` goes into the endpoint's task settings where its
   service takes one (a 400 where it does not);
@@ -40,6 +41,7 @@ from inference_service.api.auth import authorize_endpoint
 from inference_service.api.bodies import decode_json
 from inference_service.api.openai.conventions import json_response, read_json_body, request_deadline
 from inference_service.api.openai.errors import openai_error_body, resolve_model, with_user
+from inference_service.api.openai.messages import OpenAiMessage, unified_message
 from inference_service.api.openai.neutral import NeutralParameters, refuse_what_cannot_be_honoured
 from inference_service.api.sse import OPENAI_FRAMING
 from inference_service.api.state import services
@@ -48,19 +50,14 @@ from inference_service.auth.roles import INFER_BY_MODEL
 from inference_service.errors import InferenceServiceError, InvalidRequestError
 from inference_service.inference.record import answer_created
 from inference_service.model.chat import (
-    AssistantMessage,
     ChatCompletionChunk,
     ChatCompletionRequest,
-    Content,
     Reasoning,
     ReasoningEffort,
     ResponseFormat,
     StrictStruct,
-    SystemMessage,
     Tool,
     ToolChoiceObject,
-    ToolMessage,
-    UserMessage,
     validate_chat_request,
 )
 from inference_service.model.task_type import TaskType
@@ -69,17 +66,13 @@ from inference_service.providers.base import ChunkStream
 _ENCODER = msgspec.json.Encoder()
 
 
-class DeveloperMessage(StrictStruct, tag_field="role", tag="developer"):
-    content: Content | None = None
-
-
 class StreamOptions(StrictStruct):
     include_usage: bool = False
 
 
 class OpenAiChatBody(NeutralParameters, kw_only=True):
     model: str
-    messages: list[SystemMessage | DeveloperMessage | UserMessage | AssistantMessage | ToolMessage]
+    messages: list[OpenAiMessage]
     stream: bool = False
     stream_options: StreamOptions | None = None
     max_tokens: Annotated[int, msgspec.Meta(ge=1)] | None = None
@@ -111,9 +104,7 @@ def to_unified(body: OpenAiChatBody) -> ChatCompletionRequest:
         raise InvalidRequestError(
             "[stream_options] is only allowed with [stream: true]", param="stream_options"
         )
-    messages = [
-        SystemMessage(content=m.content) if isinstance(m, DeveloperMessage) else m for m in body.messages
-    ]
+    messages = [unified_message(m) for m in body.messages]
     stop = [body.stop] if isinstance(body.stop, str) else body.stop
     reasoning = Reasoning(effort=body.reasoning_effort) if body.reasoning_effort is not None else None
     return ChatCompletionRequest(
