@@ -426,3 +426,39 @@ def test_answers_go_back_into_the_history_as_the_sdk_returns_them(
         "role": "assistant",
         "content": "I cannot help with that.",
     }
+
+
+def test_legacy_completions_take_the_defaults_clients_send(
+    service: RunningService, upstream: FakeProvider, client: openai.OpenAI
+) -> None:
+    """What LangChain's ``OpenAI`` class sends by default: neutral penalties, ``n`` 1, null
+    ``logprobs`` and ``seed``; a real ``seed`` reaches the provider."""
+    model = completion_endpoint(service, upstream)
+    upstream.enqueue(Reply.sse(fake_openai.stream(["ok"])), Reply.sse(fake_openai.stream(["ok"])))
+    body = {
+        "model": model,
+        "prompt": ["Say ok"],
+        "temperature": 0.7,
+        "top_p": 1,
+        "frequency_penalty": 0,
+        "presence_penalty": 0,
+        "n": 1,
+        "seed": None,
+        "logprobs": None,
+        "logit_bias": {},
+        "max_tokens": 256,
+        "echo": False,
+        "best_of": 1,
+    }
+    answer = httpx.post(f"{service.url}/v1/completions", json=body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["choices"][0]["text"] == "ok"
+    client.completions.create(model=model, prompt="x", seed=11)
+    assert upstream.last_request.json["seed"] == 11
+    for field, value in (("logprobs", 1), ("best_of", 2), ("suffix", "!"), ("frequency_penalty", 1)):
+        refused = httpx.post(
+            f"{service.url}/v1/completions", json={"model": model, "prompt": "x", field: value}
+        )
+        assert refused.status_code == 400, field
+        assert refused.json()["error"]["param"] == field
+        assert refused.json()["error"]["message"].startswith(f"[{field}] cannot be honoured")
