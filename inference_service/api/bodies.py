@@ -11,6 +11,7 @@ thousand levels with a ``RecursionError``, and untyped maps are refused past
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 import msgspec
@@ -100,7 +101,15 @@ def decode_json_object(body: bytes, label: str) -> dict[str, Any]:
 
 
 def json_path(exc: msgspec.ValidationError) -> str | None:
-    """The ``$.a.b[0]`` path msgspec puts at the end of its message, if any."""
+    """The ``$.a.b[0]`` path msgspec puts at the end of its message, if any; for an unknown or
+    a missing field, the path of that field itself (msgspec names the object holding it)."""
     text = str(exc)
     marker = " - at `"
-    return text[text.index(marker) + len(marker) : -1] if marker in text else None
+    path = text[text.index(marker) + len(marker) : -1] if marker in text else None
+    named = _NAMED_FIELD.match(text)
+    if named is not None:
+        return f"{path or '$'}.{named.group(1)}"
+    return path
+
+
+_NAMED_FIELD = re.compile(r"Object (?:contains unknown|missing required) field `([^`]*)`")

@@ -20,6 +20,8 @@ reports every violation in one 400 ``action_request_validation_exception``
 - an object ``tool_choice`` must name a function that is in ``tools``;
 - tool names must be unique and match ``^[a-zA-Z0-9_-]{1,64}$``;
 - a ``tool`` message's ``tool_call_id`` must answer an earlier assistant ``tool_calls`` id;
+- an ``image_url`` part's URL is ``https`` or a base64 data URI
+  (:mod:`inference_service.model.image_urls`);
 - a tool's ``parameters`` may nest at most :data:`MAX_NESTING` levels (providers re-encode them);
 - ``parallel_tool_calls`` needs ``tools`` (OpenAI's rule);
 - a ``json_schema`` response format's ``name`` matches ``^[a-zA-Z0-9_-]{1,64}$`` and its
@@ -39,6 +41,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from inference_service.errors import ActionValidationError, validation_failed
+from inference_service.model.image_urls import image_url_problem
 from inference_service.model.json_schema import schema_problem
 from inference_service.model.nesting import MAX_NESTING, nesting_exceeds
 
@@ -246,6 +249,11 @@ def validate_chat_request(request: ChatCompletionRequest) -> None:
         problems += _json_schema_problems(request.response_format.json_schema)
     call_ids: set[str] = set()
     for i, message in enumerate(request.messages):
+        for j, part in enumerate(message.content if isinstance(message.content, list) else []):
+            problem = image_url_problem(part.image_url.url) if isinstance(part, ImagePart) else None
+            if problem is not None:
+                path = f"$.messages[{i}].content[{j}].image_url.url"
+                problems.append((path, f"[{path}] {problem}"))
         if isinstance(message, AssistantMessage):
             call_ids.update(call.id for call in message.tool_calls or [])
         elif isinstance(message, ToolMessage) and message.tool_call_id not in call_ids:

@@ -23,7 +23,10 @@ CHAT = {"messages": [{"role": "user", "content": "What is Elasticsearch?"}]}
 @pytest.fixture(scope="module")
 def svc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
     with migrated_service(
-        tmp_path_factory.mktemp("stream"), stream_idle_timeout=0.5, catalog_refresh_interval=3600
+        tmp_path_factory.mktemp("stream"),
+        stream_idle_timeout=0.5,
+        catalog_refresh_interval=3600,
+        usage_flush_interval=3600,  # the usage flush writes on its own timer, not on the stream path
     ) as running:
         yield running
 

@@ -145,10 +145,27 @@ def test_tool_calls_round_trip(
         ({"n": 2}, "n"),
         ({"parallel_tool_calls": False}, "$.parallel_tool_calls"),  # without tools
         ({"max_tokens": 5, "max_completion_tokens": 5}, "max_tokens"),
-        ({"logprobs": True}, None),
-        ({"frequency_penalty": 0.5}, None),
+        ({"logprobs": True}, "logprobs"),
+        ({"frequency_penalty": 0.5}, "frequency_penalty"),
+        ({"presence_penalty": -1}, "presence_penalty"),
+        ({"modalities": ["text", "audio"], "audio": {"voice": "alloy", "format": "wav"}}, "modalities"),
+        ({"logit_bias": {"50256": -100}}, "logit_bias"),
+        ({"prediction": {"type": "content", "content": "x"}}, "$.prediction"),  # unknown
         ({"reasoning_effort": "extreme"}, "$.reasoning_effort"),
         ({"messages": []}, "$.messages"),
+        # the Elasticsearch face's validation rules, the same function on both faces
+        ({"tools": [{"type": "function", "function": {"name": "no spaces"}}]}, "$.tools[0].function.name"),
+        (
+            {
+                "tools": [{"type": "function", "function": {"name": "lookup"}}],
+                "tool_choice": {"type": "function", "function": {"name": "other"}},
+            },
+            "$.tool_choice.function.name",
+        ),
+        (
+            {"messages": [*HI, {"role": "tool", "tool_call_id": "call_9", "content": "x"}]},
+            "$.messages[1].tool_call_id",
+        ),
     ],
 )
 def test_what_cannot_be_honoured_is_a_400_naming_the_field(
@@ -156,7 +173,7 @@ def test_what_cannot_be_honoured_is_a_400_naming_the_field(
     upstream: FakeProvider,
     client: openai.OpenAI,
     extra: dict[str, object],
-    param: str | None,
+    param: str,
 ) -> None:
     model = chat_endpoint(service, upstream)
     body = {"model": model, "messages": HI, **extra}
@@ -164,11 +181,33 @@ def test_what_cannot_be_honoured_is_a_400_naming_the_field(
     assert response.status_code == 400, response.text
     error = response.json()["error"]
     assert error["type"] == "invalid_request_error"
-    if param is not None:
-        assert error["param"] == param
-    else:
-        assert next(iter(k for k in extra)) in error["message"]
+    assert error["param"] == param and param.removeprefix("$.") in error["message"]
     assert upstream.requests == []
+
+
+def test_neutral_values_of_what_no_provider_honours_are_accepted(
+    service: RunningService, upstream: FakeProvider, client: openai.OpenAI
+) -> None:
+    """Clients that send every parameter at its default (``0``, ``false``, ``null``) are served."""
+    model = chat_endpoint(service, upstream)
+    upstream.enqueue(Reply.sse(fake_openai.stream(["fine"])))
+    answer = client.chat.completions.create(
+        model=model,
+        messages=HI,
+        frequency_penalty=0,
+        presence_penalty=0.0,
+        logprobs=False,
+        top_logprobs=0,
+        logit_bias={},
+        store=False,
+        modalities=["text"],
+        extra_body={"audio": None, "n": 1},
+    )
+    assert answer.choices[0].message.content == "fine"
+    sent = upstream.last_request.json
+    assert not {"frequency_penalty", "presence_penalty", "logprobs", "logit_bias", "store", "audio"} & set(
+        sent
+    )
 
 
 def test_errors_map_to_the_sdks_exceptions(
@@ -177,7 +216,10 @@ def test_errors_map_to_the_sdks_exceptions(
     model = chat_endpoint(service, upstream)
     with pytest.raises(openai.NotFoundError) as missing:
         client.chat.completions.create(model="no-such-endpoint", messages=HI)
-    assert missing.value.code == "model_not_found"
+    assert (missing.value.code, missing.value.param) == ("model_not_found", "model")
+    assert missing.value.message.endswith(
+        "The model `no-such-endpoint` does not exist or is not a chat_completion endpoint"
+    )
     upstream.enqueue(
         Reply.json(
             401,
@@ -264,3 +306,159 @@ def test_retry_after_of_a_throttling_provider_reaches_the_client(
         response = httpx.post(service.url + path, json=body)
         assert response.status_code == 429, (path, response.text)
         assert response.headers["retry-after"] == "7", path
+
+
+def test_the_request_timeout_header_bounds_chat_both_ways(
+    service: RunningService, upstream: FakeProvider, client: openai.OpenAI
+) -> None:
+    model = chat_endpoint(service, upstream)
+    late = Reply.sse(fake_openai.stream(["late"])).replace(headers_delay=2.0)
+    upstream.enqueue(late, late)
+    shorter = {"x-request-timeout": "300ms"}
+    for stream in (False, True):
+        with pytest.raises(openai.APIStatusError) as timed_out:
+            client.chat.completions.create(model=model, messages=HI, stream=stream, extra_headers=shorter)
+        assert timed_out.value.status_code == 408, stream
+        assert timed_out.value.code == "request_timeout"
+        assert timed_out.value.message.endswith("Request timed out after [300ms]")
+    with pytest.raises(openai.BadRequestError) as unreadable:
+        client.chat.completions.create(model=model, messages=HI, extra_headers={"x-request-timeout": "10"})
+    assert unreadable.value.param == "X-Request-Timeout"
+    assert "header [X-Request-Timeout] must be a time value such as [10s]" in unreadable.value.message
+
+
+def test_every_listed_field_reaches_an_openai_provider(
+    service: RunningService, upstream: FakeProvider, client: openai.OpenAI
+) -> None:
+    model = chat_endpoint(service, upstream)
+    upstream.enqueue(Reply.sse(fake_openai.stream(["ok"])))
+    pdf = "data:application/pdf;base64,JVBERi0xLjQK"
+    client.chat.completions.create(
+        model=model,
+        messages=[
+            {"role": "system", "content": "Be brief."},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "Summarise."},
+                    {"type": "file", "file": {"file_data": pdf, "filename": "a.pdf"}},
+                ],
+            },
+        ],
+        temperature=0.3,
+        top_p=0.9,
+        max_tokens=50,
+        stop="END",
+        seed=7,
+        user="user-42",
+        reasoning_effort="low",
+    )
+    sent = upstream.last_request.json
+    assert sent["model"] == "gpt-4o-mini" and sent["stream"] is True
+    assert (sent["temperature"], sent["top_p"], sent["max_completion_tokens"]) == (0.3, 0.9, 50)
+    assert sent["stop"] == ["END"] and sent["seed"] == 7 and sent["user"] == "user-42"
+    assert sent["reasoning_effort"] == "low"
+    assert sent["messages"][1]["content"][1] == {
+        "type": "file",
+        "file": {"file_data": pdf, "filename": "a.pdf"},
+    }
+
+
+def refusal_stream(text: str) -> Reply:
+    """An OpenAI stream whose answer is a refusal (``delta.refusal``), not content."""
+
+    def frame(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        chunk = {
+            "id": "chatcmpl-refused",
+            "object": "chat.completion.chunk",
+            "created": fake_openai.CREATED,
+            "model": fake_openai.MODEL,
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+        }
+        return b"data: " + json.dumps(chunk, separators=(",", ":")).encode() + b"\n\n"
+
+    return Reply.sse(
+        [
+            frame({"role": "assistant", "content": None, "refusal": ""}),
+            frame({"refusal": text}),
+            frame({}, "stop"),
+            fake_openai.DONE,
+        ]
+    )
+
+
+def test_answers_go_back_into_the_history_as_the_sdk_returns_them(
+    service: RunningService, upstream: FakeProvider, client: openai.OpenAI
+) -> None:
+    """``messages.append(resp.choices[0].message)``: a tool call, and a refusal (its text)."""
+    model = chat_endpoint(service, upstream)
+    tools: list[ChatCompletionFunctionToolParam] = [
+        {"type": "function", "function": {"name": "get_current_weather", "parameters": {"type": "object"}}}
+    ]
+    upstream.enqueue(
+        Reply.sse(fixture_frames("openai_tool_call")), refusal_stream("I cannot help with that.")
+    )
+    first = client.chat.completions.create(model=model, messages=HI, tools=tools)
+    (call,) = first.choices[0].message.tool_calls or []
+    assert isinstance(call, ChatCompletionMessageFunctionToolCall)
+    history: list[Any] = [
+        *HI,
+        first.choices[0].message,
+        {"role": "tool", "tool_call_id": call.id, "content": "sunny"},
+    ]
+    refused = client.chat.completions.create(model=model, messages=history, tools=tools)
+    assert refused.choices[0].message.refusal == "I cannot help with that."
+    sent = upstream.last_request.json["messages"]
+    assert sent[1] == {
+        "role": "assistant",
+        "tool_calls": [
+            {
+                "id": "call_abc123",
+                "type": "function",
+                "function": {"name": "get_current_weather", "arguments": call.function.arguments},
+            }
+        ],
+    }
+    upstream.enqueue(Reply.sse(fake_openai.stream(["Fine."])))
+    history += [refused.choices[0].message, {"role": "user", "content": "Why not?"}]
+    client.chat.completions.create(model=model, messages=history, tools=tools)
+    assert upstream.last_request.json["messages"][3] == {
+        "role": "assistant",
+        "content": "I cannot help with that.",
+    }
+
+
+def test_legacy_completions_take_the_defaults_clients_send(
+    service: RunningService, upstream: FakeProvider, client: openai.OpenAI
+) -> None:
+    """What LangChain's ``OpenAI`` class sends by default: neutral penalties, ``n`` 1, null
+    ``logprobs`` and ``seed``; a real ``seed`` reaches the provider."""
+    model = completion_endpoint(service, upstream)
+    upstream.enqueue(Reply.sse(fake_openai.stream(["ok"])), Reply.sse(fake_openai.stream(["ok"])))
+    body = {
+        "model": model,
+        "prompt": ["Say ok"],
+        "temperature": 0.7,
+        "top_p": 1,
+        "frequency_penalty": 0,
+        "presence_penalty": 0,
+        "n": 1,
+        "seed": None,
+        "logprobs": None,
+        "logit_bias": {},
+        "max_tokens": 256,
+        "echo": False,
+        "best_of": 1,
+    }
+    answer = httpx.post(f"{service.url}/v1/completions", json=body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["choices"][0]["text"] == "ok"
+    client.completions.create(model=model, prompt="x", seed=11)
+    assert upstream.last_request.json["seed"] == 11
+    for field, value in (("logprobs", 1), ("best_of", 2), ("suffix", "!"), ("frequency_penalty", 1)):
+        refused = httpx.post(
+            f"{service.url}/v1/completions", json={"model": model, "prompt": "x", field: value}
+        )
+        assert refused.status_code == 400, field
+        assert refused.json()["error"]["param"] == field
+        assert refused.json()["error"]["message"].startswith(f"[{field}] cannot be honoured")

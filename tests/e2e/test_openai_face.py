@@ -90,7 +90,8 @@ def test_models_list_and_retrieve(
     assert client.models.retrieve(model).id == model
     with pytest.raises(openai.NotFoundError) as missing:
         client.models.retrieve("no-such-endpoint")
-    assert missing.value.code == "model_not_found"
+    assert (missing.value.code, missing.value.param) == ("model_not_found", "model")
+    assert missing.value.message.endswith(" - The model `no-such-endpoint` does not exist")
 
 
 def test_errors_are_openai_error_objects(
@@ -101,6 +102,12 @@ def test_errors_are_openai_error_objects(
     with pytest.raises(openai.NotFoundError) as unknown:
         client.embeddings.create(model="no-such-endpoint", input="a")
     assert (unknown.value.code, unknown.value.type) == ("model_not_found", "invalid_request_error")
+    assert unknown.value.body == {
+        "message": "The model `no-such-endpoint` does not exist or is not a text_embedding endpoint",
+        "type": "invalid_request_error",
+        "param": "model",
+        "code": "model_not_found",
+    }
     with pytest.raises(openai.NotFoundError) as other_task:
         client.embeddings.create(model=chat, input="a")
     assert other_task.value.code == "model_not_found" and "text_embedding" in other_task.value.message
@@ -112,7 +119,7 @@ def test_errors_are_openai_error_objects(
     assert dims.value.param == "dimensions"
     with pytest.raises(openai.BadRequestError) as unknown_field:
         client.embeddings.create(model=embed, input="a", extra_body={"nope": 1})
-    assert "nope" in unknown_field.value.message
+    assert "nope" in unknown_field.value.message and unknown_field.value.param == "$.nope"
     assert upstream.requests == []  # none of these reached the provider
     limited = fake_openai.error_body("Rate limit reached", "requests", "rate_limit_exceeded")
     upstream.enqueue(Reply.json(429, limited))

@@ -320,6 +320,8 @@ def test_anthropic_strict_violation_is_a_502(
             "response_format",
         ),
         ({"seed": 3}, "seed"),
+        ({"reasoning_effort": "low"}, "reasoning_effort"),  # the name the client sent
+        ({"user": "u-1"}, "user"),  # Anthropic's task settings take no user
     ],
 )
 def test_what_anthropic_cannot_honour_is_a_400(
@@ -328,7 +330,9 @@ def test_what_anthropic_cannot_honour_is_a_400(
     before = len(upstream.requests)
     response = httpx.post(f"{svc.url}/v1/chat/completions", json={"model": claude, "messages": HI, **extra})
     assert response.status_code == 400, response.text
-    assert response.json()["error"]["param"] == param
+    error = response.json()["error"]
+    assert error["param"] == param
+    assert error["message"].startswith(f"[{param}] ") and "[anthropic] service" in error["message"]
     assert len(upstream.requests) == before
 
 
@@ -391,3 +395,20 @@ def test_an_image_part_becomes_an_anthropic_image_block(
         {"type": "text", "text": "What is in this picture?"},
         {"type": "image", "source": source},
     ]
+
+
+def test_an_image_url_that_is_not_https_or_base64_is_a_400_on_both_faces(
+    svc: RunningService, upstream: FakeProvider, client: openai.OpenAI, gpt: str
+) -> None:
+    before = len(upstream.requests)
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.chat.completions.create(model=gpt, messages=image_message("http://images.example.com/a.png"))
+    assert refused.value.param == "$.messages[0].content[1].image_url.url"
+    assert "must be an https URL or a base64 data URI, got scheme [http]" in refused.value.message
+    response = httpx.post(
+        f"{svc.url}/_inference/chat_completion/{gpt}/_stream",
+        json={"messages": image_message("file:///etc/passwd")},
+    )
+    assert response.status_code == 400
+    assert '"param":"$.messages[0].content[1].image_url.url"' in response.text
+    assert len(upstream.requests) == before

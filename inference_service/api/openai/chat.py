@@ -4,7 +4,8 @@ The body is OpenAI's, translated into the unified chat request every provider ta
 same rules, limits and timeouts apply as on the Elasticsearch face:
 
 - ``model`` is the inference id (never sent upstream: the endpoint names the upstream model);
-- ``developer`` messages are system messages; ``max_tokens`` and ``max_completion_tokens``
+- ``developer`` messages are system messages, an assistant's ``refusal`` its text
+  (:mod:`~inference_service.api.openai.messages`); ``max_tokens`` and ``max_completion_tokens``
   are one limit (giving both is a 400); ``stop`` may be a string; ``reasoning_effort`` is the
   unified ``reasoning.effort``; ``user`` goes into the endpoint's task settings where its
   service takes one (a 400 where it does not);
@@ -16,8 +17,10 @@ same rules, limits and timeouts apply as on the Elasticsearch face:
   strict ``json_schema`` answer is validated when not streaming (502 when it does not match);
 - image (``image_url``: https URLs or data URIs) and ``file`` parts go to providers that read
   them; a text-only provider refuses them with a 400 naming the part;
-- ``n`` other than 1 cannot be honoured (400 naming the field); any field not listed here
-  (``logprobs``, ``audio``, ``frequency_penalty``...) is refused as unknown, never dropped.
+- ``n`` other than 1 cannot be honoured (400 naming the field), nor can ``logprobs``,
+  ``frequency_penalty``, ``audio``... other than at their neutral value (``null``, ``0``,
+  ``false``: :mod:`~inference_service.api.openai.neutral`); any field not listed here is
+  refused as unknown, never dropped.
 
 Answers: a ``chat.completion`` object, or OpenAI's data-only event stream of
 ``chat.completion.chunk`` objects ending in ``data: [DONE]``, with the usage chunk only when
@@ -37,7 +40,9 @@ from starlette.types import ASGIApp
 from inference_service.api.auth import authorize_endpoint
 from inference_service.api.bodies import decode_json
 from inference_service.api.openai.conventions import json_response, read_json_body, request_deadline
-from inference_service.api.openai.errors import model_not_found, openai_error_body
+from inference_service.api.openai.errors import openai_error_body, resolve_model, with_user
+from inference_service.api.openai.messages import OpenAiMessage, unified_message
+from inference_service.api.openai.neutral import NeutralParameters, refuse_what_cannot_be_honoured
 from inference_service.api.sse import OPENAI_FRAMING
 from inference_service.api.state import services
 from inference_service.api.streaming import EventStreamResponse
@@ -45,19 +50,14 @@ from inference_service.auth.roles import INFER_BY_MODEL
 from inference_service.errors import InferenceServiceError, InvalidRequestError
 from inference_service.inference.record import answer_created
 from inference_service.model.chat import (
-    AssistantMessage,
     ChatCompletionChunk,
     ChatCompletionRequest,
-    Content,
     Reasoning,
     ReasoningEffort,
     ResponseFormat,
     StrictStruct,
-    SystemMessage,
     Tool,
     ToolChoiceObject,
-    ToolMessage,
-    UserMessage,
     validate_chat_request,
 )
 from inference_service.model.task_type import TaskType
@@ -66,17 +66,13 @@ from inference_service.providers.base import ChunkStream
 _ENCODER = msgspec.json.Encoder()
 
 
-class DeveloperMessage(StrictStruct, tag_field="role", tag="developer"):
-    content: Content | None = None
-
-
 class StreamOptions(StrictStruct):
     include_usage: bool = False
 
 
-class OpenAiChatBody(StrictStruct):
+class OpenAiChatBody(NeutralParameters, kw_only=True):
     model: str
-    messages: list[SystemMessage | DeveloperMessage | UserMessage | AssistantMessage | ToolMessage]
+    messages: list[OpenAiMessage]
     stream: bool = False
     stream_options: StreamOptions | None = None
     max_tokens: Annotated[int, msgspec.Meta(ge=1)] | None = None
@@ -99,6 +95,7 @@ _DECODER = msgspec.json.Decoder(OpenAiChatBody)
 
 def to_unified(body: OpenAiChatBody) -> ChatCompletionRequest:
     """The unified request; what it cannot carry is refused, naming the field."""
+    refuse_what_cannot_be_honoured(body)
     if body.n is not None and body.n != 1:
         raise InvalidRequestError(f"[n] must be 1: one answer per request, got [{body.n}]", param="n")
     if body.max_tokens is not None and body.max_completion_tokens is not None:
@@ -107,9 +104,7 @@ def to_unified(body: OpenAiChatBody) -> ChatCompletionRequest:
         raise InvalidRequestError(
             "[stream_options] is only allowed with [stream: true]", param="stream_options"
         )
-    messages = [
-        SystemMessage(content=m.content) if isinstance(m, DeveloperMessage) else m for m in body.messages
-    ]
+    messages = [unified_message(m) for m in body.messages]
     stop = [body.stop] if isinstance(body.stop, str) else body.stop
     reasoning = Reasoning(effort=body.reasoning_effort) if body.reasoning_effort is not None else None
     return ChatCompletionRequest(
@@ -135,10 +130,8 @@ async def create_chat_completion(request: Request) -> ASGIApp:
     chat = to_unified(body)
     validate_chat_request(chat)
     authorize_endpoint(request, INFER_BY_MODEL, body.model)
-    target = await state.inference.resolve(body.model)
-    if target.endpoint.task_type != TaskType.CHAT_COMPLETION:
-        raise model_not_found(body.model, TaskType.CHAT_COMPLETION)
-    config = state.inference.configure(target, {"user": body.user} if body.user is not None else None)
+    target = await resolve_model(state.inference, body.model, TaskType.CHAT_COMPLETION)
+    config = with_user(state.inference, target, body.user)
     deadline = request_deadline(request, state.inference.deadline(TaskType.CHAT_COMPLETION, None))
     if not body.stream:
         answer = msgspec.to_builtins(await state.inference.chat(target, chat, deadline, config))

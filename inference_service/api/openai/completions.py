@@ -1,10 +1,11 @@
 """``POST /v1/completions`` (OpenAI's legacy completions) on completion endpoints.
 
 ``prompt`` is a string or a list of strings (one choice each; streaming takes one prompt);
-``max_tokens``, ``temperature``, ``top_p``, ``stop`` and ``user`` as in chat. ``n`` other than 1
-is refused, and so is every field not listed (``echo``, ``logprobs``, ``suffix``, ``best_of``...),
-never dropped. Answers are ``text_completion`` objects, or a data-only stream of them ending
-in ``data: [DONE]``.
+``max_tokens``, ``temperature``, ``top_p``, ``stop``, ``seed`` and ``user`` as in chat. ``n``
+other than 1 is refused; ``echo``, ``logprobs``, ``suffix``, ``best_of``, the penalties and
+``logit_bias`` only at their neutral value (:mod:`~inference_service.api.openai.neutral`); every
+field not listed is refused, never dropped. Answers are ``text_completion`` objects, or a
+data-only stream of them ending in ``data: [DONE]``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from inference_service.api.auth import authorize_endpoint
 from inference_service.api.bodies import decode_json
 from inference_service.api.openai.chat import render_stream_error
 from inference_service.api.openai.conventions import json_response, read_json_body, request_deadline
-from inference_service.api.openai.errors import model_not_found
+from inference_service.api.openai.errors import resolve_model, with_user
+from inference_service.api.openai.neutral import NeutralCompletionParameters, refuse_what_cannot_be_honoured
 from inference_service.api.sse import OPENAI_FRAMING
 from inference_service.api.state import services
 from inference_service.api.streaming import EventStreamResponse
@@ -29,14 +31,14 @@ from inference_service.errors import InvalidRequestError
 from inference_service.inference.aggregate import aggregate_chat
 from inference_service.inference.deadline import gather, within
 from inference_service.inference.record import answer_created
-from inference_service.model.chat import ChatCompletionRequest, StrictStruct, UserMessage
+from inference_service.model.chat import ChatCompletionRequest, UserMessage
 from inference_service.model.task_type import TaskType
 from inference_service.providers.base import ChunkStream
 
 _ENCODER = msgspec.json.Encoder()
 
 
-class CompletionsBody(StrictStruct):
+class CompletionsBody(NeutralCompletionParameters, kw_only=True):
     model: str
     prompt: str | list[str]
     stream: bool = False
@@ -44,6 +46,7 @@ class CompletionsBody(StrictStruct):
     temperature: Annotated[float, msgspec.Meta(ge=0, le=2)] | None = None
     top_p: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None
     stop: str | list[str] | None = None
+    seed: int | None = None
     n: int | None = None
     user: str | None = None
 
@@ -58,12 +61,14 @@ def _chat(body: CompletionsBody, prompt: str) -> ChatCompletionRequest:
         temperature=body.temperature,
         top_p=body.top_p,
         stop=[body.stop] if isinstance(body.stop, str) else body.stop,
+        seed=body.seed,
     )
 
 
 async def create_completion(request: Request) -> ASGIApp:
     state = services(request)
     body = decode_json(await read_json_body(request, state.settings.max_body_bytes), _DECODER, "completions")
+    refuse_what_cannot_be_honoured(body)
     prompts = [body.prompt] if isinstance(body.prompt, str) else body.prompt
     if not prompts:
         raise InvalidRequestError("[prompt] must not be empty", param="prompt")
@@ -72,10 +77,8 @@ async def create_completion(request: Request) -> ASGIApp:
     if body.stream and len(prompts) != 1:
         raise InvalidRequestError("[prompt] must be a single string when streaming", param="prompt")
     authorize_endpoint(request, INFER_BY_MODEL, body.model)
-    target = await state.inference.resolve(body.model)
-    if target.endpoint.task_type != TaskType.COMPLETION:
-        raise model_not_found(body.model, TaskType.COMPLETION)
-    config = state.inference.configure(target, {"user": body.user} if body.user is not None else None)
+    target = await resolve_model(state.inference, body.model, TaskType.COMPLETION)
+    config = with_user(state.inference, target, body.user)
     deadline = request_deadline(request, state.inference.deadline(TaskType.COMPLETION, None))
     if body.stream:
         chunks = _text_chunks(state.inference.stream_chat(target, _chat(body, prompts[0]), config))

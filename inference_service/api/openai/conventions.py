@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from inference_service.api.bodies import read_body, require_body
+from inference_service.errors import ParseError
 from inference_service.inference.deadline import Deadline
 from inference_service.inference.record import response_headers
 
@@ -32,5 +33,11 @@ def request_deadline(request: Request, default: Deadline) -> Deadline:
     raw = request.headers.get(TIMEOUT_HEADER)
     if raw is None:
         return default
-    asked = Deadline.parse(raw, default.seconds)
+    try:
+        asked = Deadline.parse(raw, default.seconds)
+    except ParseError:
+        raise ParseError(
+            f"header [X-Request-Timeout] must be a time value such as [10s] or [500ms], got [{raw}]",
+            param="X-Request-Timeout",
+        ) from None
     return asked if asked.seconds < default.seconds else default

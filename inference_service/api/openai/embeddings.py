@@ -21,7 +21,7 @@ from starlette.responses import Response
 from inference_service.api.auth import authorize_endpoint
 from inference_service.api.bodies import decode_json
 from inference_service.api.openai.conventions import json_response, read_json_body, request_deadline
-from inference_service.api.openai.errors import model_not_found
+from inference_service.api.openai.errors import resolve_model, with_user
 from inference_service.api.state import services
 from inference_service.auth.roles import INFER_BY_MODEL
 from inference_service.errors import BadRequestError, InvalidRequestError
@@ -81,9 +81,7 @@ async def create_embeddings(request: Request) -> Response:
     body = decode_json(await read_json_body(request, state.settings.max_body_bytes), _DECODER, "embeddings")
     inputs = _inputs(body, state.settings.max_inputs_per_request)
     authorize_endpoint(request, INFER_BY_MODEL, body.model)
-    target = await state.inference.resolve(body.model)
-    if target.endpoint.task_type != TaskType.TEXT_EMBEDDING:
-        raise model_not_found(body.model, TaskType.TEXT_EMBEDDING)
+    target = await resolve_model(state.inference, body.model, TaskType.TEXT_EMBEDDING)
     dimensions = target.endpoint.service_settings.get("dimensions")
     if body.dimensions is not None and body.dimensions != dimensions:
         raise InvalidRequestError(
@@ -91,7 +89,7 @@ async def create_embeddings(request: Request) -> Response:
             f"[{dimensions}]-dimension vectors",
             param="dimensions",
         )
-    config = state.inference.configure(target, {"user": body.user} if body.user is not None else None)
+    config = with_user(state.inference, target, body.user)
     deadline = request_deadline(request, state.inference.deadline(TaskType.TEXT_EMBEDDING, None))
     result = await state.inference.embed(target, config, EmbeddingRequest(input=inputs), deadline)
     if result.element_type != "float":

@@ -8,7 +8,7 @@ own error keeps its type and code; the service's errors are ``invalid_request_er
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from starlette.exceptions import HTTPException
@@ -18,18 +18,31 @@ from starlette.responses import Response
 from inference_service.errors import (
     AuthenticationError,
     AuthorizationError,
+    BadRequestError,
     EndpointNotFoundError,
     InferenceServiceError,
     MethodNotAllowedError,
     MissingCredentialsError,
     NotFoundError,
+    UnsupportedError,
     UpstreamError,
     status_code_name,
 )
 from inference_service.inference.record import note_error
+from inference_service.model.task_type import TaskType
+
+if TYPE_CHECKING:
+    from inference_service.endpoints.catalog import ResolvedEndpoint
+    from inference_service.inference.service import InferenceService
+    from inference_service.providers.base import EndpointConfig
 
 _ENCODER = msgspec.json.Encoder()
 JSON = "application/json"
+
+
+OPENAI_NAMES = {"reasoning": "reasoning_effort"}
+"""Unified request fields a provider may refuse, by the name a ``/v1`` client sent them under
+(``reasoning_effort`` is the unified ``reasoning.effort``)."""
 
 
 def model_not_found(model: str, task_type: str) -> NotFoundError:
@@ -39,6 +52,31 @@ def model_not_found(model: str, task_type: str) -> NotFoundError:
         code="model_not_found",
         param="model",
     )
+
+
+def with_user(inference: InferenceService, target: ResolvedEndpoint, user: str | None) -> EndpointConfig:
+    """The endpoint's configuration with the request's ``user`` in its task settings for this
+    call; a 400 naming ``user`` where the service's task settings take none."""
+    if user is None:
+        return target.config
+    try:
+        return inference.configure(target, {"user": user})
+    except BadRequestError as exc:
+        raise UnsupportedError(
+            f"[user] is not supported by the [{target.endpoint.service}] service: {exc.reason}", param="user"
+        ) from None
+
+
+async def resolve_model(inference: InferenceService, model: str, task_type: TaskType) -> ResolvedEndpoint:
+    """The endpoint ``model`` names, if it is one of ``task_type``: else 404 ``model_not_found``
+    in one wording, whether there is no such endpoint or it serves another task."""
+    try:
+        target = await inference.resolve(model)
+    except EndpointNotFoundError:
+        raise model_not_found(model, task_type) from None
+    if target.endpoint.task_type != task_type:
+        raise model_not_found(model, task_type)
+    return target
 
 
 def openai_error_body(exc: InferenceServiceError) -> dict[str, Any]:
@@ -52,7 +90,12 @@ def openai_error_body(exc: InferenceServiceError) -> dict[str, Any]:
         code = "model_not_found"  # the model named in a request is an inference id
     if code is None and not isinstance(exc, UpstreamError):
         code = status_code_name(exc.status)
-    return {"error": {"message": _message(exc), "type": kind, "param": exc.param, "code": code}}
+    message, param = _message(exc), exc.param
+    if param is not None and param.split(".")[0] in OPENAI_NAMES:
+        unified = param.split(".")[0]
+        message = message.replace(f"[{unified}]", f"[{OPENAI_NAMES[unified]}]")
+        param = OPENAI_NAMES[unified] + param[len(unified) :]
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
 def _message(exc: InferenceServiceError) -> str:

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from inference_service.api.auth import allows_endpoint
 from inference_service.api.openai.conventions import json_response
 from inference_service.api.state import services
+from inference_service.errors import EndpointNotFoundError, NotFoundError
 from inference_service.model.endpoint import Endpoint
 
 
@@ -37,5 +38,11 @@ async def list_models(request: Request) -> Response:
 
 async def get_model(request: Request) -> Response:
     state = services(request)
-    endpoint = await state.manager.get(request.path_params["model"])
+    model = request.path_params["model"]
+    try:
+        endpoint = await state.manager.get(model)
+    except EndpointNotFoundError:
+        raise NotFoundError(
+            f"The model `{model}` does not exist", code="model_not_found", param="model"
+        ) from None
     return json_response(_model(endpoint, state.started_at))

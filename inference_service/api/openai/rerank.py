@@ -17,7 +17,7 @@ from starlette.responses import Response
 from inference_service.api.auth import authorize_endpoint
 from inference_service.api.bodies import decode_json
 from inference_service.api.openai.conventions import json_response, read_json_body, request_deadline
-from inference_service.api.openai.errors import model_not_found
+from inference_service.api.openai.errors import resolve_model
 from inference_service.api.state import services
 from inference_service.auth.roles import INFER_BY_MODEL
 from inference_service.errors import InvalidRequestError
@@ -55,9 +55,7 @@ async def create_rerank(request: Request) -> Response:
             param="documents",
         )
     authorize_endpoint(request, INFER_BY_MODEL, body.model)
-    target = await state.inference.resolve(body.model)
-    if target.endpoint.task_type != TaskType.RERANK:
-        raise model_not_found(body.model, TaskType.RERANK)
+    target = await resolve_model(state.inference, body.model, TaskType.RERANK)
     deadline = request_deadline(request, state.inference.deadline(TaskType.RERANK, None))
     rerank = RerankRequest(
         query=body.query, input=documents, top_n=body.top_n, return_documents=body.return_documents

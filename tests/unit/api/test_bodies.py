@@ -19,6 +19,15 @@ class Body(msgspec.Struct, forbid_unknown_fields=True):
     n: int
 
 
+class Inner(msgspec.Struct, forbid_unknown_fields=True):
+    x: int = 0
+
+
+class Outer(msgspec.Struct, forbid_unknown_fields=True):
+    n: int
+    inner: list[Inner]
+
+
 DECODER = msgspec.json.Decoder(Body)
 
 
@@ -65,6 +74,15 @@ def test_required_body_and_paths() -> None:
     with pytest.raises(msgspec.ValidationError) as caught:
         msgspec.convert({"n": "x"}, Body)
     assert json_path(caught.value) == "$.n"
+    with pytest.raises(msgspec.ValidationError) as unknown:
+        msgspec.convert({"n": 1, "m": 2}, Body)
+    assert json_path(unknown.value) == "$.m"  # the field itself, not the object holding it
+    with pytest.raises(msgspec.ValidationError) as missing:
+        msgspec.convert({}, Body)
+    assert json_path(missing.value) == "$.n"
+    with pytest.raises(msgspec.ValidationError) as nested:
+        msgspec.convert({"n": 1, "inner": [{"x": 1}, {"y": 2}]}, Outer)
+    assert json_path(nested.value) == "$.inner[1].y"
 
 
 def test_read_body_keeps_the_bytes_for_a_second_call() -> None:

@@ -311,3 +311,40 @@ def test_response_format_problems_join_the_one_400() -> None:
         }
     )
     assert error.reason.count(";") == 4  # messages, parallel_tool_calls, name, schema
+
+
+def image(url: str) -> dict[str, Any]:
+    return {
+        "role": "user",
+        "content": [{"type": "text", "text": "What?"}, {"type": "image_url", "image_url": {"url": url}}],
+    }
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://images.example.com/a.png",
+        "HTTPS://images.example.com/a.png",
+        "data:image/png;base64,iVBORw0KGgo=",
+    ],
+)
+def test_https_and_base64_data_image_urls_pass(url: str) -> None:
+    validate_chat_request(decode_chat_request(json.dumps({"messages": [image(url)]}).encode()))
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://images.example.com/a.png", "must be an https URL or a base64 data URI, got scheme [http]"),
+        ("file:///etc/passwd", "must be an https URL or a base64 data URI, got scheme [file]"),
+        ("images.example.com/a.png", "must be an https URL or a base64 data URI, got no URL scheme"),
+        ("https:/a.png", "must be an https URL with a host"),
+        ("data:image/png,rawbytes", "must be a base64 data URI (data:<media type>;base64,<data>)"),
+        ("data:image/png;base64,", "must be a base64 data URI"),
+        ("data:;base64,AAAA", "must be a base64 data URI"),
+    ],
+)
+def test_other_image_urls_are_refused_naming_the_part(url: str, problem: str) -> None:
+    error = check({"messages": [USER, image(url)]})
+    assert error.param == "$.messages[1].content[1].image_url.url"
+    assert f"[$.messages[1].content[1].image_url.url] {problem}" in error.reason
