@@ -4,6 +4,7 @@
     python benchmarks/loadgen.py URL --mode closed --concurrency 32 --duration 5
     python benchmarks/loadgen.py URL --mode burst --concurrency 1000 --chunks 50 --gap-ms 200
     python benchmarks/loadgen.py URL ... --authorization "ApiKey <encoded>"   # auth on
+    python benchmarks/loadgen.py URL ... --gap-log gaps.json   # every gap and when it ended
 
 Prints one JSON line: streams, failures, throughput, and p50/p99 of time to first token
 (first content delta), total time and gaps between chunks. A stream counts as a failure
@@ -34,6 +35,8 @@ class Results:
     ttft: list[float] = field(default_factory=list)
     total: list[float] = field(default_factory=list)
     gaps: list[float] = field(default_factory=list)
+    gap_ends: list[float] = field(default_factory=list)
+    """``time.monotonic()`` at the end of each gap (one clock for every process on the machine)."""
     failures: int = 0
     errors: dict[str, int] = field(default_factory=dict)
 
@@ -74,6 +77,7 @@ async def one_stream(
                     now = time.perf_counter()
                     if seen:
                         results.gaps.append(now - last)
+                        results.gap_ends.append(time.monotonic())
                     else:
                         first = now
                     last = now
@@ -97,6 +101,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         body = json.dumps({"model": args.openai_model, "messages": MESSAGES, "stream": True}).encode()
     headers = {**HEADERS, "authorization": args.authorization} if args.authorization else HEADERS
     results = Results()
+    began = time.monotonic()
     connector = aiohttp.TCPConnector(limit=0, force_close=False)
     timeout = aiohttp.ClientTimeout(total=args.duration + 120)
     started = time.perf_counter()
@@ -127,7 +132,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             )
     elapsed = time.perf_counter() - started
     ms = 1000.0
-    return {
+    summary: dict[str, object] = {
         "streams": len(results.ttft),
         "failures": results.failures,
         "errors": results.errors,
@@ -137,8 +142,14 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "total_p50_ms": round(percentile(results.total, 0.5) * ms, 3),
         "gap_p50_ms": round(percentile(results.gaps, 0.5) * ms, 3),
         "gap_p99_ms": round(percentile(results.gaps, 0.99) * ms, 3),
+        "ttft_max_ms": round(max(results.ttft, default=float("nan")) * ms, 3),
         "elapsed_s": round(elapsed, 2),
+        "began_monotonic": began,
     }
+    if args.gap_log:  # every gap with the time it ended, for burst.py's windows
+        with open(args.gap_log, "w") as out:
+            json.dump(list(zip(results.gap_ends, results.gaps, strict=True)), out)
+    return summary
 
 
 def main() -> int:
@@ -154,6 +165,7 @@ def main() -> int:
         "--openai-model", help="call an OpenAI-compatible /v1/chat/completions URL with this model"
     )
     parser.add_argument("--authorization", help="an Authorization header value for every request")
+    parser.add_argument("--gap-log", help="write every chunk gap with its end time (monotonic) here")
     args = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

@@ -18,6 +18,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from inference_service.admission import AdmissionMiddleware, admission_pacer
 from inference_service.api import es, openai
 from inference_service.api.bodies import discard_unread_body
 from inference_service.api.face import Face, face_for
@@ -274,6 +275,7 @@ def create_app(
             await guard.resolver.close()
             await engine.dispose()
 
+    admission = admission_pacer(settings.admission_per_round)
     app = Starlette(
         # a face owns every path under its prefix: the longest prefix first spares the /v1
         # requests a walk through every Elasticsearch route
@@ -285,6 +287,7 @@ def create_app(
             Middleware(
                 ObserveMiddleware, observer=Observers(Metrics(), accounts), face_of=face_name, tracing=tracing
             ),
+            Middleware(AdmissionMiddleware, pacer=admission),
             Middleware(IdempotencyMiddleware),
         ],
         lifespan=lifespan,

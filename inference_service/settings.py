@@ -60,6 +60,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
     log_format: Literal["text", "json"] = "text"
     usage_flush_interval: Seconds = 10.0
     shutdown_grace: Annotated[float, msgspec.Meta(ge=0)] = 30.0
+    admission_per_round: Annotated[int, msgspec.Meta(ge=0)] = 8
     tracing: bool = False
     pool_size: Annotated[int, msgspec.Meta(ge=1)] = 10
 
