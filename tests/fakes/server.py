@@ -451,7 +451,8 @@ class FakeProvider:
                 conns.discard(conn)
                 tasks.discard(task)
 
-        server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
+        # a burst of concurrent requests must not overflow the accept queue (100 by default)
+        server = await asyncio.start_server(on_connect, "127.0.0.1", 0, backlog=1024)
         self._port = server.sockets[0].getsockname()[1]
         self._ready.set()
         try:
