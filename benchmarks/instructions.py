@@ -8,7 +8,9 @@ with instrumentation off through start-up and warm-up, turns it on for a fixed m
 streaming chat requests (``--clients`` closed-loop clients sharing ``--streams`` streams of 20
 chunks from the benchmark fake provider, keep-alive connections), and prints the instructions
 the service executed per stream (callgrind's ``Ir``; every thread of the process counts). Two
-checkouts compare with ``--source``; the clients and the fake provider run outside valgrind.
+checkouts compare with ``--source``; ``--with-key`` (authentication on, a ``monitor`` key on
+every stream) and ``--openai`` (through ``/v1/chat/completions``) show what those cost. The
+clients and the fake provider run outside valgrind.
 ``--keep FILE`` keeps the dump for ``callgrind_annotate FILE``, whose C functions show where a
 shift went (the interpreter loop, the allocator, the GC, a lock, a syscall). Loopback only.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -33,21 +36,27 @@ sys.path.insert(0, str(HERE))
 from run_all import PYTHON, free_port, wait_http, wait_http_port  # noqa: E402
 
 BODY = b'{"messages":[{"role":"user","content":"benchmark"}]}'
+OPENAI_BODY = b'{"model":"instructions","stream":true,"messages":[{"role":"user","content":"benchmark"}]}'
 
 
-async def drive(url: str, streams: int, clients: int) -> int:
+async def drive(
+    url: str, streams: int, clients: int, body: bytes = BODY, authorization: str | None = None
+) -> int:
     """``clients`` workers take streams from one shared count until ``streams`` are done; each
     stream is read to its end. Returns the number that ended with ``[DONE]``."""
     remaining = streams
     done = 0
+    headers = {"content-type": "application/json"}
+    if authorization:
+        headers["authorization"] = authorization
 
     async def client(session: aiohttp.ClientSession) -> None:
         nonlocal remaining, done
         while remaining > 0:
             remaining -= 1
-            async with session.post(url, data=BODY, headers={"content-type": "application/json"}) as resp:
-                body = await resp.read()
-                done += resp.status == 200 and body.rstrip().endswith(b"[DONE]")
+            async with session.post(url, data=body, headers=headers) as resp:
+                answer = await resp.read()
+                done += resp.status == 200 and answer.rstrip().endswith(b"[DONE]")
 
     timeout = aiohttp.ClientTimeout(total=600)
     connector = aiohttp.TCPConnector(limit=clients)
@@ -71,7 +80,24 @@ def callgrind_total(out_file: Path) -> int:
     raise SystemExit(f"{out_file} has no totals line")
 
 
-def measure(source: Path | None, streams: int, clients: int, keep: Path | None) -> float:
+def api_key(env: dict[str, str], cwd: Path | None, role: str) -> str:
+    """A new key made offline with the CLI, as ``ApiKey <encoded>``."""
+    made = subprocess.run(
+        [PYTHON, "-m", "inference_service", "api-keys", "create", "--name", role, "--role", role],
+        env=env,
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return "ApiKey " + str(json.loads(made.stdout)["encoded"])
+
+
+def measure(args: argparse.Namespace) -> float:
+    source: Path | None = args.source
+    streams: int = args.streams
+    clients: int = args.clients
+    keep: Path | None = args.keep
     fake_port = free_port()
     fake = subprocess.Popen([PYTHON, str(HERE / "fake_provider.py"), str(fake_port)])
     try:
@@ -93,6 +119,10 @@ def measure(source: Path | None, streams: int, clients: int, keep: Path | None) 
             subprocess.run(
                 [PYTHON, "-m", "inference_service", "db", "upgrade"], env=env, cwd=source, check=True
             )
+            admin = monitor = None
+            if args.with_key:
+                env["INFERENCE_SERVICE_AUTH"] = "required"
+                admin, monitor = api_key(env, source, "manage"), api_key(env, source, "monitor")
             out_file = Path(tmp) / "callgrind.out"
             service = subprocess.Popen(
                 [
@@ -125,14 +155,17 @@ def measure(source: Path | None, streams: int, clients: int, keep: Path | None) 
                             "rate_limit": {"requests_per_minute": 100_000_000},
                         },
                     },
+                    headers={"authorization": admin} if admin else None,
                     timeout=600,
                 )
                 put.raise_for_status()
-                url = f"{base}/_inference/chat_completion/{inference_id}/_stream"
-                asyncio.run(drive(url, clients * 2, clients))  # warm: imports, pools, caches
+                url, body = f"{base}/_inference/chat_completion/{inference_id}/_stream", BODY
+                if args.openai:
+                    url, body = f"{base}/v1/chat/completions", OPENAI_BODY
+                asyncio.run(drive(url, clients * 2, clients, body, monitor))  # warm: imports, pools, caches
                 control(service.pid, "-i", "on")
                 started = time.perf_counter()
-                ok = asyncio.run(drive(url, streams, clients))
+                ok = asyncio.run(drive(url, streams, clients, body, monitor))
                 elapsed = time.perf_counter() - started
                 control(service.pid, "-d")
                 control(service.pid, "-i", "off")
@@ -158,10 +191,14 @@ def main() -> int:
     parser.add_argument("--streams", type=int, default=256)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--keep", type=Path, help="copy the callgrind dump here (for callgrind_annotate)")
+    parser.add_argument(
+        "--with-key", action="store_true", help="auth required; every stream carries a monitor key"
+    )
+    parser.add_argument("--openai", action="store_true", help="stream through /v1/chat/completions")
     args = parser.parse_args()
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         raise SystemExit("valgrind (with callgrind_control) is not installed")
-    per_stream = measure(args.source, args.streams, args.clients, args.keep)
+    per_stream = measure(args)
     print(f"{per_stream / 1e6:.3f} M instructions per stream")
     return 0
 
