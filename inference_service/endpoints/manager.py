@@ -52,10 +52,12 @@ others through a router it writes."""
 
 @dataclass(frozen=True, slots=True)
 class Deletion:
-    """What a delete did: whether it deleted, and the routers that target the endpoint."""
+    """What a delete did: whether it deleted, and the routers that target the endpoint (those
+    the caller may see by name; the others counted in ``hidden_routers``)."""
 
     deleted: bool
     routers: list[str] = field(default_factory=list)
+    hidden_routers: int = 0
 
 
 class ChangeListener(Protocol):
@@ -134,10 +136,17 @@ class EndpointManager:
         return endpoint
 
     async def delete(
-        self, inference_id: str, task_type: TaskType | None, *, dry_run: bool, force: bool = False
+        self,
+        inference_id: str,
+        task_type: TaskType | None,
+        *,
+        dry_run: bool,
+        force: bool = False,
+        visible: Callable[[str], bool] | None = None,
     ) -> Deletion:
         """Delete (or with ``dry_run`` only check) an endpoint. One that routers target is
-        refused with a 409 naming them unless ``force`` (``dry_run`` lists them)."""
+        refused with a 409 naming them unless ``force`` (``dry_run`` lists them). Routers
+        ``visible`` refuses (outside a restricted key's endpoints) are counted, never named."""
         if inference_id.startswith(PRECONFIGURED_PREFIX):
             check_writable(inference_id)
         async with self._sessions.begin() as session:
@@ -147,14 +156,16 @@ class EndpointManager:
                 raise EndpointNotFoundError(inference_id)
             check_task_type(endpoint, task_type)
             routers = routers_targeting(await repo.list_all(), inference_id)
+            shown = routers if visible is None else [r for r in routers if visible(r)]
+            hidden = len(routers) - len(shown)
             if dry_run:
-                return Deletion(False, routers)
+                return Deletion(False, shown, hidden)
             if routers and not force:
-                raise referenced(inference_id, routers)
+                raise referenced(inference_id, shown, hidden)
             await repo.delete(inference_id)
             await self._changed(session)
         self._removed(inference_id)
-        return Deletion(True, routers)
+        return Deletion(True, shown, hidden)
 
     async def update(
         self,

@@ -143,3 +143,57 @@ def test_a_restricted_key_cannot_route_to_endpoints_outside_its_own(tmp_path: Pa
             headers={"authorization": "ApiKey " + admin["encoded"]},
         )
         assert unrestricted.status_code == 200, unrestricted.text
+
+
+def test_a_restricted_key_is_told_how_many_routers_outside_its_endpoints_target_its_own(
+    tmp_path: Path,
+) -> None:
+    """Deleting its own endpoint, a key restricted to ``team-*`` sees the routers it may see by
+    name and only the count of the others (their names are other teams' business); an
+    unrestricted key sees every name."""
+    with migrated_service(tmp_path, validate_on_put=False) as svc:
+        url = svc.url
+        settings = {"api_key": "sk-t", "model_id": fake_openai.MODEL, "url": "http://127.0.0.1:9/v1"}
+        put = httpx.put(
+            f"{url}/_inference/chat_completion/team-chat",
+            json={"service": "openai", "service_settings": settings},
+        )
+        assert put.status_code == 200, put.text
+        routed = {"strategy": "priority", "targets": [{"inference_id": "team-chat"}]}
+        for router_id in ("team-router", "secret-router"):
+            put = httpx.put(
+                f"{url}/_inference/chat_completion/{router_id}",
+                json={"service": "router", "service_settings": routed},
+            )
+            assert put.status_code == 200, put.text
+        admin = httpx.put(f"{url}/_security/api_key", json={"name": "admin"}).json()
+        admin_key = {"authorization": "ApiKey " + admin["encoded"]}
+        app = {"application": "inference-service", "privileges": ["manage"], "resources": ["team-*"]}
+        team = httpx.put(
+            f"{url}/_security/api_key",
+            json={"name": "team", "role_descriptors": {"r": {"applications": [app]}}},
+            headers=admin_key,
+        ).json()
+        key = {"authorization": "ApiKey " + team["encoded"]}
+
+        plan = httpx.delete(f"{url}/_inference/team-chat?dry_run=true", headers=key)
+        assert plan.json() == {
+            "acknowledged": False,
+            "pipelines": [],
+            "indexes": [],
+            "routers": ["team-router"],
+            "routers_outside_api_key": 1,
+        }
+        refused = httpx.delete(f"{url}/_inference/team-chat", headers=key)
+        assert refused.status_code == 409
+        reason = refused.json()["error"]["reason"]
+        assert reason.startswith(
+            "Inference endpoint [team-chat] is referenced by routers [team-router] and 1 router outside "
+            "this API key's endpoints and cannot be deleted."
+        )
+        assert "secret-router" not in refused.text
+        everything = httpx.delete(f"{url}/_inference/team-chat?dry_run=true", headers=admin_key).json()
+        assert sorted(everything["routers"]) == ["secret-router", "team-router"]
+        assert "routers_outside_api_key" not in everything
+        forced = httpx.delete(f"{url}/_inference/team-chat?force=true", headers=key)
+        assert forced.json()["acknowledged"] is True

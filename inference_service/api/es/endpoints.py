@@ -51,17 +51,24 @@ async def get_endpoints(request: Request) -> Response:
 async def delete_endpoint(request: Request) -> Response:
     """Delete. Routers are what may reference an endpoint here: one they target is a 409
     unless ``force``; ``dry_run`` lists them (``routers``, beside Elasticsearch's ``pipelines``
-    and ``indexes``, present when there are some)."""
+    and ``indexes``, present when there are some; those outside a restricted key's endpoints
+    only as a count, ``routers_outside_api_key``)."""
     check_request(request, ("dry_run", "force"))
     dry_run = query_bool(request, "dry_run")
     force = query_bool(request, "force")
     inference_id = request.path_params["inference_id"]
     deletion = await services(request).manager.delete(
-        inference_id, path_task_type(request), dry_run=dry_run, force=force
+        inference_id,
+        path_task_type(request),
+        dry_run=dry_run,
+        force=force,
+        visible=lambda router: allows_endpoint(request, router),
     )
     body: dict[str, object] = {"acknowledged": deletion.deleted, "pipelines": [], "indexes": []}
     if deletion.routers:
         body["routers"] = deletion.routers
+    if deletion.hidden_routers:  # a restricted key learns how many, not which
+        body["routers_outside_api_key"] = deletion.hidden_routers
     return json_response(request, body)
 
 

@@ -186,6 +186,8 @@ class Deletion(Answer, kw_only=True):
     indexes: list[str]
     routers: list[str] | UnsetType = UNSET
     """The routers targeting the endpoint, when there are some."""
+    routers_outside_api_key: int | UnsetType = UNSET
+    """How many more routers target it outside the calling key's endpoints (never named)."""
 
 
 class DenseVector(Answer, kw_only=True):

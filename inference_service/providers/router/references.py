@@ -53,9 +53,14 @@ def routers_targeting(endpoints: Iterable[Endpoint], inference_id: str) -> list[
     return sorted(e.inference_id for e in endpoints if inference_id in targets_of(e))
 
 
-def referenced(inference_id: str, routers: list[str]) -> ConflictError:
+def referenced(inference_id: str, routers: list[str], hidden: int = 0) -> ConflictError:
+    """The 409 for deleting a target; ``hidden`` routers the caller's key may not see are
+    counted, not named."""
+    named = [f"routers [{', '.join(routers)}]"] if routers else []
+    if hidden:
+        named.append(f"{hidden} router{'s' if hidden > 1 else ''} outside this API key's endpoints")
     return ConflictError(
-        f"Inference endpoint [{inference_id}] is referenced by routers [{', '.join(routers)}] and cannot "
+        f"Inference endpoint [{inference_id}] is referenced by {' and '.join(named)} and cannot "
         "be deleted. Use `force` to delete it anyway, or use `dry_run` to list the routers that "
         "reference it."
     )

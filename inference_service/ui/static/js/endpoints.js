@@ -77,8 +77,11 @@ export async function endpointsView(view) {
   async function confirmDelete(e) {
     const id = e.inference_id;
     let routers = [];
+    let hidden = 0;
     try {
-      routers = (await call("DELETE", `/_inference/${enc(id)}?dry_run=true`)).routers || [];
+      const plan = await call("DELETE", `/_inference/${enc(id)}?dry_run=true`);
+      routers = plan.routers || [];
+      hidden = plan.routers_outside_api_key || 0;
     } catch (error) {
       clear(notice, status(error.message, "error"));
       return;
@@ -88,9 +91,10 @@ export async function endpointsView(view) {
       dialog.close();
       dialog.remove();
     };
-    const ok = button(routers.length ? "Delete anyway" : "Delete", async () => {
+    const targeted = routers.length > 0 || hidden > 0;
+    const ok = button(targeted ? "Delete anyway" : "Delete", async () => {
       try {
-        await call("DELETE", `/_inference/${enc(id)}${routers.length ? "?force=true" : ""}`);
+        await call("DELETE", `/_inference/${enc(id)}${targeted ? "?force=true" : ""}`);
         close();
         endpoints.splice(endpoints.indexOf(e), 1);
         render();
@@ -101,8 +105,14 @@ export async function endpointsView(view) {
     }, { class: "danger" });
     append(dialog, [
       h("h3", { id: "delete-title" }, `Delete ${id}?`),
-      routers.length
-        ? [h("p", {}, "These routers target it and would lose a target:"), h("ul", { class: "routers" }, routers.map((r) => h("li", {}, r)))]
+      targeted
+        ? [
+            h("p", {}, "These routers target it and would lose a target:"),
+            h("ul", { class: "routers" }, [
+              ...routers.map((r) => h("li", {}, r)),
+              ...(hidden ? [h("li", {}, `${hidden} outside this API key's endpoints`)] : []),
+            ]),
+          ]
         : h("p", {}, "No router targets it."),
       h("div", { class: "buttons" }, ok, button("Cancel", close)),
     ]);
