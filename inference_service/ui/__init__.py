@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from starlette.exceptions import HTTPException
+from starlette.responses import PlainTextResponse
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,7 +36,8 @@ service never runs an old page against a new API."""
 
 
 class _Secured:
-    """The static files app with :data:`HEADERS` added to each response's start."""
+    """The static files app with :data:`HEADERS` added to each response's start; a file that is
+    not there is a plain 404 (the app's routing errors are the Elasticsearch face's 400)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -48,7 +51,11 @@ class _Secured:
                 ]
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except HTTPException as exc:  # a missing file: a web server's 404, not an API error
+            answer = PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
+            await answer(scope, receive, send_with_headers)
 
 
 def ui_route() -> Mount:

@@ -173,6 +173,9 @@ def test_csp_header_and_package_files(world: World) -> None:
     assert answer.headers["x-content-type-options"] == "nosniff"
     assert "<script>" not in answer.text and "style=" not in answer.text  # nothing inline
     assert httpx.get(f"{world.service.url}/_ui").status_code == 307
+    missing = httpx.get(f"{world.service.url}/_ui/no-such-file.js")
+    assert (missing.status_code, missing.text) == (404, "Not Found")
+    assert missing.headers["content-security-policy"] == csp
 
 
 def test_sign_in(world: World) -> None:
