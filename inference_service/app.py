@@ -31,6 +31,7 @@ from inference_service.auth.mode import open_without_keys
 from inference_service.cache.store import CacheStore, MemoryCache, RedisCache
 from inference_service.cache.wrapper import ResponseCache
 from inference_service.connections import use_closing_tcp_server
+from inference_service.cors import cors_middleware
 from inference_service.endpoints.catalog import EndpointCatalog
 from inference_service.endpoints.manager import EndpointManager
 from inference_service.endpoints.preconfigured import preconfigured_endpoints
@@ -283,6 +284,7 @@ def create_app(
         # inside ServerErrorMiddleware, outside ExceptionMiddleware, so both see the rendered
         # errors; the observer outermost, so a replayed answer is counted and logged too
         middleware=[
+            *cors_middleware(settings.cors_allow_origins),  # preflights need no key
             Middleware(DrainMiddleware, lifecycle=lifecycle),
             Middleware(
                 ObserveMiddleware, observer=Observers(Metrics(), accounts), face_of=face_name, tracing=tracing

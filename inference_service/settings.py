@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal, get_args
 import msgspec
 import platformdirs
 
+from inference_service.cors import CorsOriginError, parse_origins
 from inference_service.providers.llamacpp.settings import LlamaCppServiceSettings
 from inference_service.providers.schema import MAX_UPSTREAM_RETRIES
 from inference_service.providers.url_policy import AllowlistError, UrlPolicy
@@ -78,6 +79,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
     provider_url_allowlist: str = ""
     auth: Literal["auto", "required", "off"] = "auto"
     auth_failures_per_minute: Annotated[int, msgspec.Meta(ge=1)] = 30
+    cors_allow_origins: str = ""
     redis_url: str = ""
     redis_key_prefix: str = "inference-service:"
     cache_max_bytes: Annotated[int, msgspec.Meta(ge=0)] = 64 * 1024 * 1024
@@ -156,6 +158,10 @@ def load_settings(
     try:
         UrlPolicy.parse(settings.provider_url_allowlist)
     except AllowlistError as exc:
+        raise SettingsError(f"invalid settings: {exc}") from None
+    try:
+        parse_origins(settings.cors_allow_origins)
+    except CorsOriginError as exc:
         raise SettingsError(f"invalid settings: {exc}") from None
     if settings.tracing and importlib.util.find_spec("opentelemetry.sdk") is None:
         raise SettingsError(
