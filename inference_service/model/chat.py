@@ -5,7 +5,8 @@ unknown field, a wrong JSON type, a missing required field, or a value out of ra
 ``x_content_parse_exception`` whose reason is msgspec's message with the JSON path
 (``... - at `$.messages[0].role```):
 
-- ``temperature`` in [0, 2], ``top_p`` in [0, 1], ``max_completion_tokens`` >= 1;
+- ``temperature`` in [0, 2], ``top_p`` in [0, 1], ``max_completion_tokens`` >= 1,
+  ``frequency_penalty`` and ``presence_penalty`` in [-2, 2] (OpenAI's range);
 - tool-call ``arguments`` must be a string; a tool's ``parameters`` must be a JSON object;
 - ``role`` must be one of system, user, assistant, tool; content parts are ``text``,
   ``image_url`` or ``file``.
@@ -28,9 +29,10 @@ reports every violation in one 400 ``action_request_validation_exception``
   ``schema`` nests at most :data:`MAX_NESTING` levels and is a valid JSON Schema of its draft
   (:mod:`inference_service.model.json_schema`).
 
-``response_format``, ``seed`` and ``parallel_tool_calls`` are extensions beyond Elasticsearch's
-unified request (which refuses them as unknown fields); the OpenAI face carries them too. Each
-provider honours them or refuses them with a 400; none drops them.
+``response_format``, ``seed``, ``frequency_penalty``, ``presence_penalty`` and
+``parallel_tool_calls`` are extensions beyond Elasticsearch's unified request (which refuses them
+as unknown fields); the OpenAI face carries them too. Each provider honours them or refuses them
+with a 400; none drops them (a penalty of 0 asks for nothing, so every provider takes it).
 """
 
 from __future__ import annotations
@@ -169,6 +171,9 @@ class JsonSchemaFormat(StrictStruct, tag_field="type", tag="json_schema"):
 
 
 ResponseFormat = TextFormat | JsonObjectFormat | JsonSchemaFormat
+Penalty = Annotated[float, msgspec.Meta(ge=-2, le=2)]
+"""``frequency_penalty`` and ``presence_penalty``: OpenAI's range; 0 is no penalty."""
+PENALTIES = ("frequency_penalty", "presence_penalty")
 
 
 class ChatCompletionRequest(StrictStruct):
@@ -183,6 +188,8 @@ class ChatCompletionRequest(StrictStruct):
     reasoning: Reasoning | None = None
     response_format: ResponseFormat | None = None
     seed: int | None = None
+    frequency_penalty: Penalty | None = None
+    presence_penalty: Penalty | None = None
     parallel_tool_calls: bool | None = None
 
     @property

@@ -9,8 +9,9 @@ same rules, limits and timeouts apply as on the Elasticsearch face:
   are one limit (giving both is a 400); ``stop`` may be a string; ``reasoning_effort`` is the
   unified ``reasoning.effort``; ``user`` goes into the endpoint's task settings where its
   service takes one (a 400 where it does not);
-- ``response_format`` (``text``, ``json_object``, ``json_schema``), ``seed`` and
-  ``parallel_tool_calls`` are the unified request's own: each provider honours them or answers
+- ``response_format`` (``text``, ``json_object``, ``json_schema``), ``seed``,
+  ``frequency_penalty``, ``presence_penalty`` (in [-2, 2]) and ``parallel_tool_calls`` are the
+  unified request's own: each provider honours them or answers
   400 naming the field (the OpenAI family passes them on as far as each service takes them,
   Anthropic turns a JSON format into a forced tool and ``parallel_tool_calls: false`` into
   ``disable_parallel_tool_use``, the local model constrains its sampling with the schema); a
@@ -18,7 +19,7 @@ same rules, limits and timeouts apply as on the Elasticsearch face:
 - image (``image_url``: https URLs or data URIs) and ``file`` parts go to providers that read
   them; a text-only provider refuses them with a 400 naming the part;
 - ``n`` other than 1 cannot be honoured (400 naming the field), nor can ``logprobs``,
-  ``frequency_penalty``, ``audio``... other than at their neutral value (``null``, ``0``,
+  ``logit_bias``, ``audio``... other than at their neutral value (``null``, ``0``,
   ``false``: :mod:`~inference_service.api.openai.neutral`); any field not listed here is
   refused as unknown, never dropped.
 
@@ -52,6 +53,7 @@ from inference_service.inference.record import answer_created
 from inference_service.model.chat import (
     ChatCompletionChunk,
     ChatCompletionRequest,
+    Penalty,
     Reasoning,
     ReasoningEffort,
     ResponseFormat,
@@ -85,6 +87,8 @@ class OpenAiChatBody(NeutralParameters, kw_only=True):
     parallel_tool_calls: bool | None = None
     response_format: ResponseFormat | None = None
     seed: int | None = None
+    frequency_penalty: Penalty | None = None
+    presence_penalty: Penalty | None = None
     reasoning_effort: ReasoningEffort | None = None
     n: int | None = None
     user: str | None = None
@@ -118,6 +122,8 @@ def to_unified(body: OpenAiChatBody) -> ChatCompletionRequest:
         reasoning=reasoning,
         response_format=body.response_format,
         seed=body.seed,
+        frequency_penalty=body.frequency_penalty,
+        presence_penalty=body.presence_penalty,
         parallel_tool_calls=body.parallel_tool_calls,
     )
 

@@ -1,11 +1,11 @@
 """``POST /v1/completions`` (OpenAI's legacy completions) on completion endpoints.
 
 ``prompt`` is a string or a list of strings (one choice each; streaming takes one prompt);
-``max_tokens``, ``temperature``, ``top_p``, ``stop``, ``seed`` and ``user`` as in chat. ``n``
-other than 1 is refused; ``echo``, ``logprobs``, ``suffix``, ``best_of``, the penalties and
-``logit_bias`` only at their neutral value (:mod:`~inference_service.api.openai.neutral`); every
-field not listed is refused, never dropped. Answers are ``text_completion`` objects, or a
-data-only stream of them ending in ``data: [DONE]``.
+``max_tokens``, ``temperature``, ``top_p``, ``stop``, ``seed``, ``frequency_penalty``,
+``presence_penalty`` and ``user`` as in chat. ``n`` other than 1 is refused; ``echo``,
+``logprobs``, ``suffix``, ``best_of`` and ``logit_bias`` only at their neutral value
+(:mod:`~inference_service.api.openai.neutral`); every field not listed is refused, never dropped.
+Answers are ``text_completion`` objects, or a data-only stream of them ending in ``data: [DONE]``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from inference_service.errors import InvalidRequestError
 from inference_service.inference.aggregate import aggregate_chat
 from inference_service.inference.deadline import gather, within
 from inference_service.inference.record import answer_created
-from inference_service.model.chat import ChatCompletionRequest, UserMessage
+from inference_service.model.chat import ChatCompletionRequest, Penalty, UserMessage
 from inference_service.model.task_type import TaskType
 from inference_service.providers.base import ChunkStream
 
@@ -47,6 +47,8 @@ class CompletionsBody(NeutralCompletionParameters, kw_only=True):
     top_p: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None
     stop: str | list[str] | None = None
     seed: int | None = None
+    frequency_penalty: Penalty | None = None
+    presence_penalty: Penalty | None = None
     n: int | None = None
     user: str | None = None
 
@@ -62,6 +64,8 @@ def _chat(body: CompletionsBody, prompt: str) -> ChatCompletionRequest:
         top_p=body.top_p,
         stop=[body.stop] if isinstance(body.stop, str) else body.stop,
         seed=body.seed,
+        frequency_penalty=body.frequency_penalty,
+        presence_penalty=body.presence_penalty,
     )
 
 

@@ -1,16 +1,13 @@
 """OpenAI parameters no provider of ours honours, accepted only at their neutral value.
 
-Some clients send every parameter with its default (``"frequency_penalty": 0``,
-``"presence_penalty": 0``, ``"logprobs": null``...; LangChain's ``OpenAI`` completions class
-does), and OpenAI reads ``null`` as "not given". A neutral value asks for nothing, so nothing
-is dropped by accepting it; any other value asks for something none of our providers does,
-and is a 400 naming the field, never dropped:
+Some clients send every parameter with its default (``"logprobs": null``, ``"logit_bias": {}``...;
+LangChain's ``OpenAI`` completions class does), and OpenAI reads ``null`` as "not given". A
+neutral value asks for nothing, so nothing is dropped by accepting it; any other value asks for
+something none of our providers does, and is a 400 naming the field, never dropped:
 
 =====================  ========================  ===================
 field                  ``/v1/chat/completions``  ``/v1/completions``
 =====================  ========================  ===================
-``frequency_penalty``  ``null``, ``0``           ``null``, ``0``
-``presence_penalty``   ``null``, ``0``           ``null``, ``0``
 ``logprobs``           ``null``, ``false``       ``null``
 ``top_logprobs``       ``null``, ``0``           -
 ``logit_bias``         ``null``, ``{}``          ``null``, ``{}``
@@ -22,7 +19,9 @@ field                  ``/v1/chat/completions``  ``/v1/completions``
 ``suffix``             -                         ``null``
 =====================  ========================  ===================
 
-Every other field a body does not declare stays an unknown field (400).
+Every other field a body does not declare stays an unknown field (400). (``frequency_penalty``
+and ``presence_penalty`` are not here: they are the unified request's own, passed on by the
+providers that take them.)
 """
 
 from __future__ import annotations
@@ -37,8 +36,6 @@ from inference_service.model.chat import StrictStruct
 class NeutralParameters(StrictStruct):
     """The chat column of the table above; the chat body inherits them."""
 
-    frequency_penalty: float | None = None
-    presence_penalty: float | None = None
     logprobs: bool | None = None
     top_logprobs: int | None = None
     logit_bias: dict[str, float] | None = None
@@ -50,8 +47,6 @@ class NeutralParameters(StrictStruct):
 class NeutralCompletionParameters(StrictStruct):
     """The legacy completions column; the completions body inherits them."""
 
-    frequency_penalty: float | None = None
-    presence_penalty: float | None = None
     logprobs: int | None = None
     logit_bias: dict[str, float] | None = None
     echo: bool | None = None
@@ -65,8 +60,6 @@ _FALSE: tuple[Neutral, str] = (lambda v: v is False, "false")
 _EMPTY: tuple[Neutral, str] = (lambda v: v == {}, "{}")
 _NULL_ONLY: tuple[Neutral, str] = (lambda v: False, "")
 _CHAT: dict[str, tuple[Neutral, str]] = {
-    "frequency_penalty": _ZERO,
-    "presence_penalty": _ZERO,
     "logprobs": _FALSE,
     "top_logprobs": _ZERO,
     "logit_bias": _EMPTY,
@@ -75,8 +68,6 @@ _CHAT: dict[str, tuple[Neutral, str]] = {
     "audio": _NULL_ONLY,
 }
 _COMPLETIONS: dict[str, tuple[Neutral, str]] = {
-    "frequency_penalty": _ZERO,
-    "presence_penalty": _ZERO,
     "logprobs": _NULL_ONLY,  # a number here: any number asks for log probabilities
     "logit_bias": _EMPTY,
     "echo": _FALSE,

@@ -20,7 +20,8 @@ Deviations from the unified (OpenAI-shaped) request, and why:
   has no Anthropic equivalent here and is rejected.
 - ``parallel_tool_calls: false`` -> ``disable_parallel_tool_use: true`` on the ``tool_choice``
   (``{"type":"auto"}`` when none was given; with ``none`` no tool is called, so nothing to add).
-  ``seed`` has no Anthropic equivalent: a 400.
+  ``seed`` has no Anthropic equivalent: a 400; nor have ``frequency_penalty`` and
+  ``presence_penalty``: a 400 unless 0.
 - ``response_format`` (Anthropic has no JSON mode, so this is a deviation by design): a JSON
   format becomes one forced tool, :func:`json_tool`, whose ``input_schema`` is the schema
   (``{"type": "object"}`` for ``json_object``), with ``tool_choice: {"type": "tool", …}``. The
@@ -49,6 +50,7 @@ from inference_service.model.chat import (
     UserMessage,
 )
 from inference_service.providers.anthropic.settings import AnthropicServiceSettings, AnthropicTaskSettings
+from inference_service.providers.penalties import refuse_penalties
 
 _ENCODER = msgspec.json.Encoder()
 _DATA_URL_PREFIX = "data:"
@@ -158,6 +160,7 @@ def to_anthropic_request(
         raise UnsupportedError("[reasoning] is not supported by the [anthropic] service", param="reasoning")
     if request.seed is not None:
         raise UnsupportedError("[seed] is not supported by the [anthropic] service", param="seed")
+    refuse_penalties(request, "anthropic")
     system: list[str] = []
     turns: list[dict[str, Any]] = []
 

@@ -52,6 +52,7 @@ from inference_service.providers.custom.settings import (
     CustomTextEmbeddingSettings,
 )
 from inference_service.providers.http import UpstreamRequest, post_json
+from inference_service.providers.penalties import refuse_penalties
 from inference_service.providers.schema import SettingsStruct
 
 CHUNK_OBJECT = "chat.completion.chunk"
@@ -154,10 +155,12 @@ def _settings(endpoint: EndpointConfig) -> CustomSettings:
 
 def _prompt(request: ChatCompletionRequest) -> str:
     """The text of a completion: one user message of text (what the completion task sends).
-    A template has no place for a JSON ``response_format`` or a ``seed``: those are refused."""
+    A template has no place for a JSON ``response_format``, a ``seed`` or a penalty other than 0:
+    those are refused."""
     if request.json_output is not None or request.seed is not None:
         field = "response_format" if request.json_output is not None else "seed"
         raise UnsupportedError(f"[{field}] is not supported by the [custom] service", param=field)
+    refuse_penalties(request, "custom")
     messages = request.messages
     if len(messages) == 1 and isinstance(messages[0], UserMessage) and isinstance(messages[0].content, str):
         return messages[0].content

@@ -1,8 +1,8 @@
 """The ``hugging_face`` provider: glue of request + http + response, nothing else.
 
 Chat goes through the OpenAI-compatible code (Text Generation Inference behind an Inference
-Endpoint), in TGI's dialect: JSON response formats as TGI's grammar, ``seed`` as is, no
-``parallel_tool_calls`` (see :class:`~inference_service.providers.openai.request.Dialect`); text
+Endpoint), in TGI's dialect: JSON response formats as TGI's grammar, ``seed`` and the penalties as they
+are, no ``parallel_tool_calls`` (see :class:`~inference_service.providers.openai.request.Dialect`); text
 embeddings and rerank go to the user's URL in Text Embeddings Inference's formats
 (:mod:`.embeddings`, :mod:`.rerank`), with a bearer API key (TEI's ``--api-key``, a Hugging
 Face token for Inference Endpoints).

@@ -9,7 +9,9 @@ Deviations, and why:
   are joined.
 - ``response_format`` goes to llama.cpp as it is: llama.cpp turns a ``json_schema`` (or
   ``json_object``) format into a grammar that constrains sampling, so the output parses and
-  matches the schema (unless ``max_tokens`` cuts it off). ``seed`` goes as it is too.
+  matches the schema (unless ``max_tokens`` cuts it off). ``seed`` goes as it is too, and so do
+  ``frequency_penalty`` and ``presence_penalty`` (llama.cpp's sampler applies both, over the
+  last ``repeat_last_n`` tokens, 64 by default).
 - ``max_completion_tokens`` becomes llama.cpp's ``max_tokens``; unset, the endpoint's
   ``task_settings.max_tokens`` applies, else the model generates until it stops or its slot's
   context is full.
@@ -33,7 +35,7 @@ from typing import Any
 import msgspec
 
 from inference_service.errors import InvalidRequestError, UnsupportedError, UpstreamError
-from inference_service.model.chat import ChatCompletionChunk, ChatCompletionRequest, TextPart
+from inference_service.model.chat import PENALTIES, ChatCompletionChunk, ChatCompletionRequest, TextPart
 from inference_service.model.embedding import EmbeddingRequest, TextEmbeddingResult, refuse_rest_input_type
 from inference_service.model.rerank import RankedDocument, RerankRequest, RerankResult
 from inference_service.model.task_type import TaskType
@@ -93,6 +95,10 @@ def to_llamacpp_request(
         body["response_format"] = msgspec.to_builtins(request.response_format)
     if request.seed is not None:
         body["seed"] = request.seed
+    for name in PENALTIES:
+        value = getattr(request, name)
+        if value is not None:
+            body[name] = value
     return body
 
 

@@ -1,6 +1,7 @@
 """The ``mistral`` service: Mistral's OpenAI-compatible chat API (``model``, ``max_tokens``, the
-seed named ``random_seed``; every ``response_format`` type and ``parallel_tool_calls``) and its
-embeddings API (OpenAI's Embeddings format with ``model``, no ``dimensions``)."""
+seed named ``random_seed``; every ``response_format`` type, both penalties and
+``parallel_tool_calls``) and its embeddings API (OpenAI's Embeddings format with ``model``, no
+``dimensions``)."""
 
 from inference_service.errors import UpstreamError
 from inference_service.model.task_type import TaskType

@@ -23,6 +23,10 @@ says (each OpenAI-compatible service takes a different subset):
 - ``parallel_tool_calls: false`` is a 400 where the service has no such switch; ``true`` only
   *allows* several calls in one answer, which such a service is free to do anyway, so it is
   not sent.
+
+``frequency_penalty`` and ``presence_penalty`` go as they are: every service of the family
+(OpenAI, Azure OpenAI, Mistral, DeepSeek, Text Generation Inference) takes both under these
+names and in OpenAI's range, [-2, 2], which the unified request enforces.
 """
 
 from __future__ import annotations
