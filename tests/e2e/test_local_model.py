@@ -324,3 +324,27 @@ def test_an_image_part_is_refused_by_the_text_only_model(svc: RunningService) ->
         )
     assert refused.value.param == "$.messages[0].content[1]"
     assert "reads text only, not [image_url]" in refused.value.message
+
+
+def test_penalties_reach_llama_cpps_sampler(svc: RunningService) -> None:
+    """Greedy, so the only difference between the answers is the penalty: without one the tiny
+    model lists the numbers one per line; with both penalties at their maximum every token it
+    has used is penalised, the line breaks first, so the list falls apart."""
+
+    def answer(**penalties: float) -> str:
+        with openai.OpenAI(base_url=svc.url + "/v1", api_key="unused", max_retries=0, timeout=60) as sdk:
+            reply = sdk.chat.completions.create(
+                model=CHAT_ID,
+                messages=[{"role": "user", "content": "List the numbers from 1 to 30."}],
+                max_tokens=40,
+                temperature=0,
+                seed=1,
+                **penalties,
+            )
+        return reply.choices[0].message.content or ""
+
+    plain = answer()
+    assert answer(frequency_penalty=0, presence_penalty=0) == plain  # 0 is no penalty
+    penalised = answer(frequency_penalty=2, presence_penalty=2)
+    assert plain.count("\n") >= 5, plain
+    assert penalised.count("\n") < plain.count("\n") / 2, (plain, penalised)

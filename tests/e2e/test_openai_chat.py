@@ -146,8 +146,8 @@ def test_tool_calls_round_trip(
         ({"parallel_tool_calls": False}, "$.parallel_tool_calls"),  # without tools
         ({"max_tokens": 5, "max_completion_tokens": 5}, "max_tokens"),
         ({"logprobs": True}, "logprobs"),
-        ({"frequency_penalty": 0.5}, "frequency_penalty"),
-        ({"presence_penalty": -1}, "presence_penalty"),
+        ({"frequency_penalty": 2.5}, "$.frequency_penalty"),  # beyond OpenAI's -2..2
+        ({"presence_penalty": "high"}, "$.presence_penalty"),
         ({"modalities": ["text", "audio"], "audio": {"voice": "alloy", "format": "wav"}}, "modalities"),
         ({"logit_bias": {"50256": -100}}, "logit_bias"),
         ({"prediction": {"type": "content", "content": "x"}}, "$.prediction"),  # unknown
@@ -205,9 +205,9 @@ def test_neutral_values_of_what_no_provider_honours_are_accepted(
     )
     assert answer.choices[0].message.content == "fine"
     sent = upstream.last_request.json
-    assert not {"frequency_penalty", "presence_penalty", "logprobs", "logit_bias", "store", "audio"} & set(
-        sent
-    )
+    assert not {"logprobs", "logit_bias", "store", "audio"} & set(sent)
+    # the penalties are the provider's own (test_penalties.py): their 0 goes as sent
+    assert (sent["frequency_penalty"], sent["presence_penalty"]) == (0, 0)
 
 
 def test_errors_map_to_the_sdks_exceptions(
@@ -431,7 +431,7 @@ def test_answers_go_back_into_the_history_as_the_sdk_returns_them(
 def test_legacy_completions_take_the_defaults_clients_send(
     service: RunningService, upstream: FakeProvider, client: openai.OpenAI
 ) -> None:
-    """What LangChain's ``OpenAI`` class sends by default: neutral penalties, ``n`` 1, null
+    """What LangChain's ``OpenAI`` class sends by default: zero penalties, ``n`` 1, null
     ``logprobs`` and ``seed``; a real ``seed`` reaches the provider."""
     model = completion_endpoint(service, upstream)
     upstream.enqueue(Reply.sse(fake_openai.stream(["ok"])), Reply.sse(fake_openai.stream(["ok"])))
@@ -455,7 +455,7 @@ def test_legacy_completions_take_the_defaults_clients_send(
     assert answer.json()["choices"][0]["text"] == "ok"
     client.completions.create(model=model, prompt="x", seed=11)
     assert upstream.last_request.json["seed"] == 11
-    for field, value in (("logprobs", 1), ("best_of", 2), ("suffix", "!"), ("frequency_penalty", 1)):
+    for field, value in (("logprobs", 1), ("best_of", 2), ("suffix", "!"), ("logit_bias", {"1": 1})):
         refused = httpx.post(
             f"{service.url}/v1/completions", json={"model": model, "prompt": "x", field: value}
         )

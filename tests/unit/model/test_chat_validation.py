@@ -348,3 +348,21 @@ def test_other_image_urls_are_refused_naming_the_part(url: str, problem: str) ->
     error = check({"messages": [USER, image(url)]})
     assert error.param == "$.messages[1].content[1].image_url.url"
     assert f"[$.messages[1].content[1].image_url.url] {problem}" in error.reason
+
+
+# --- frequency_penalty, presence_penalty ---------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["frequency_penalty", "presence_penalty"])
+def test_penalties_are_in_openais_range(field: str) -> None:
+    for value in (-2, -0.5, 0, 2.0):
+        chat = decode_chat_request(json.dumps({"messages": [USER], field: value}).encode())
+        assert getattr(chat, field) == value
+    for value, bound in ((2.01, "<= 2"), (-3, ">= -2")):
+        with pytest.raises(BadRequestError) as caught:
+            decode_chat_request(json.dumps({"messages": [USER], field: value}).encode())
+        assert caught.value.error_type == "x_content_parse_exception"
+        assert f"Expected `float` {bound}" in caught.value.reason and f"`$.{field}`" in caught.value.reason
+    with pytest.raises(BadRequestError) as text:
+        decode_chat_request(json.dumps({"messages": [USER], field: "high"}).encode())
+    assert field in text.value.reason

@@ -33,3 +33,14 @@ def test_what_a_template_cannot_carry_is_refused(request_: ChatCompletionRequest
         _prompt(request_)
     assert caught.value.param == field
     assert caught.value.reason == f"[{field}] is not supported by the [custom] service"
+
+
+@pytest.mark.parametrize("field", ["frequency_penalty", "presence_penalty"])
+def test_a_penalty_is_refused_unless_0(field: str) -> None:
+    with pytest.raises(UnsupportedError) as caught:
+        _prompt(ChatCompletionRequest(messages=HI, **{field: 0.5}))
+    assert caught.value.param == field
+    assert caught.value.reason == (
+        f"[{field}] is not supported by the [custom] service (got [0.5]; leave it out, or send 0)"
+    )
+    assert _prompt(ChatCompletionRequest(messages=HI, **{field: 0.0})) == "hi"

@@ -130,3 +130,12 @@ def test_response_format_goes_to_llamacpps_grammar_as_it_is(fmt: dict[str, Any])
 def test_seed_goes_as_it_is() -> None:
     assert to_llamacpp_request(request(seed=11), NO_TASK, ID)["seed"] == 11
     assert "seed" not in to_llamacpp_request(request(), NO_TASK, ID)
+
+
+def test_penalties_go_as_they_are() -> None:
+    body = to_llamacpp_request(request(frequency_penalty=1.5, presence_penalty=-0.5), NO_TASK, ID)
+    assert body["frequency_penalty"] == 1.5 and body["presence_penalty"] == -0.5
+    assert body["presence_penalty"] == -0.5
+    only = to_llamacpp_request(request(presence_penalty=0), NO_TASK, ID)
+    assert only["presence_penalty"] == 0 and "frequency_penalty" not in only
+    assert not {"frequency_penalty", "presence_penalty"} & set(to_llamacpp_request(request(), NO_TASK, ID))

@@ -234,3 +234,28 @@ def test_tgi_gets_its_grammar(fmt: dict[str, Any], sent: dict[str, Any] | None) 
 def test_a_request_without_the_fields_is_unchanged_by_the_dialect() -> None:
     plain = to_openai_request(request(), service="deepseek", model="m", dialect=DEEPSEEK)
     assert plain == to_openai_request(request(), service="openai", model="m")
+
+
+# --- frequency_penalty, presence_penalty -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("service", "dialect"),
+    [
+        ("openai", OPENAI),
+        ("azureopenai", AzureOpenAiProvider.dialect),
+        ("mistral", MistralProvider.dialect),
+        ("deepseek", DeepSeekProvider.dialect),
+        ("hugging_face", HuggingFaceProvider.dialect),
+    ],
+)
+def test_every_service_of_the_family_takes_both_penalties_as_sent(service: str, dialect: Dialect) -> None:
+    body = translate(request(frequency_penalty=0.5, presence_penalty=-1.25), service=service, dialect=dialect)
+    assert body["frequency_penalty"] == 0.5 and body["presence_penalty"] == -1.25
+    assert "frequency_penalty" not in translate(request(), service=service, dialect=dialect)
+
+
+def test_the_neutral_penalty_goes_as_sent_and_the_range_ends_are_taken() -> None:
+    body = translate(request(frequency_penalty=0, presence_penalty=2.0), service="deepseek", dialect=DEEPSEEK)
+    assert body["frequency_penalty"] == 0 and body["presence_penalty"] == 2.0
+    assert translate(request(frequency_penalty=-2))["frequency_penalty"] == -2
