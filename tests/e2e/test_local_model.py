@@ -331,7 +331,7 @@ def test_penalties_reach_llama_cpps_sampler(svc: RunningService) -> None:
     model lists the numbers one per line; with both penalties at their maximum every token it
     has used is penalised, the line breaks first, so the list falls apart."""
 
-    def answer(**penalties: float) -> str:
+    def answer(**penalties: Any) -> str:
         with openai.OpenAI(base_url=svc.url + "/v1", api_key="unused", max_retries=0, timeout=60) as sdk:
             reply = sdk.chat.completions.create(
                 model=CHAT_ID,

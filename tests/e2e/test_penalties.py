@@ -73,6 +73,11 @@ def claude(svc: RunningService, upstream: FakeProvider) -> str:
     return put(svc, "chat_completion", "anthropic", settings, max_tokens=256)
 
 
+def penalty(field: str, value: float) -> dict[str, Any]:
+    """``field=value`` as keyword arguments for the SDK."""
+    return {field: value}
+
+
 FAMILY = ["openai", "azureopenai", "mistral", "deepseek", "hugging_face"]
 
 
@@ -135,10 +140,10 @@ def test_out_of_range_is_a_400_on_both_faces(
 ) -> None:
     model = openai_family(svc, upstream, "openai")
     with pytest.raises(openai.BadRequestError) as sdk:
-        client.chat.completions.create(model=model, messages=HI, **{field: value})
+        client.chat.completions.create(model=model, messages=HI, **penalty(field, value))
     assert sdk.value.param == f"$.{field}" and field in sdk.value.message
     with pytest.raises(openai.BadRequestError) as legacy:
-        client.completions.create(model=model, prompt="x", **{field: value})
+        client.completions.create(model=model, prompt="x", **penalty(field, value))
     assert legacy.value.param == f"$.{field}"
     es = httpx.post(
         f"{svc.url}/_inference/chat_completion/{model}/_stream", json={"messages": HI, field: value}
@@ -157,7 +162,7 @@ def test_anthropic_refuses_a_penalty_on_both_faces(
 ) -> None:
     model = claude(svc, upstream)
     with pytest.raises(openai.BadRequestError) as sdk:
-        client.chat.completions.create(model=model, messages=HI, **{field: 0.5})
+        client.chat.completions.create(model=model, messages=HI, **penalty(field, 0.5))
     assert sdk.value.param == field
     assert f"- [{field}] is not supported by the [anthropic] service (got [0.5]" in sdk.value.message
     es = httpx.post(f"{svc.url}/_inference/chat_completion/{model}/_stream", json={"messages": HI, field: -1})

@@ -356,15 +356,19 @@ def test_seed_is_refused() -> None:
     assert caught.value.reason == "[seed] is not supported by the [anthropic] service"
 
 
+def penalty(field: str, value: float) -> dict[str, Any]:
+    return {field: value}
+
+
 @pytest.mark.parametrize("field", ["frequency_penalty", "presence_penalty"])
 def test_a_penalty_is_refused_unless_0(field: str) -> None:
     with pytest.raises(UnsupportedError) as caught:
-        translate(request(**{field: -0.5}))
+        translate(request(**penalty(field, -0.5)))
     assert caught.value.param == field
     assert caught.value.reason == (
         f"[{field}] is not supported by the [anthropic] service (got [-0.5]; leave it out, or send 0)"
     )
-    neutral = translate(request(**{field: 0}))
+    neutral = translate(request(**penalty(field, 0)))
     assert neutral == translate(request())  # 0 asks for nothing: nothing is sent
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from inference_service.errors import UnsupportedError
@@ -35,12 +37,16 @@ def test_what_a_template_cannot_carry_is_refused(request_: ChatCompletionRequest
     assert caught.value.reason == f"[{field}] is not supported by the [custom] service"
 
 
+def penalty(field: str, value: float) -> dict[str, Any]:
+    return {field: value}
+
+
 @pytest.mark.parametrize("field", ["frequency_penalty", "presence_penalty"])
 def test_a_penalty_is_refused_unless_0(field: str) -> None:
     with pytest.raises(UnsupportedError) as caught:
-        _prompt(ChatCompletionRequest(messages=HI, **{field: 0.5}))
+        _prompt(ChatCompletionRequest(messages=HI, **penalty(field, 0.5)))
     assert caught.value.param == field
     assert caught.value.reason == (
         f"[{field}] is not supported by the [custom] service (got [0.5]; leave it out, or send 0)"
     )
-    assert _prompt(ChatCompletionRequest(messages=HI, **{field: 0.0})) == "hi"
+    assert _prompt(ChatCompletionRequest(messages=HI, **penalty(field, 0.0))) == "hi"
