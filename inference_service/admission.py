@@ -67,7 +67,7 @@ class AdmissionPacer:
 
 
 def admission_pacer(per_round: int) -> AdmissionPacer | None:
-    """The worker's one pacer (``per_round`` 0: none, no pacing)."""
+    """The worker's one pacer (``per_round`` 0: none, and the app has no admission layer)."""
     return AdmissionPacer(per_round) if per_round else None
 
 
@@ -76,11 +76,11 @@ class AdmissionMiddleware:
     before hypercorn reads them as well was tried: the running streams' gaps were no better and
     the burst cost more CPU, so hypercorn's accept and parse are left unpaced.)"""
 
-    def __init__(self, app: ASGIApp, *, pacer: AdmissionPacer | None) -> None:
+    def __init__(self, app: ASGIApp, *, pacer: AdmissionPacer) -> None:
         self.app = app
         self._pacer = pacer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._pacer is not None and scope["type"] == "http":
+        if scope["type"] == "http":
             await self._pacer.admit()
         await self.app(scope, receive, send)

@@ -289,7 +289,7 @@ def create_app(
             Middleware(
                 ObserveMiddleware, observer=Observers(Metrics(), accounts), face_of=face_name, tracing=tracing
             ),
-            Middleware(AdmissionMiddleware, pacer=admission),
+            *([Middleware(AdmissionMiddleware, pacer=admission)] if admission is not None else []),
             Middleware(IdempotencyMiddleware),
         ],
         lifespan=lifespan,
